@@ -1,0 +1,57 @@
+#pragma once
+// Weights of one model component, from a single .safetensors file or a sharded set described
+// by *.safetensors.index.json ({"weight_map": {key: shard file}}), and the binder through which
+// a model claims its parameters by their checkpoint names.
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "engine/io/safetensors.h"
+
+namespace dit {
+
+class WeightStore {
+public:
+    // `path` is a .safetensors file, a .safetensors.index.json, or a component folder holding
+    // one of: diffusion_pytorch_model.safetensors(.index.json), model.safetensors(.index.json).
+    // A folder holding only pickle checkpoints is refused with a message saying why.
+    static WeightStore open(const std::filesystem::path& path);
+
+    bool contains(const std::string& key) const;
+    std::vector<std::string> keys() const;  // sorted
+    const TensorInfo& info(const std::string& key) const;
+    Tensor load(const std::string& key) const;  // throws dit::Error naming key and file
+    const std::filesystem::path& source() const { return source_; }
+
+private:
+    std::filesystem::path source_;
+    std::vector<std::shared_ptr<SafetensorsFile>> files_;
+    std::map<std::string, size_t> where_;  // key -> index into files_
+};
+
+// Models bind every parameter by name and expected shape while they are constructed; the
+// binder collects every problem and `finish()` reports all of them at once: missing keys,
+// mis-shaped keys (expected vs found), and unexpected keys (present in the file, never bound,
+// within the prefixes this component owns).
+class ParamBinder {
+public:
+    ParamBinder(const WeightStore& store, std::string component);
+    // Returns the tensor, or an empty Tensor after recording the problem.
+    Tensor bind(const std::string& key, const Shape& shape);
+    // Optional parameters (e.g. a bias that some checkpoints omit): empty Tensor when absent.
+    Tensor bind_optional(const std::string& key, const Shape& shape);
+    bool has(const std::string& key) const { return store_.contains(key); }
+    // Keys matching these prefixes are never reported as unexpected (e.g. tied embeddings).
+    void ignore_prefix(const std::string& prefix) { ignored_.push_back(prefix); }
+    void finish();  // throws dit::Error: "<component> (<file>): missing keys: a, b; ..."
+
+private:
+    const WeightStore& store_;
+    std::string component_;
+    std::set<std::string> bound_;
+    std::vector<std::string> missing_, misshaped_, ignored_;
+};
+
+}  // namespace dit

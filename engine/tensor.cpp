@@ -1,0 +1,85 @@
+#include "engine/tensor.h"
+
+#include <algorithm>
+#include <cstring>
+#include <stdexcept>
+
+namespace dit {
+
+std::string shape_str(const Shape& s) {
+    std::string out = "[";
+    for (size_t i = 0; i < s.size(); ++i) out += (i ? ", " : "") + std::to_string(s[i]);
+    return out + "]";
+}
+
+int64_t shape_numel(const Shape& s) {
+    int64_t n = 1;
+    for (int64_t d : s) n *= d;
+    return n;
+}
+
+Tensor::Tensor(Shape shape) : Tensor(std::move(shape), 0.0f) {}
+
+Tensor::Tensor(Shape shape, float fill) : shape_(std::move(shape)) {
+    for (int64_t d : shape_)
+        if (d < 0) throw std::invalid_argument("tensor: negative dimension in " + shape_str(shape_));
+    const int64_t n = std::max<int64_t>(numel(), 1);
+    auto buf = std::shared_ptr<float[]>(new float[n]);
+    std::fill(buf.get(), buf.get() + n, fill);
+    ptr_ = buf.get();
+    storage_ = std::shared_ptr<const void>(buf, buf.get());
+}
+
+Tensor Tensor::from(Shape shape, std::vector<float> values) {
+    if (static_cast<int64_t>(values.size()) != shape_numel(shape))
+        throw std::invalid_argument("tensor: " + std::to_string(values.size()) +
+                                    " values do not fill shape " + shape_str(shape));
+    Tensor t(std::move(shape));
+    std::copy(values.begin(), values.end(), t.ptr_);
+    return t;
+}
+
+Tensor Tensor::view(const float* data, Shape shape, std::shared_ptr<const void> keepalive) {
+    Tensor t;
+    t.shape_ = std::move(shape);
+    t.ptr_ = const_cast<float*>(data);
+    t.storage_ = std::move(keepalive);
+    return t;
+}
+
+Tensor Tensor::reshape(Shape shape) const {
+    int64_t known = 1, infer = -1;
+    for (size_t i = 0; i < shape.size(); ++i) {
+        if (shape[i] == -1) {
+            if (infer >= 0) throw std::invalid_argument("reshape: more than one -1");
+            infer = static_cast<int64_t>(i);
+        } else {
+            known *= shape[i];
+        }
+    }
+    if (infer >= 0 && known > 0) shape[infer] = numel() / known;
+    if (shape_numel(shape) != numel())
+        throw std::invalid_argument("reshape: " + shape_str(shape_) + " -> " + shape_str(shape));
+    Tensor t = *this;
+    t.shape_ = std::move(shape);
+    return t;
+}
+
+Tensor Tensor::slice0(int64_t begin, int64_t end) const {
+    if (ndim() == 0 || begin < 0 || end > shape_[0] || begin > end)
+        throw std::out_of_range("slice0: [" + std::to_string(begin) + ", " + std::to_string(end) +
+                                ") of " + shape_str(shape_));
+    Tensor t = *this;
+    const int64_t row = shape_[0] ? numel() / shape_[0] : 0;
+    t.ptr_ = ptr_ + begin * row;
+    t.shape_[0] = end - begin;
+    return t;
+}
+
+Tensor Tensor::clone() const {
+    Tensor t(shape_);
+    if (numel()) std::memcpy(t.ptr_, ptr_, sizeof(float) * numel());
+    return t;
+}
+
+}  // namespace dit

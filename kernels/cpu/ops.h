@@ -1,0 +1,83 @@
+#pragma once
+// The narrow op interface every backend implements. Raw f32 pointers and explicit sizes keep
+// kernels free of the engine's types. `reference()` is the plain, obviously-correct loop of each
+// op; `fast()` (OpenBLAS GEMM, vectorised loops, OpenMP over both cores) is checked against it op
+// by op in tests/kernels. A future CUDA backend implements the same interface.
+//
+// Layout conventions: matrices are row-major; images are NCHW; token sequences are [B, L, C].
+#include <cstdint>
+
+namespace dit::kernels {
+
+struct AttentionArgs {
+    // q: [B, Lq, H*D] with row stride ldq (floats between consecutive tokens); k, v: [B, Lk, H*D]
+    // with strides ldk, ldv; out: [B, Lq, H*D] with stride ldo. Head h uses columns [h*D, h*D+D).
+    const float* q = nullptr;
+    const float* k = nullptr;
+    const float* v = nullptr;
+    float* out = nullptr;
+    int64_t B = 0, Lq = 0, Lk = 0, H = 0, D = 0;
+    int64_t ldq = 0, ldk = 0, ldv = 0, ldo = 0;
+    float scale = 1.0f;  // multiplies q·k before the biases are added
+    // Optional additive bias shared by the batch, [H, Lq, Lk] (T5's relative position bias).
+    const float* position_bias = nullptr;
+    // Optional additive bias per key, [B, Lk] (0 to keep, a large negative value to drop a
+    // padding token). A query whose keys are all dropped gets the softmax of the raw scores plus
+    // that constant, i.e. it stays finite, as PyTorch's additive masks do.
+    const float* key_bias = nullptr;
+};
+
+struct Conv2dArgs {
+    const float* x = nullptr;  // [N, Cin, H, W]
+    const float* w = nullptr;  // [Cout, Cin, KH, KW]
+    const float* b = nullptr;  // [Cout] or null
+    float* y = nullptr;        // [N, Cout, OH, OW]
+    int64_t N = 0, Cin = 0, H = 0, W = 0, Cout = 0, KH = 0, KW = 0;
+    int64_t stride = 1;
+    // Zero padding on each side; asymmetric so the VAE encoder's (0,1,0,1) downsample is exact.
+    int64_t pad_top = 0, pad_bottom = 0, pad_left = 0, pad_right = 0;
+    int64_t out_h() const { return (H + pad_top + pad_bottom - KH) / stride + 1; }
+    int64_t out_w() const { return (W + pad_left + pad_right - KW) / stride + 1; }
+};
+
+class Backend {
+public:
+    virtual ~Backend() = default;
+    virtual const char* name() const = 0;
+
+    // y[M, N] = x[M, K] · w[N, K]ᵀ + b[N]   (w in PyTorch's Linear layout; b may be null)
+    virtual void linear(const float* x, const float* w, const float* b, float* y,
+                        int64_t M, int64_t N, int64_t K) = 0;
+    // Multi-head scaled dot-product attention with optional additive biases (see AttentionArgs).
+    virtual void attention(const AttentionArgs& a) = 0;
+    // y = (x - mean) / sqrt(var + eps) * gamma + beta over the last dimension; gamma/beta may be
+    // null (PixArt's norms have no affine parameters). x and y may alias.
+    virtual void layer_norm(const float* x, float* y, int64_t rows, int64_t cols, float eps,
+                            const float* gamma, const float* beta) = 0;
+    // T5LayerNorm: y = x / sqrt(mean(x²) + eps) * gamma (no mean subtraction, no bias).
+    virtual void rms_norm(const float* x, float* y, int64_t rows, int64_t cols, float eps,
+                          const float* gamma) = 0;
+    // adaLN: x[b, l, c] = x[b, l, c] * (1 + scale[b, c]) + shift[b, c], x: [B, L, C].
+    virtual void modulate(float* x, const float* shift, const float* scale,
+                          int64_t B, int64_t L, int64_t C) = 0;
+    // Gated residual: x[b, l, c] += gate[b, c] * y[b, l, c]; gate null means 1.
+    virtual void add_gated(float* x, const float* y, const float* gate,
+                           int64_t B, int64_t L, int64_t C) = 0;
+    // In place: GELU with the tanh approximation ("gelu-approximate", T5's gelu_new).
+    virtual void gelu_tanh(float* x, int64_t n) = 0;
+    virtual void silu(float* x, int64_t n) = 0;
+    // x[i] *= y[i] (T5's gated feed-forward)
+    virtual void mul(float* x, const float* y, int64_t n) = 0;
+    // GroupNorm over [N, C, HW] with per-channel affine (the VAE's norms; eps 1e-6 there).
+    virtual void group_norm(const float* x, float* y, int64_t N, int64_t C, int64_t HW,
+                            int64_t groups, float eps, const float* gamma, const float* beta) = 0;
+    virtual void conv2d(const Conv2dArgs& a) = 0;
+    // Nearest-neighbour 2x upsample: [N, C, H, W] -> [N, C, 2H, 2W].
+    virtual void upsample_nearest2x(const float* x, float* y, int64_t N, int64_t C,
+                                    int64_t H, int64_t W) = 0;
+};
+
+Backend& reference();
+Backend& fast();
+
+}  // namespace dit::kernels
