@@ -24,6 +24,7 @@ struct Request {
     std::optional<std::filesystem::path> noise_file;  // .npy [1, C, H/8, W/8] initial latent
     std::optional<Image> init_image;      // img2img when set
     float strength = 0.8f;                // img2img: fraction of the schedule that is re-run
+    std::string backend = "cpu";          // cpu (fast path) | cpu-reference (plain loops)
 };
 
 struct Progress {

@@ -1,0 +1,35 @@
+#pragma once
+// A small, strict argument reader for dit-cli's subcommands: every unknown flag or malformed
+// value is an error naming the flag, so a typo never silently runs with a default.
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace dit::cli {
+
+struct UsageError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+class Args {
+public:
+    // `flags` take a value (--steps 20 or --steps=20); `switches` take none (--quiet).
+    Args(const std::vector<std::string>& argv, const std::set<std::string>& flags,
+         const std::set<std::string>& switches);
+
+    bool has(const std::string& flag) const { return values_.count(flag) > 0; }
+    bool on(const std::string& sw) const { return switches_.count(sw) > 0; }
+    std::string str(const std::string& flag, const std::string& fallback = "") const;
+    std::optional<std::string> opt(const std::string& flag) const;
+    int integer(const std::string& flag, int fallback) const;
+    float number(const std::string& flag, float fallback) const;
+    uint64_t u64(const std::string& flag, uint64_t fallback) const;
+
+private:
+    std::map<std::string, std::string> values_;
+    std::set<std::string> switches_;
+};
+
+}  // namespace dit::cli

@@ -1,0 +1,47 @@
+// dit-cli: the headless entry point. Every failure ends in one line on stderr naming what is
+// wrong and a non-zero exit: 1 for a failed run, 2 for a usage error.
+#include <QCoreApplication>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "app/cli/cli_args.h"
+#include "app/cli/commands.h"
+#include "engine/error.h"
+
+namespace {
+
+const char* kUsage =
+    "usage: dit-cli <command> [options]\n"
+    "commands:\n"
+    "  generate   make an image from a prompt (txt2img) or an init image (img2img)\n"
+    "run 'dit-cli <command> --help' for its options\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    // Image codecs are looked up through the application object; no window is ever opened.
+    QCoreApplication app(argc, argv);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty() || args[0] == "--help" || args[0] == "-h") {
+        std::fputs(kUsage, args.empty() ? stderr : stdout);
+        return args.empty() ? 2 : 0;
+    }
+    const std::string command = args[0];
+    args.erase(args.begin());
+    try {
+        if (command == "generate") return dit::cli::generate_command(args);
+        std::fprintf(stderr, "dit-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
+        return 2;
+    } catch (const dit::cli::UsageError& e) {
+        std::fprintf(stderr, "dit-cli %s: %s (see --help)\n", command.c_str(), e.what());
+        return 2;
+    } catch (const dit::Cancelled&) {
+        std::fprintf(stderr, "\ndit-cli %s: cancelled\n", command.c_str());
+        return 130;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "\ndit-cli %s: error: %s\n", command.c_str(), e.what());
+        return 1;
+    }
+}
