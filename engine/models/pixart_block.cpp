@@ -1,0 +1,91 @@
+#include "engine/models/pixart_block.h"
+
+#include <cmath>
+
+namespace dit::pixart {
+
+Attention Attention::bind(ParamBinder& p, const std::string& prefix, int64_t dim, int64_t kv_dim) {
+    return {Linear::bind(p, prefix + ".to_q", dim, dim), Linear::bind(p, prefix + ".to_k", kv_dim, dim),
+            Linear::bind(p, prefix + ".to_v", kv_dim, dim), Linear::bind(p, prefix + ".to_out.0", dim, dim)};
+}
+
+FeedForward FeedForward::bind(ParamBinder& p, const std::string& prefix, int64_t dim) {
+    return {Linear::bind(p, prefix + ".net.0.proj", dim, 4 * dim), Linear::bind(p, prefix + ".net.2", 4 * dim, dim)};
+}
+
+BlockBuffers::BlockBuffers(int64_t B_, int64_t N_, int64_t D_)
+    : B(B_), N(N_), D(D_), mods({6, B_, D_}), norm({B_ * N_, D_}), q({B_ * N_, D_}), k({B_ * N_, D_}),
+      v({B_ * N_, D_}), attn({B_ * N_, D_}), hidden({B_ * N_, 4 * D_}) {}
+
+TransformerBlock TransformerBlock::bind(ParamBinder& p, const std::string& prefix, int64_t heads,
+                                        int64_t head_dim, int64_t cross_attention_dim, float eps) {
+    TransformerBlock t;
+    t.dim = heads * head_dim;
+    t.heads = heads;
+    t.head_dim = head_dim;
+    t.eps = eps;
+    t.scale_shift_table = p.bind(prefix + ".scale_shift_table", {6, t.dim});
+    t.attn1 = Attention::bind(p, prefix + ".attn1", t.dim, t.dim);
+    t.attn2 = Attention::bind(p, prefix + ".attn2", t.dim, cross_attention_dim);
+    t.ff = FeedForward::bind(p, prefix + ".ff", t.dim);
+    return t;
+}
+
+void TransformerBlock::forward(float* x, const float* modulation, const float* prompt_k, const float* prompt_v,
+                               const float* key_bias, int64_t L, BlockBuffers& buf, kernels::Backend& ops) const {
+    // x: [B, N, D]
+    const int64_t B = buf.B, N = buf.N, D = dim, M = B * N;
+    // mods[j, b, :] = scale_shift_table[j] + modulation[b, j*D : (j+1)*D]: chunk-major so each
+    // vector is a contiguous [B, D] for modulate / add_gated.
+    float* mods = buf.mods.data();
+    for (int64_t j = 0; j < 6; ++j)
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t c = 0; c < D; ++c)
+                mods[(j * B + b) * D + c] = scale_shift_table[j * D + c] + modulation[b * 6 * D + j * D + c];
+    const float *shift_msa = mods, *scale_msa = mods + B * D, *gate_msa = mods + 2 * B * D;
+    const float *shift_mlp = mods + 3 * B * D, *scale_mlp = mods + 4 * B * D, *gate_mlp = mods + 5 * B * D;
+
+    kernels::AttentionArgs a;
+    a.B = B;
+    a.H = heads;
+    a.D = head_dim;
+    a.scale = 1.0f / std::sqrt(static_cast<float>(head_dim));
+    a.ldq = a.ldk = a.ldv = a.ldo = D;
+
+    // Self-attention on the modulated norm.
+    float* h = buf.norm.data();
+    ops.layer_norm(x, h, M, D, eps, nullptr, nullptr);
+    ops.modulate(h, shift_msa, scale_msa, B, N, D);
+    attn1.to_q.forward(h, buf.q.data(), M, ops);
+    attn1.to_k.forward(h, buf.k.data(), M, ops);
+    attn1.to_v.forward(h, buf.v.data(), M, ops);
+    a.q = buf.q.data();
+    a.k = buf.k.data();
+    a.v = buf.v.data();
+    a.out = buf.attn.data();
+    a.Lq = a.Lk = N;
+    ops.attention(a);
+    attn1.to_out.forward(buf.attn.data(), h, M, ops);
+    ops.add_gated(x, h, gate_msa, B, N, D);
+
+    // Cross-attention: PixArt feeds the residual stream itself (no norm2 here) and does not gate.
+    attn2.to_q.forward(x, buf.q.data(), M, ops);
+    a.q = buf.q.data();
+    a.k = prompt_k;
+    a.v = prompt_v;
+    a.Lk = L;
+    a.key_bias = key_bias;
+    ops.attention(a);
+    attn2.to_out.forward(buf.attn.data(), h, M, ops);
+    ops.add_gated(x, h, nullptr, B, N, D);
+
+    // Feed-forward on the modulated norm.
+    ops.layer_norm(x, h, M, D, eps, nullptr, nullptr);
+    ops.modulate(h, shift_mlp, scale_mlp, B, N, D);
+    ff.proj.forward(h, buf.hidden.data(), M, ops);
+    ops.gelu_tanh(buf.hidden.data(), M * 4 * D);
+    ff.out.forward(buf.hidden.data(), h, M, ops);
+    ops.add_gated(x, h, gate_mlp, B, N, D);
+}
+
+}  // namespace dit::pixart

@@ -1,0 +1,54 @@
+#pragma once
+// diffusers' BasicTransformerBlock as PixArt configures it (norm_type "ada_norm_single"):
+//   x += gate_msa * attn1(norm1(x) * (1 + scale_msa) + shift_msa)
+//   x += attn2(x, prompt)                      (cross-attention on the UN-normalised x, ungated)
+//   x += gate_mlp * ff(norm2(x) * (1 + scale_mlp) + shift_mlp)
+// with the six modulation vectors = scale_shift_table [6, D] + the timestep's [B, 6D]. Norms have
+// no affine parameters. Keys: transformer_blocks.{i}.{scale_shift_table, attn1.*, attn2.*,
+// ff.net.0.proj, ff.net.2}.
+#include <string>
+
+#include "engine/models/pixart_embeddings.h"
+
+namespace dit::pixart {
+
+// diffusers' Attention: to_q, to_k, to_v, to_out.0 (all with biases).
+struct Attention {
+    Linear to_q, to_k, to_v, to_out;
+    static Attention bind(ParamBinder& p, const std::string& prefix, int64_t dim, int64_t kv_dim);
+};
+
+// `ff`: net.0.proj (D -> 4D) -> GELU(tanh) -> net.2 (4D -> D).
+struct FeedForward {
+    Linear proj, out;
+    static FeedForward bind(ParamBinder& p, const std::string& prefix, int64_t dim);
+};
+
+// Activation buffers for one forward, sized once and reused by every block.
+struct BlockBuffers {
+    int64_t B = 0, N = 0, D = 0;
+    Tensor mods;           // [6, B, D]: shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp
+    Tensor norm;           // [B*N, D]: modulated norm, then the attention projections' output
+    Tensor q, k, v, attn;  // [B*N, D]
+    Tensor hidden;         // [B*N, 4D]
+    BlockBuffers(int64_t B, int64_t N, int64_t D);
+};
+
+struct TransformerBlock {
+    Tensor scale_shift_table;  // [6, D]
+    Attention attn1;           // self-attention
+    Attention attn2;           // cross-attention; to_k/to_v read the projected caption
+    FeedForward ff;
+    int64_t dim = 0, heads = 0, head_dim = 0;
+    float eps = 1e-6f;
+
+    static TransformerBlock bind(ParamBinder& p, const std::string& prefix, int64_t heads, int64_t head_dim,
+                                 int64_t cross_attention_dim, float eps);
+    // x: [B, N, D], updated in place; modulation: [B, 6D] (adaln_single's output);
+    // prompt_k, prompt_v: [B, L, D] (attn2.to_k/to_v of the projected caption);
+    // key_bias: [B, L] additive (0 keep, -10000 padding).
+    void forward(float* x, const float* modulation, const float* prompt_k, const float* prompt_v,
+                 const float* key_bias, int64_t L, BlockBuffers& buf, kernels::Backend& ops) const;
+};
+
+}  // namespace dit::pixart

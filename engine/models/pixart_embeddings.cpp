@@ -1,0 +1,195 @@
+#include "engine/models/pixart_embeddings.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "engine/error.h"
+
+namespace dit::pixart {
+
+Linear Linear::bind(ParamBinder& p, const std::string& prefix, int64_t in, int64_t out) {
+    Linear l;
+    l.in = in;
+    l.out = out;
+    l.weight = p.bind(prefix + ".weight", {out, in});
+    l.bias = p.bind(prefix + ".bias", {out});
+    return l;
+}
+
+void Linear::forward(const float* x, float* y, int64_t M, kernels::Backend& ops) const {
+    ops.linear(x, weight.data(), bias.empty() ? nullptr : bias.data(), y, M, out, in);
+}
+
+Tensor Linear::forward(const Tensor& x, int64_t M, kernels::Backend& ops) const {
+    Tensor y({M, out});
+    forward(x.data(), y.data(), M, ops);
+    return y;
+}
+
+Tensor timestep_sinusoid(const std::vector<float>& values, int64_t dim) {
+    // values: N -> [N, dim]
+    const int64_t half = dim / 2;
+    const int64_t n = static_cast<int64_t>(values.size());
+    Tensor out({n, dim});
+    // diffusers: exp(-ln(10000) * i / half) in f32, then t * freq in f32.
+    const float log_period = static_cast<float>(std::log(10000.0));
+    std::vector<float> freqs(half);
+    for (int64_t i = 0; i < half; ++i) {
+        const float e = (-log_period * static_cast<float>(i)) / static_cast<float>(half);
+        freqs[i] = static_cast<float>(std::exp(static_cast<double>(e)));
+    }
+    for (int64_t b = 0; b < n; ++b) {
+        float* row = out.data() + b * dim;
+        for (int64_t i = 0; i < half; ++i) {
+            const double arg = static_cast<double>(values[b] * freqs[i]);  // f32 product
+            row[i] = static_cast<float>(std::cos(arg));  // flip_sin_to_cos: cos first
+            row[half + i] = static_cast<float>(std::sin(arg));
+        }
+        // odd dims are zero-padded at the end (Tensor starts zeroed)
+    }
+    return out;
+}
+
+Tensor sincos_pos_embed_2d(int64_t dim, int64_t grid_h, int64_t grid_w, int64_t base_size,
+                           float interpolation_scale) {
+    // -> [grid_h * grid_w, dim]
+    if (dim % 4 != 0)
+        throw Error("PixArt position embedding: hidden size " + std::to_string(dim) +
+                    " is not a multiple of 4");
+    const int64_t quarter = dim / 4;
+    std::vector<double> omega(quarter);
+    for (int64_t i = 0; i < quarter; ++i)
+        omega[i] = 1.0 / std::pow(10000.0, static_cast<double>(i) / (static_cast<double>(dim) / 4.0));
+    // Coordinates as diffusers rounds them: f32 arange / f32(grid / base) / f32(scale).
+    auto coords = [&](int64_t grid) {
+        const float step = static_cast<float>(static_cast<double>(grid) / static_cast<double>(base_size));
+        std::vector<float> c(grid);
+        for (int64_t i = 0; i < grid; ++i) c[i] = static_cast<float>(i) / step / interpolation_scale;
+        return c;
+    };
+    const std::vector<float> ys = coords(grid_h), xs = coords(grid_w);
+    // One axis: [sin(pos * omega) | cos(pos * omega)], dim/2 values.
+    auto axis = [&](float pos, float* dst) {
+        for (int64_t i = 0; i < quarter; ++i) {
+            const double a = static_cast<double>(pos) * omega[i];
+            dst[i] = static_cast<float>(std::sin(a));
+            dst[quarter + i] = static_cast<float>(std::cos(a));
+        }
+    };
+    Tensor out({grid_h * grid_w, dim});
+    for (int64_t h = 0; h < grid_h; ++h) {
+        for (int64_t w = 0; w < grid_w; ++w) {
+            float* row = out.data() + (h * grid_w + w) * dim;
+            axis(xs[w], row);
+            axis(ys[h], row + dim / 2);
+        }
+    }
+    return out;
+}
+
+PatchEmbed PatchEmbed::bind(ParamBinder& p, int64_t in_channels, int64_t dim, int64_t patch,
+                            int64_t base_size, float interpolation_scale) {
+    PatchEmbed e;
+    e.in_channels = in_channels;
+    e.dim = dim;
+    e.patch = patch;
+    e.base_size = base_size;
+    e.interpolation_scale = interpolation_scale;
+    const Tensor w = p.bind("pos_embed.proj.weight", {dim, in_channels, patch, patch});
+    if (!w.empty()) e.weight = w.reshape({dim, in_channels * patch * patch});
+    e.bias = p.bind("pos_embed.proj.bias", {dim});
+    return e;
+}
+
+Tensor PatchEmbed::forward(const Tensor& latent, kernels::Backend& ops) const {
+    // latent: [B, Cin, H, W]
+    const int64_t B = latent.dim(0), H = latent.dim(2), W = latent.dim(3);
+    const int64_t gh = H / patch, gw = W / patch, N = gh * gw, K = in_channels * patch * patch;
+    // Gather patches: row (b, y, x) holds latent[b, c, y*p + ky, x*p + kx] in (c, ky, kx) order,
+    // the conv weight's order, so the conv is one GEMM.
+    Tensor patches({B * N, K});
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t y = 0; y < gh; ++y)
+            for (int64_t x = 0; x < gw; ++x) {
+                float* dst = patches.data() + ((b * gh + y) * gw + x) * K;
+                for (int64_t c = 0; c < in_channels; ++c)
+                    for (int64_t ky = 0; ky < patch; ++ky) {
+                        const float* src = latent.data() + ((b * in_channels + c) * H + y * patch + ky) * W + x * patch;
+                        std::memcpy(dst + (c * patch + ky) * patch, src, sizeof(float) * patch);
+                    }
+            }
+    Tensor tokens({B, N, dim});
+    ops.linear(patches.data(), weight.data(), bias.data(), tokens.data(), B * N, dim, K);
+    const Tensor pos = sincos_pos_embed_2d(dim, gh, gw, base_size, interpolation_scale);  // [N, D]
+    // The position table is shared by the batch: a gate-free residual add per item.
+    for (int64_t b = 0; b < B; ++b) ops.add_gated(tokens.data() + b * N * dim, pos.data(), nullptr, 1, N, dim);
+    return tokens;  // [B, N, D]
+}
+
+TimestepEmbedding TimestepEmbedding::bind(ParamBinder& p, const std::string& prefix, int64_t in, int64_t dim) {
+    return {Linear::bind(p, prefix + ".linear_1", in, dim), Linear::bind(p, prefix + ".linear_2", dim, dim)};
+}
+
+Tensor TimestepEmbedding::forward(const Tensor& x, kernels::Backend& ops) const {
+    // x: [N, in]
+    const int64_t n = x.dim(0);
+    Tensor h = linear_1.forward(x, n, ops);  // [N, dim]
+    ops.silu(h.data(), h.numel());
+    return linear_2.forward(h, n, ops);  // [N, dim]
+}
+
+AdaLayerNormSingle AdaLayerNormSingle::bind(ParamBinder& p, int64_t dim, bool micro_conditioning) {
+    AdaLayerNormSingle a;
+    a.dim = dim;
+    a.timestep_embedder = TimestepEmbedding::bind(p, "adaln_single.emb.timestep_embedder", 256, dim);
+    if (micro_conditioning) {
+        a.resolution_embedder = TimestepEmbedding::bind(p, "adaln_single.emb.resolution_embedder", 256, dim / 3);
+        a.aspect_ratio_embedder = TimestepEmbedding::bind(p, "adaln_single.emb.aspect_ratio_embedder", 256, dim / 3);
+    }
+    a.linear = Linear::bind(p, "adaln_single.linear", dim, 6 * dim);
+    return a;
+}
+
+AdaLayerNormSingle::Output AdaLayerNormSingle::forward(const std::vector<float>& timestep, int image_height,
+                                                       int image_width, kernels::Backend& ops) const {
+    const int64_t B = static_cast<int64_t>(timestep.size());
+    Output o;
+    o.embedded = timestep_embedder.forward(timestep_sinusoid(timestep), ops);  // [B, D]
+    if (resolution_embedder) {
+        // resolution [B, 2] = (height, width) flattened: each value embedded on its own, so item
+        // b gets [emb(height) | emb(width) | emb(height / width)], D/3 channels each.
+        const int64_t s = dim / 3;
+        std::vector<float> res, ar;
+        const float aspect = static_cast<float>(static_cast<double>(image_height) / image_width);
+        for (int64_t b = 0; b < B; ++b) {
+            res.push_back(static_cast<float>(image_height));
+            res.push_back(static_cast<float>(image_width));
+            ar.push_back(aspect);
+        }
+        const Tensor r = resolution_embedder->forward(timestep_sinusoid(res), ops);    // [2B, D/3]
+        const Tensor a = aspect_ratio_embedder->forward(timestep_sinusoid(ar), ops);  // [B, D/3]
+        for (int64_t b = 0; b < B; ++b) {
+            float* e = o.embedded.data() + b * dim;
+            for (int64_t i = 0; i < 2 * s; ++i) e[i] += r[b * 2 * s + i];
+            for (int64_t i = 0; i < s; ++i) e[2 * s + i] += a[b * s + i];
+        }
+    }
+    Tensor act = o.embedded.clone();
+    ops.silu(act.data(), act.numel());
+    o.modulation = linear.forward(act, B, ops);  // [B, 6D]
+    return o;
+}
+
+TextProjection TextProjection::bind(ParamBinder& p, int64_t caption_channels, int64_t dim) {
+    return {Linear::bind(p, "caption_projection.linear_1", caption_channels, dim),
+            Linear::bind(p, "caption_projection.linear_2", dim, dim)};
+}
+
+Tensor TextProjection::forward(const Tensor& x, int64_t M, kernels::Backend& ops) const {
+    // x: [M, caption_channels]
+    Tensor h = linear_1.forward(x, M, ops);  // [M, D]
+    ops.gelu_tanh(h.data(), h.numel());
+    return linear_2.forward(h, M, ops);  // [M, D]
+}
+
+}  // namespace dit::pixart

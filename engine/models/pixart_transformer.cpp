@@ -1,0 +1,223 @@
+#include "engine/models/pixart_transformer.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "engine/error.h"
+#include "engine/io/config.h"
+#include "engine/io/weights.h"
+
+namespace dit {
+namespace {
+
+std::string where(const Config& c, const std::string& field) {
+    return c.file().string() + ": field '" + field + "'";
+}
+
+int int_field(const Config& c, const std::string& field, int64_t fallback, int64_t lo, int64_t hi) {
+    const int64_t v = c.get_int(field, fallback);
+    if (v < lo || v > hi)
+        throw Error(where(c, field) + " is " + std::to_string(v) + "; expected " + std::to_string(lo) + ".." +
+                    std::to_string(hi));
+    return static_cast<int>(v);
+}
+
+// A field the model does not implement alternatives for: absent/null is fine, anything else
+// than the supported value is refused rather than silently computed differently.
+void require_string(const Config& c, const std::string& field, const std::string& supported) {
+    if (!c.has(field)) return;
+    const std::string v = c.get_string(field);
+    if (v != supported)
+        throw Error(where(c, field) + " is \"" + v + "\"; only \"" + supported + "\" is supported");
+}
+
+void require_bool(const Config& c, const std::string& field, bool supported) {
+    if (c.has(field) && c.get_bool(field, supported) != supported)
+        throw Error(where(c, field) + " is " + (supported ? "false" : "true") + "; only " +
+                    (supported ? "true" : "false") + " is supported");
+}
+
+const char* kResolutionKey = "adaln_single.emb.resolution_embedder.linear_1.weight";
+
+}  // namespace
+
+PixArtConfig PixArtConfig::from(const Config& c) {
+    const std::string cls = c.get_string("_class_name");
+    if (cls != "PixArtTransformer2DModel" && cls != "Transformer2DModel")
+        throw Error(where(c, "_class_name") + " is \"" + cls +
+                    "\"; expected \"PixArtTransformer2DModel\" or \"Transformer2DModel\"");
+    PixArtConfig k;
+    c.get_int("sample_size");  // required: throws naming the field when missing
+    k.sample_size = int_field(c, "sample_size", 128, 1, 1 << 16);
+    k.in_channels = int_field(c, "in_channels", 4, 1, 4096);
+    k.out_channels = c.has("out_channels") ? int_field(c, "out_channels", 8, 1, 4096) : k.in_channels;
+    k.num_layers = int_field(c, "num_layers", 28, 1, 1024);
+    k.heads = int_field(c, "num_attention_heads", 16, 1, 1024);
+    k.head_dim = int_field(c, "attention_head_dim", 72, 1, 4096);
+    k.patch_size = int_field(c, "patch_size", 2, 1, 64);
+    if (!c.has("caption_channels"))
+        throw Error(where(c, "caption_channels") +
+                    " is missing; PixArt transformers without a caption projection are not supported");
+    k.caption_channels = int_field(c, "caption_channels", 4096, 1, 1 << 16);
+    k.cross_attention_dim = int_field(c, "cross_attention_dim", 1152, 1, 1 << 16);
+    k.norm_eps = static_cast<float>(c.get_float("norm_eps", 1e-6));
+    if (!(k.norm_eps > 0.0f)) throw Error(where(c, "norm_eps") + " must be > 0");
+    k.interpolation_scale = c.has("interpolation_scale")
+                                ? static_cast<float>(c.get_float("interpolation_scale"))
+                                : static_cast<float>(std::max(k.sample_size / 64, 1));
+    if (!(k.interpolation_scale > 0.0f) || !std::isfinite(k.interpolation_scale))
+        throw Error(where(c, "interpolation_scale") + " must be a positive number");
+    k.micro_conditioning = c.get_bool("use_additional_conditions", false);
+
+    const int64_t D = k.hidden();
+    if (D % 4)
+        throw Error(where(c, "num_attention_heads") + " x attention_head_dim = " + std::to_string(D) +
+                    " must be a multiple of 4 (2D sin-cos position embedding)");
+    // The caption projection outputs D channels, and attn2.to_k/to_v read them.
+    if (k.cross_attention_dim != D)
+        throw Error(where(c, "cross_attention_dim") + " is " + std::to_string(k.cross_attention_dim) +
+                    " but the caption projection yields the hidden size " + std::to_string(D));
+    if (k.sample_size < k.patch_size)
+        throw Error(where(c, "sample_size") + " " + std::to_string(k.sample_size) + " is smaller than patch_size " +
+                    std::to_string(k.patch_size));
+    require_string(c, "norm_type", "ada_norm_single");
+    require_string(c, "activation_fn", "gelu-approximate");
+    require_string(c, "attention_type", "default");
+    require_bool(c, "norm_elementwise_affine", false);
+    require_bool(c, "attention_bias", true);
+    require_bool(c, "only_cross_attention", false);
+    require_bool(c, "double_self_attention", false);
+    return k;
+}
+
+std::unique_ptr<PixArtTransformer2DModel> PixArtTransformer2DModel::load(const std::filesystem::path& component_dir) {
+    auto m = std::unique_ptr<PixArtTransformer2DModel>(new PixArtTransformer2DModel());
+    const Config c = Config::read(component_dir / "config.json");
+    m->cfg_ = PixArtConfig::from(c);
+    auto& k = m->cfg_;
+    const WeightStore store = WeightStore::open(component_dir);
+    ParamBinder p(store, "transformer");
+
+    // diffusers follows use_additional_conditions when the config sets it (ignoring embedder
+    // weights it switched off); without it, the weights tell: α-1024 has the embedders, α-512
+    // and Σ do not.
+    const bool explicit_micro = c.has("use_additional_conditions");
+    if (!explicit_micro) k.micro_conditioning = store.contains(kResolutionKey);
+    if (!k.micro_conditioning && explicit_micro) {
+        p.ignore_prefix("adaln_single.emb.resolution_embedder.");
+        p.ignore_prefix("adaln_single.emb.aspect_ratio_embedder.");
+    }
+    const int64_t D = k.hidden();
+    if (k.micro_conditioning && D % 3)
+        throw Error(c.file().string() + ": hidden size " + std::to_string(D) +
+                    " is not a multiple of 3, which the resolution/aspect-ratio conditioning needs");
+    // PatchEmbed's fixed-size table is a non-persistent buffer; some exports still carry it.
+    p.ignore_prefix("pos_embed.pos_embed");
+
+    m->pos_embed_ = pixart::PatchEmbed::bind(p, k.in_channels, D, k.patch_size, k.sample_size / k.patch_size,
+                                             k.interpolation_scale);
+    m->adaln_single_ = pixart::AdaLayerNormSingle::bind(p, D, k.micro_conditioning);
+    m->caption_projection_ = pixart::TextProjection::bind(p, k.caption_channels, D);
+    for (int i = 0; i < k.num_layers; ++i)
+        m->transformer_blocks_.push_back(pixart::TransformerBlock::bind(
+            p, "transformer_blocks." + std::to_string(i), k.heads, k.head_dim, k.cross_attention_dim, k.norm_eps));
+    m->scale_shift_table_ = p.bind("scale_shift_table", {2, D});
+    m->proj_out_ = pixart::Linear::bind(p, "proj_out", D, int64_t(k.patch_size) * k.patch_size * k.out_channels);
+    p.finish();
+    return m;
+}
+
+PixArtTransformer2DModel::PromptCache PixArtTransformer2DModel::encode_prompt(const Tensor& prompt_embeds,
+                                                                           const std::vector<int32_t>& mask,
+                                                                           kernels::Backend& ops) const {
+    // prompt_embeds: [B, L, caption_channels]
+    if (prompt_embeds.ndim() != 3 || prompt_embeds.dim(2) != cfg_.caption_channels || prompt_embeds.dim(0) < 1 ||
+        prompt_embeds.dim(1) < 1)
+        throw Error("PixArt transformer: prompt embeddings must be [B, L, " + std::to_string(cfg_.caption_channels) +
+                    "], got " + shape_str(prompt_embeds.shape()));
+    const int64_t B = prompt_embeds.dim(0), L = prompt_embeds.dim(1), D = cfg_.hidden();
+    if (static_cast<int64_t>(mask.size()) != B * L)
+        throw Error("PixArt transformer: the prompt mask has " + std::to_string(mask.size()) + " entries; " +
+                    shape_str(prompt_embeds.shape()) + " embeddings need " + std::to_string(B * L));
+    PromptCache cache;
+    cache.B = static_cast<int>(B);
+    cache.L = static_cast<int>(L);
+    cache.key_bias = Tensor({B, L});
+    for (int64_t i = 0; i < B * L; ++i) {
+        if (mask[i] != 0 && mask[i] != 1)
+            throw Error("PixArt transformer: prompt mask entry " + std::to_string(i) + " is " +
+                        std::to_string(mask[i]) + "; expected 0 (padding) or 1 (token)");
+        cache.key_bias[i] = (1.0f - static_cast<float>(mask[i])) * -10000.0f;
+    }
+    const Tensor caption = caption_projection_.forward(prompt_embeds, B * L, ops);  // [B*L, D]
+    for (const auto& block : transformer_blocks_) {
+        cache.k.push_back(block.attn2.to_k.forward(caption, B * L, ops).reshape({B, L, D}));
+        cache.v.push_back(block.attn2.to_v.forward(caption, B * L, ops).reshape({B, L, D}));
+    }
+    return cache;
+}
+
+Tensor PixArtTransformer2DModel::forward(const Tensor& latent, const std::vector<float>& timestep,
+                                         const PromptCache& prompt, int image_height, int image_width,
+                                         kernels::Backend& ops, const std::function<bool()>* cancelled) const {
+    const int64_t p = cfg_.patch_size;
+    if (latent.ndim() != 4 || latent.dim(1) != cfg_.in_channels)
+        throw Error("PixArt transformer: latent must be [B, " + std::to_string(cfg_.in_channels) +
+                    ", H, W], got " + shape_str(latent.shape()));
+    const int64_t B = latent.dim(0), H = latent.dim(2), W = latent.dim(3);
+    if (B < 1 || H < 1 || W < 1)
+        throw Error("PixArt transformer: empty latent " + shape_str(latent.shape()));
+    if (H % p || W % p)
+        throw Error("PixArt transformer: latent size " + std::to_string(H) + "x" + std::to_string(W) +
+                    " (height x width) is not a multiple of the patch size " + std::to_string(p));
+    if (static_cast<int64_t>(timestep.size()) != B)
+        throw Error("PixArt transformer: " + std::to_string(timestep.size()) + " timesteps for a batch of " +
+                    std::to_string(B));
+    if (prompt.B != B || static_cast<int>(prompt.k.size()) != cfg_.num_layers ||
+        static_cast<int>(prompt.v.size()) != cfg_.num_layers || prompt.key_bias.numel() != int64_t(prompt.B) * prompt.L)
+        throw Error("PixArt transformer: the prompt cache holds " + std::to_string(prompt.B) + " prompt(s) for " +
+                    std::to_string(prompt.k.size()) + " blocks; this call needs " + std::to_string(B) + " for " +
+                    std::to_string(cfg_.num_layers));
+    if (cfg_.micro_conditioning && (image_height < 1 || image_width < 1))
+        throw Error("PixArt transformer: image size " + std::to_string(image_height) + "x" +
+                    std::to_string(image_width) + " must be positive (resolution conditioning)");
+
+    const int64_t D = cfg_.hidden(), gh = H / p, gw = W / p, N = gh * gw, C = cfg_.out_channels;
+    Tensor x = pos_embed_.forward(latent, ops);  // [B, N, D]
+    const auto cond = adaln_single_.forward(timestep, image_height, image_width, ops);
+    pixart::BlockBuffers buf(B, N, D);
+    for (const auto& block : transformer_blocks_) {
+        if (cancelled && *cancelled && (*cancelled)()) throw Cancelled();
+        const size_t i = &block - transformer_blocks_.data();
+        block.forward(x.data(), cond.modulation.data(), prompt.k[i].data(), prompt.v[i].data(),
+                      prompt.key_bias.data(), prompt.L, buf, ops);
+    }
+
+    // Final layer: shift, scale = scale_shift_table[2, D] + the embedded timestep (pre-SiLU).
+    float* mods = buf.mods.data();  // [2, B, D] of the [6, B, D] buffer
+    for (int64_t j = 0; j < 2; ++j)
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t c = 0; c < D; ++c)
+                mods[(j * B + b) * D + c] = scale_shift_table_[j * D + c] + cond.embedded[b * D + c];
+    float* h = buf.norm.data();
+    ops.layer_norm(x.data(), h, B * N, D, 1e-6f, nullptr, nullptr);  // norm_out: eps fixed at 1e-6
+    ops.modulate(h, mods, mods + B * D, B, N, D);
+    const int64_t P = p * p * C;
+    Tensor y({B * N, P});  // token (b, y, x) holds [py, px, c]
+    proj_out_.forward(h, y.data(), B * N, ops);
+
+    // Unpatchify: out[b, c, y*p + py, x*p + px] = y[b, y, x, py, px, c].
+    Tensor out({B, C, H, W});
+    for (int64_t b = 0; b < B; ++b)
+        for (int64_t ty = 0; ty < gh; ++ty)
+            for (int64_t tx = 0; tx < gw; ++tx) {
+                const float* src = y.data() + ((b * gh + ty) * gw + tx) * P;
+                for (int64_t py = 0; py < p; ++py)
+                    for (int64_t px = 0; px < p; ++px)
+                        for (int64_t c = 0; c < C; ++c)
+                            out[((b * C + c) * H + ty * p + py) * W + tx * p + px] = src[(py * p + px) * C + c];
+            }
+    return out;  // [B, out_channels, H, W]
+}
+
+}  // namespace dit

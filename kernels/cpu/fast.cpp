@@ -1,0 +1,182 @@
+// The fast CPU backend: GEMMs through OpenBLAS, everything else as loops the compiler vectorises
+// (-O3 -march=native), spread over the cores with OpenMP once a tensor is large enough.
+// Attention and conv2d live in fast_attention.cpp and fast_conv.cpp.
+//
+// Reductions carry `omp simd reduction` because without -ffast-math the compiler may not
+// reorder a sum on its own. sgemm is never called inside an OpenMP region: OpenBLAS runs its own
+// threads.
+#include "kernels/cpu/fast_common.h"
+
+#include <cblas.h>
+
+#include <cmath>
+#include <cstring>
+
+namespace dit::kernels {
+namespace {
+
+using fast_detail::exp_fast;
+using fast_detail::kParallelMin;
+
+// y[c] = (x[c] - mean) * inv * gamma[c] + beta[c] for one row
+inline void normalize_row(const float* x, float* y, int64_t cols, float mean, float inv,
+                          const float* gamma, const float* beta) {
+    if (gamma && beta)
+        for (int64_t c = 0; c < cols; ++c) y[c] = (x[c] - mean) * inv * gamma[c] + beta[c];
+    else if (gamma)
+        for (int64_t c = 0; c < cols; ++c) y[c] = (x[c] - mean) * inv * gamma[c];
+    else
+        for (int64_t c = 0; c < cols; ++c) y[c] = (x[c] - mean) * inv + (beta ? beta[c] : 0.f);
+}
+
+// Mean and biased variance of n floats; double sums keep large offsets and long rows exact
+// enough, and cost nothing next to the GEMMs around a norm.
+inline void moments(const float* x, int64_t n, float& mean, float& var) {
+    double s = 0.0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < n; ++i) s += x[i];
+    const double m = s / double(n);
+    double ss = 0.0;
+#pragma omp simd reduction(+ : ss)
+    for (int64_t i = 0; i < n; ++i) ss += (x[i] - m) * (x[i] - m);
+    mean = float(m);
+    var = float(ss / double(n));
+}
+
+class FastBackend final : public Backend {
+public:
+    const char* name() const override { return "fast"; }
+
+    // x: [M, K], w: [N, K], b: [N] -> y: [M, N]
+    void linear(const float* x, const float* w, const float* b, float* y,
+                int64_t M, int64_t N, int64_t K) override {
+        if (b) {  // start y at the bias and let sgemm accumulate onto it (beta = 1)
+#pragma omp parallel for if (M * N > kParallelMin)
+            for (int64_t m = 0; m < M; ++m) std::memcpy(y + m * N, b, size_t(N) * sizeof(float));
+        }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(N), int(K), 1.0f, x,
+                    int(K), w, int(K), b ? 1.0f : 0.0f, y, int(N));
+    }
+
+    void attention(const AttentionArgs& a) override { fast_detail::attention(a); }
+
+    // x, y: [rows, cols]
+    void layer_norm(const float* x, float* y, int64_t rows, int64_t cols, float eps,
+                    const float* gamma, const float* beta) override {
+#pragma omp parallel for if (rows * cols > kParallelMin)
+        for (int64_t r = 0; r < rows; ++r) {
+            float mean, var;
+            moments(x + r * cols, cols, mean, var);
+            normalize_row(x + r * cols, y + r * cols, cols, mean, 1.0f / std::sqrt(var + eps),
+                          gamma, beta);
+        }
+    }
+
+    // x, y: [rows, cols]
+    void rms_norm(const float* x, float* y, int64_t rows, int64_t cols, float eps,
+                  const float* gamma) override {
+#pragma omp parallel for if (rows * cols > kParallelMin)
+        for (int64_t r = 0; r < rows; ++r) {
+            const float* xr = x + r * cols;
+            float* yr = y + r * cols;
+            double ss = 0.0;
+#pragma omp simd reduction(+ : ss)
+            for (int64_t c = 0; c < cols; ++c) ss += double(xr[c]) * xr[c];
+            const float inv = float(1.0 / std::sqrt(ss / double(cols) + eps));
+            normalize_row(xr, yr, cols, 0.0f, inv, gamma, nullptr);
+        }
+    }
+
+    // x: [B, L, C], shift/scale: [B, C]
+    void modulate(float* x, const float* shift, const float* scale,
+                  int64_t B, int64_t L, int64_t C) override {
+#pragma omp parallel for if (B * L * C > kParallelMin)
+        for (int64_t r = 0; r < B * L; ++r) {
+            float* xr = x + r * C;
+            const float* sh = shift + (r / L) * C;
+            const float* sc = scale + (r / L) * C;
+            for (int64_t c = 0; c < C; ++c) xr[c] = xr[c] * (1.0f + sc[c]) + sh[c];
+        }
+    }
+
+    // x, y: [B, L, C], gate: [B, C]
+    void add_gated(float* x, const float* y, const float* gate,
+                   int64_t B, int64_t L, int64_t C) override {
+#pragma omp parallel for if (B * L * C > kParallelMin)
+        for (int64_t r = 0; r < B * L; ++r) {
+            float* xr = x + r * C;
+            const float* yr = y + r * C;
+            if (gate) {
+                const float* g = gate + (r / L) * C;
+                for (int64_t c = 0; c < C; ++c) xr[c] += g[c] * yr[c];
+            } else {
+                for (int64_t c = 0; c < C; ++c) xr[c] += yr[c];
+            }
+        }
+    }
+
+    // 0.5x(1 + tanh(u)) = x · sigmoid(2u), u = sqrt(2/pi)(x + 0.044715x³): one exp, no overflow.
+    void gelu_tanh(float* x, int64_t n) override {
+        constexpr float k2 = 2.0f * 0.7978845608028654f;
+#pragma omp parallel for simd if (n > kParallelMin)
+        for (int64_t i = 0; i < n; ++i) {
+            const float v = x[i];
+            x[i] = v / (1.0f + exp_fast(-k2 * (v + 0.044715f * v * v * v)));
+        }
+    }
+
+    void silu(float* x, int64_t n) override {
+#pragma omp parallel for simd if (n > kParallelMin)
+        for (int64_t i = 0; i < n; ++i) x[i] = x[i] / (1.0f + exp_fast(-x[i]));
+    }
+
+    void mul(float* x, const float* y, int64_t n) override {
+#pragma omp parallel for simd if (n > kParallelMin)
+        for (int64_t i = 0; i < n; ++i) x[i] *= y[i];
+    }
+
+    // x, y: [N, C, HW]; gamma/beta: [C]. Each (n, group) is one contiguous run of C/groups
+    // channels.
+    void group_norm(const float* x, float* y, int64_t N, int64_t C, int64_t HW, int64_t groups,
+                    float eps, const float* gamma, const float* beta) override {
+        const int64_t cpg = C / groups;
+#pragma omp parallel for if (N * C * HW > kParallelMin)
+        for (int64_t ng = 0; ng < N * groups; ++ng) {
+            const int64_t off = ng * cpg * HW;
+            float mean, var;
+            moments(x + off, cpg * HW, mean, var);
+            const float inv = 1.0f / std::sqrt(var + eps);
+            for (int64_t i = 0; i < cpg; ++i) {
+                const int64_t c = (ng % groups) * cpg + i;
+                const float s = inv * (gamma ? gamma[c] : 1.0f);
+                const float t = beta ? beta[c] : 0.0f;
+                const float* xc = x + off + i * HW;
+                float* yc = y + off + i * HW;
+                for (int64_t p = 0; p < HW; ++p) yc[p] = (xc[p] - mean) * s + t;
+            }
+        }
+    }
+
+    void conv2d(const Conv2dArgs& a) override { fast_detail::conv2d(a); }
+
+    // x: [N, C, H, W] -> y: [N, C, 2H, 2W]
+    void upsample_nearest2x(const float* x, float* y, int64_t N, int64_t C,
+                            int64_t H, int64_t W) override {
+#pragma omp parallel for if (N * C * H * W > kParallelMin)
+        for (int64_t r = 0; r < N * C * H; ++r) {  // one input row -> two output rows
+            const float* xr = x + r * W;
+            float* y0 = y + r * 4 * W;
+            for (int64_t ox = 0; ox < 2 * W; ++ox) y0[ox] = xr[ox / 2];
+            std::memcpy(y0 + 2 * W, y0, size_t(2 * W) * sizeof(float));
+        }
+    }
+};
+
+}  // namespace
+
+Backend& fast() {
+    static FastBackend backend;
+    return backend;
+}
+
+}  // namespace dit::kernels

@@ -1,0 +1,33 @@
+#pragma once
+// Private to the fast CPU backend: the pieces its files share.
+#include "kernels/cpu/ops.h"
+
+#include <bit>
+#include <cstdint>
+
+namespace dit::kernels::fast_detail {
+
+// Below this many elements an OpenMP team costs more than it saves.
+constexpr int64_t kParallelMin = 32768;
+
+// e^x to ~2 ulp (Cephes expf), written so that loops calling it vectorise: glibc's expf does not
+// without -ffast-math, and exp dominates softmax, GELU and SiLU otherwise. Inputs are clamped to
+// [-87, 88], so results stay finite and normal (e^-87 ~ 1.6e-38 stands in for 0).
+inline float exp_fast(float x) {
+    x = x < -87.0f ? -87.0f : (x > 88.0f ? 88.0f : x);
+    const float n = (x * 1.44269504f + 12582912.f) - 12582912.f;  // round(x / ln2)
+    const float r = x - n * 0.693359375f + n * 2.12194440e-4f;    // x - n ln2, in two parts
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    return p * std::bit_cast<float>((int32_t(n) + 127) << 23);  // times 2^n
+}
+
+void attention(const AttentionArgs& a);
+void conv2d(const Conv2dArgs& a);
+
+}  // namespace dit::kernels::fast_detail

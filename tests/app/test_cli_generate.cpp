@@ -1,0 +1,200 @@
+// dit-cli generate end to end on tiny PixArt-α and PixArt-Σ pipelines in the diffusers layout
+// (tests/fixtures/tiny-pixart-*, made by tools/reference/make_tiny_pipeline.py): T5 -> DiT steps
+// -> VAE decode must match the PyTorch reference image made from the same noise file; broken
+// input must fail with exit code 1 and a one-line reason naming what is wrong.
+#include <QDir>
+#include <QFile>
+#include <QImage>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QtTest>
+#include <filesystem>
+
+#include "engine/io/npy.h"
+#include "studio/result_png.h"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+const QString kFixtures = QStringLiteral(DIT_FIXTURES);
+const QString kCli = QStringLiteral(DIT_BINARY_DIR "/app/dit-cli");
+
+struct Run {
+    int code = -1;
+    QString err;
+};
+
+Run run_cli(const QStringList& args) {
+    QProcess p;
+    p.start(kCli, args);
+    if (!p.waitForFinished(300000)) {
+        p.kill();
+        return {-1, "timed out"};
+    }
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
+            QString::fromUtf8(p.readAllStandardError())};
+}
+
+// Max |png - reference| in units of 8-bit levels; the reference is the decoded image in [-1, 1].
+double max_level_error(const QString& png, const QString& reference_npy) {
+    const QImage img = QImage(png).convertToFormat(QImage::Format_RGB888);
+    const dit::Tensor ref = dit::read_npy(reference_npy.toStdString());  // [1, 3, H, W]
+    if (img.isNull() || ref.dim(2) != img.height() || ref.dim(3) != img.width()) return 1e9;
+    double worst = 0;
+    const int64_t hw = ref.dim(2) * ref.dim(3);
+    for (int y = 0; y < img.height(); ++y)
+        for (int x = 0; x < img.width(); ++x)
+            for (int c = 0; c < 3; ++c) {
+                const double want = std::clamp(ref[c * hw + y * img.width() + x] * 0.5 + 0.5, 0.0, 1.0) * 255.0;
+                const double got = img.constScanLine(y)[x * 3 + c];
+                worst = std::max(worst, std::abs(got - want));
+            }
+    return worst;
+}
+
+}  // namespace
+
+class TestCliGenerate : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir tmp_;
+
+    QString out(const QString& name) const { return tmp_.filePath(name); }
+
+    // A copy of a fixture pipeline the test may break.
+    QString copy_pipeline(const QString& name) {
+        const fs::path dst = fs::path(tmp_.path().toStdString()) / name.toStdString();
+        fs::remove_all(dst);
+        fs::copy((kFixtures + "/" + name).toStdString(), dst, fs::copy_options::recursive);
+        return QString::fromStdString(dst.string());
+    }
+
+private slots:
+    void initTestCase() {
+        QVERIFY(tmp_.isValid());
+        QVERIFY2(QFile::exists(kCli), qPrintable(kCli + " is not built"));
+    }
+
+    // Each case: pipeline, sampler, steps, cfg, (init image, strength); the reference image and
+    // noise come from tools/reference/make_tiny_pipeline.py with the same settings.
+    void matches_reference_data() {
+        QTest::addColumn<QString>("name");
+        QTest::addColumn<QStringList>("args");
+        const QString p = kFixtures + "/pipeline/";
+        QTest::newRow("alpha dpm++2m cfg") << "alpha_dpm" << QStringList{
+            "--model", kFixtures + "/tiny-pixart-alpha", "--sampler", "dpm++2m", "--steps", "6",
+            "--cfg", "4.5", "--noise-file", p + "alpha_noise.npy"};
+        QTest::newRow("sigma euler_a cfg") << "sigma_euler_a" << QStringList{
+            "--model", kFixtures + "/tiny-pixart-sigma", "--sampler", "euler_a", "--steps", "5",
+            "--cfg", "3", "--seed", "7", "--noise-file", p + "sigma_noise.npy"};
+        QTest::newRow("alpha img2img ddim") << "alpha_img2img" << QStringList{
+            "--model", kFixtures + "/tiny-pixart-alpha", "--sampler", "ddim", "--steps", "8",
+            "--cfg", "2", "--noise-file", p + "alpha_noise.npy", "--init", p + "init.png",
+            "--strength", "0.6"};
+    }
+    void matches_reference() {
+        QFETCH(QString, name);
+        QFETCH(QStringList, args);
+        const QString png = out(name + ".png");
+        args << "--prompt" << "a red circle at the top left" << "--negative" << "blurry"
+             << "--width" << "96" << "--height" << "64" << "--output" << png << "--quiet";
+        const Run r = run_cli(args);
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        // Tolerance: 2 of 255 levels. The C++ and PyTorch pipelines agree to ~1e-5 in f32 before
+        // quantisation; 8-bit rounding of values that straddle a level boundary adds one level.
+        const double err = max_level_error(png, kFixtures + "/pipeline/" + name + "_expected.npy");
+        qInfo("%s: max error %.3f levels", qPrintable(name), err);
+        QVERIFY2(err <= 2.0, qPrintable(QString("max error %1 levels").arg(err)));
+    }
+
+    void png_carries_parameters() {
+        const QString png = out("params.png");
+        const Run r = run_cli({"--model", kFixtures + "/tiny-pixart-alpha", "--prompt", "a blue star",
+                               "--width", "32", "--height", "32", "--steps", "2", "--seed", "99",
+                               "--cfg", "3.5", "--output", png, "--quiet"});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        const auto req = dit::studio::read_result_parameters(png);
+        QVERIFY(req.has_value());
+        QCOMPARE(QString::fromStdString(req->prompt), QString("a blue star"));
+        QCOMPARE(req->seed, uint64_t(99));
+        QCOMPARE(req->steps, 2);
+        QCOMPARE(req->cfg, 3.5f);
+        QVERIFY(QImage(png).text("parameters").contains("Steps: 2, Sampler: dpm++2m, CFG scale: 3.5, Seed: 99"));
+    }
+
+    void same_seed_same_image() {
+        const QStringList base{"--model", kFixtures + "/tiny-pixart-alpha", "--prompt", "a ring",
+                               "--width", "32", "--height", "32", "--steps", "3", "--quiet"};
+        QCOMPARE(run_cli(base + QStringList{"--seed", "5", "--output", out("s5a.png")}).code, 0);
+        QCOMPARE(run_cli(base + QStringList{"--seed", "5", "--output", out("s5b.png")}).code, 0);
+        QCOMPARE(run_cli(base + QStringList{"--seed", "6", "--output", out("s6.png")}).code, 0);
+        QCOMPARE(QImage(out("s5a.png")), QImage(out("s5b.png")));
+        QVERIFY(QImage(out("s5a.png")) != QImage(out("s6.png")));
+    }
+
+    void broken_input_data() {
+        QTest::addColumn<QStringList>("args");
+        QTest::addColumn<int>("code");
+        QTest::addColumn<QString>("message");
+        const QString alpha = kFixtures + "/tiny-pixart-alpha";
+        const QStringList ok{"--width", "32", "--height", "32", "--steps", "1"};
+        QTest::newRow("empty prompt") << (QStringList{"--model", alpha, "--prompt", "  "} + ok) << 1
+                                      << "prompt is empty";
+        QTest::newRow("size not divisible") << QStringList{"--model", alpha, "--prompt", "x", "--width", "40",
+                                                           "--height", "32"}
+                                            << 1 << "width 40 is not a multiple of 16";
+        QTest::newRow("no such model") << (QStringList{"--model", "/nonexistent/model", "--prompt", "x"} + ok)
+                                       << 1 << "/nonexistent/model: model folder does not exist";
+        QTest::newRow("unknown sampler") << (QStringList{"--model", alpha, "--prompt", "x", "--sampler", "plms"} + ok)
+                                         << 1 << "plms";
+        QTest::newRow("bad number") << QStringList{"--model", alpha, "--prompt", "x", "--steps", "ten"} << 2
+                                    << "--steps: expected an integer, got 'ten'";
+        QTest::newRow("unknown option") << QStringList{"--model", alpha, "--prompt", "x", "--stepz", "3"} << 2
+                                        << "unknown option --stepz";
+        QTest::newRow("noise of wrong shape") << (QStringList{"--model", alpha, "--prompt", "x", "--noise-file",
+                                                              kFixtures + "/pipeline/sigma_noise.npy"} + ok)
+                                              << 1 << "sigma_noise.npy: noise has shape";
+    }
+    void broken_input() {
+        QFETCH(QStringList, args);
+        QFETCH(int, code);
+        QFETCH(QString, message);
+        const Run r = run_cli(args + QStringList{"--output", out("never.png"), "--quiet"});
+        QCOMPARE(r.code, code);
+        QVERIFY2(r.err.contains(message), qPrintable(r.err));
+        QVERIFY2(r.err.trimmed().count('\n') == 0, qPrintable("more than one line: " + r.err));
+        QVERIFY(!QFile::exists(out("never.png")));
+    }
+
+    void broken_model_folder_data() {
+        QTest::addColumn<QString>("remove");
+        QTest::addColumn<QString>("add");
+        QTest::addColumn<QString>("message");
+        QTest::newRow("missing subfolder") << "vae" << "" << "vae: component folder is missing";
+        QTest::newRow("pickle weights") << "transformer/diffusion_pytorch_model.safetensors"
+                                        << "transformer/diffusion_pytorch_model.bin" << "pickle";
+        QTest::newRow("missing config") << "transformer/config.json" << "" << "config.json";
+        QTest::newRow("missing tokenizer") << "tokenizer/spiece.model" << "" << "spiece.model";
+    }
+    void broken_model_folder() {
+        QFETCH(QString, remove);
+        QFETCH(QString, add);
+        QFETCH(QString, message);
+        const QString dir = copy_pipeline("tiny-pixart-alpha");
+        fs::remove_all((dir + "/" + remove).toStdString());
+        if (!add.isEmpty()) {
+            QFile f(dir + "/" + add);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(QByteArray("\x80\x02}q\x00.", 6));  // a pickle stream's first bytes
+        }
+        const Run r = run_cli({"--model", dir, "--prompt", "x", "--width", "32", "--height", "32",
+                               "--steps", "1", "--output", out("never.png"), "--quiet"});
+        QCOMPARE(r.code, 1);
+        QVERIFY2(r.err.contains(message), qPrintable(r.err));
+        QVERIFY(!QFile::exists(out("never.png")));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestCliGenerate)
+#include "test_cli_generate.moc"

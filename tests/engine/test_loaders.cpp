@@ -1,0 +1,710 @@
+// The loading layer: safetensors (mmap, f16/bf16 conversion, every malformed-header path),
+// sharded weight stores, the parameter binder's report, JSON configs, diffusers folders, .npy
+// files and the image <-> tensor conversion. Broken inputs are written into a temp folder and
+// each must raise a dit::Error whose message names the file and the fault.
+#include <QtTest>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <random>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/error.h"
+#include "engine/image.h"
+#include "engine/io/config.h"
+#include "engine/io/half.h"
+#include "engine/io/npy.h"
+#include "engine/io/safetensors.h"
+#include "engine/io/weights.h"
+
+using namespace dit;
+namespace fs = std::filesystem;
+using nlohmann::json;
+
+namespace {
+
+std::string fixture(const char* name) { return std::string(DIT_FIXTURES) + "/loaders/" + name; }
+
+void write_bytes(const fs::path& p, const std::string& bytes) {
+    std::ofstream out(p, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+std::string read_bytes(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::string u64le(uint64_t v) { return std::string(reinterpret_cast<const char*>(&v), 8); }
+
+// A safetensors file from a header text and a data region, exactly as given (no padding).
+std::string st_bytes(const std::string& header, const std::string& data) { return u64le(header.size()) + header + data; }
+
+std::string floats(std::initializer_list<float> v) {
+    return std::string(reinterpret_cast<const char*>(std::data(v)), v.size() * 4);
+}
+
+std::string halves(std::initializer_list<uint16_t> v) {
+    return std::string(reinterpret_cast<const char*>(std::data(v)), v.size() * 2);
+}
+
+// Runs `fn`, which must throw dit::Error containing `want`; returns the message (and prints
+// it, so the log documents every message a user can see).
+std::string error_of(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const Error& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        return std::string("<not a dit::Error> ") + e.what();
+    }
+    return "<no error>";
+}
+
+#define EXPECT_ERROR(stmt, want)                                                                      \
+    do {                                                                                              \
+        const std::string msg_ = error_of([&] { stmt; });                                             \
+        qInfo("%s", msg_.c_str());                                                                    \
+        QVERIFY2(msg_.find(want) != std::string::npos,                                                \
+                 qPrintable(QString("expected '%1' in: %2").arg(QString::fromStdString(want),         \
+                                                               QString::fromStdString(msg_))));       \
+    } while (0)
+
+bool same_bits(float a, float b) {
+    if (std::isnan(a) && std::isnan(b)) return true;
+    uint32_t x, y;
+    std::memcpy(&x, &a, 4);
+    std::memcpy(&y, &b, 4);
+    return x == y;
+}
+
+// Empty when `got` equals `want` bit for bit (NaN matching NaN); otherwise the count of
+// differing elements and the max abs error over the finite ones, for the failure message.
+std::string exact_mismatch(const Tensor& got, const Tensor& want) {
+    if (got.shape() != want.shape()) return "shape " + shape_str(got.shape()) + " != " + shape_str(want.shape());
+    int64_t bad = 0;
+    double max_err = 0;
+    for (int64_t i = 0; i < got.numel(); ++i) {
+        if (!same_bits(got[i], want[i])) ++bad;
+        if (std::isfinite(want[i]) && std::isfinite(got[i])) max_err = std::max(max_err, double(std::fabs(got[i] - want[i])));
+    }
+    return bad ? std::to_string(bad) + " mismatches, max abs err " + std::to_string(max_err) : "";
+}
+
+#define EXPECT_EXACT(got, want)                                            \
+    do {                                                                   \
+        const std::string mm_ = exact_mismatch(got, want);                 \
+        QVERIFY2(mm_.empty(), mm_.c_str());                                \
+    } while (0)
+
+}  // namespace
+
+class TestLoaders : public QObject {
+    Q_OBJECT
+
+    QTemporaryDir tmp_;
+    fs::path dir() const { return fs::path(tmp_.path().toStdString()); }
+
+    // Opens a safetensors byte string written under `name`; expects an error naming the file.
+    void expect_st_error(const std::string& name, const std::string& bytes, const std::string& want) {
+        const fs::path p = dir() / name;
+        write_bytes(p, bytes);
+        const std::string msg = error_of([&] { SafetensorsFile::open(p); });
+        qInfo("%s", msg.c_str());
+        QVERIFY2(msg.rfind(p.string() + ": ", 0) == 0, qPrintable("message does not start with the path: " + QString::fromStdString(msg)));
+        QVERIFY2(msg.find(want) != std::string::npos,
+                 qPrintable(QString("expected '%1' in: %2").arg(QString::fromStdString(want), QString::fromStdString(msg))));
+    }
+
+private slots:
+    void initTestCase() { QVERIFY(tmp_.isValid()); }
+
+    // ---- half formats -----------------------------------------------------------------------
+
+    void halfConversionIsExactAndRoundTrips() {
+        // Every binary16 pattern: f16 -> f32 -> f16 must give the same bits (NaNs stay NaN), and
+        // the value must equal mantissa * 2^exponent computed independently. Tolerance: exact.
+        int bad = 0;
+        for (uint32_t h = 0; h < 65536; ++h) {
+            const float f = detail::half_to_float(static_cast<uint16_t>(h));
+            const int exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+            const float sign = (h & 0x8000) ? -1.0f : 1.0f;
+            float want;
+            if (exp == 0x1f) want = mant ? NAN : sign * INFINITY;
+            else if (exp == 0) want = sign * std::ldexp(static_cast<float>(mant), -24);
+            else want = sign * std::ldexp(static_cast<float>(mant + 1024), exp - 25);
+            if (!same_bits(f, want)) ++bad;
+            if (!std::isnan(f) && detail::float_to_half(f) != h) ++bad;
+        }
+        QVERIFY2(bad == 0, qPrintable(QString("%1 of 65536 patterns wrong").arg(bad)));
+        QCOMPARE(detail::float_to_half(1.0f + 1.0f / 2048), uint16_t(0x3c00));  // tie -> even
+        QCOMPARE(detail::float_to_half(1e6f), uint16_t(0x7c00));                 // overflow -> inf
+    }
+
+    // ---- safetensors: valid files -----------------------------------------------------------
+
+    void roundTripF32WithMetadata() {
+        const fs::path p = dir() / "rt.safetensors";
+        std::map<std::string, Tensor> in;
+        in["a.weight"] = Tensor::from({2, 3}, {1, -2, 3.5f, 1e-30f, -0.0f, 7});
+        in["b"] = Tensor::from({5}, {0.1f, 0.2f, 0.3f, 0.4f, 0.5f});
+        in["empty"] = Tensor({0, 4});
+        in["scalar"] = Tensor::from({}, {42});
+        save_safetensors(p, in, {{"format", "pt"}, {"note", "x"}});
+        QVERIFY(!fs::exists(p.string() + ".tmp"));  // temp files are renamed away
+        for (const auto& e : fs::directory_iterator(dir()))
+            QVERIFY2(e.path().string().find(".tmp.") == std::string::npos, "temp file left behind");
+
+        const std::string raw = read_bytes(p);
+        uint64_t n;
+        std::memcpy(&n, raw.data(), 8);
+        QCOMPARE(n % 8, uint64_t(0));  // data region 8-byte aligned
+
+        auto f = SafetensorsFile::open(p);
+        QCOMPARE(f->tensors().size(), size_t(4));
+        QCOMPARE(f->metadata().at("format"), std::string("pt"));
+        for (const auto& [name, t] : in) EXPECT_EXACT(f->load(name), t);  // tolerance: exact
+    }
+
+    void f16AndBf16ByHandBytes() {
+        // F16: 1, -2, smallest subnormal 2^-24, largest subnormal, -0, 65504, inf, -inf, NaN.
+        // BF16: 1, -3, smallest subnormal 2^-133, inf, NaN, 0.
+        const std::string h16 = halves({0x3c00, 0xc000, 0x0001, 0x03ff, 0x8000, 0x7bff, 0x7c00, 0xfc00, 0x7e00});
+        const std::string hb16 = halves({0x3f80, 0xc040, 0x0001, 0x7f80, 0x7fc0, 0x0000});
+        json h = {{"h", {{"dtype", "F16"}, {"shape", {9}}, {"data_offsets", {0, 18}}}},
+                  {"b", {{"dtype", "BF16"}, {"shape", {2, 3}}, {"data_offsets", {18, 30}}}}};
+        const fs::path p = dir() / "half.safetensors";
+        write_bytes(p, st_bytes(h.dump(), h16 + hb16));
+        auto f = SafetensorsFile::open(p);
+        QCOMPARE(f->tensors().at("h").dtype, DType::F16);
+        const Tensor a = f->load("h");
+        const float want16[] = {1, -2, std::ldexp(1.0f, -24), std::ldexp(1023.0f, -24), -0.0f, 65504, INFINITY, -INFINITY, NAN};
+        EXPECT_EXACT(a, Tensor::from({9}, std::vector<float>(std::begin(want16), std::end(want16))));  // exact
+        const Tensor b = f->load("b");
+        EXPECT_EXACT(b, Tensor::from({2, 3}, {1, -3, std::ldexp(1.0f, -133), INFINITY, NAN, 0}));  // exact
+    }
+
+    void torchWrittenFixtureMatchesTorchConversion() {
+        // mixed.safetensors was written by tools/reference/safetensors_io.py; the expected f32
+        // values are torch's own .float(). Tolerance: exact (bitwise; NaN matches NaN).
+        auto f = SafetensorsFile::open(fixture("mixed.safetensors"));
+        QCOMPARE(f->metadata().at("format"), std::string("pt"));
+        const std::pair<const char*, const char*> cases[] = {
+            {"f32", "f32.npy"}, {"f16", "f16_as_f32.npy"}, {"bf16", "bf16_as_f32.npy"}};
+        for (const auto& [name, npy] : cases) {
+            const std::string mm = exact_mismatch(f->load(name), read_npy(fixture(npy)));
+            QVERIFY2(mm.empty(), qPrintable(QString(name) + ": " + QString::fromStdString(mm)));
+        }
+    }
+
+    void f32LoadIsZeroCopyAndKeepsMappingAlive() {
+        const fs::path p = dir() / "view.safetensors";
+        save_safetensors(p, {{"w", Tensor::from({4}, {1, 2, 3, 4})}});
+        const auto size = fs::file_size(p);
+        Tensor t1, t2;
+        {
+            auto f = SafetensorsFile::open(p);
+            t1 = f->load("w");
+            t2 = f->load("w");
+        }  // the file object is gone; the tensors must keep the mapping alive
+        QCOMPARE(t1.data(), t2.data());  // both views of the same mapped bytes: no copy
+        QCOMPARE(reinterpret_cast<uintptr_t>(t1.data()) % 4096, uintptr_t(size - 16));  // offset in the page
+        QCOMPARE(t1[3], 4.0f);
+
+        // A data region at an odd address (header length 9): F32 is copied, values intact.
+        const fs::path q = dir() / "unaligned.safetensors";
+        const std::string header = R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
+        std::string padded = header;
+        while (padded.size() % 4 != 1) padded += ' ';  // 8 + n is then 1 mod 4
+        write_bytes(q, st_bytes(padded, floats({5, -6})));
+        auto g = SafetensorsFile::open(q);
+        const Tensor u = g->load("w");
+        QCOMPARE(reinterpret_cast<uintptr_t>(u.data()) % 4, uintptr_t(0));
+        QCOMPARE(u[0], 5.0f);
+        QCOMPARE(u[1], -6.0f);
+    }
+
+    void headerLengthWithPickleLowByteIsNotMistakenForPickle() {
+        // A header of exactly 128 bytes makes the file start with 0x80, the pickle PROTO byte.
+        std::string header = R"({"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}})";
+        header.append(128 - header.size(), ' ');
+        const fs::path p = dir() / "h128.safetensors";
+        write_bytes(p, st_bytes(header, floats({9})));
+        QCOMPARE(static_cast<uint8_t>(read_bytes(p)[0]), uint8_t(0x80));
+        QCOMPARE(SafetensorsFile::open(p)->load("w")[0], 9.0f);
+    }
+
+    // ---- safetensors: broken files ----------------------------------------------------------
+
+    void brokenSafetensors() {
+        const std::string ok_entry = R"("w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,16]})";
+        const std::string data16 = floats({1, 2, 3, 4});
+        const std::string valid = st_bytes("{" + ok_entry + "}", data16);
+
+        expect_st_error("empty.safetensors", "", "truncated");
+        expect_st_error("short.safetensors", std::string("\x10\0\0\0\0", 5), "truncated");
+        expect_st_error("cut_header.safetensors", valid.substr(0, 8 + 20), "runs past the end of the file (size 28)");
+        expect_st_error("len_past_end.safetensors", u64le(1000) + "{}", "header length 1000 runs past the end of the file (size 10)");
+        expect_st_error("bad_json.safetensors", st_bytes(R"({"w": {"dtype": "F32",)", ""), "header is not valid JSON");
+        expect_st_error("not_object.safetensors", st_bytes("[1, 2]", ""), "header should be a JSON object, found array");
+        expect_st_error("entry_not_object.safetensors", st_bytes(R"({"w": 3})", ""), "tensor 'w': entry should be an object");
+        expect_st_error("unknown_dtype.safetensors",
+                        st_bytes(R"({"x":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}})", data16),
+                        "tensor 'x': dtype 'I64' is not supported (F32, F16, BF16)");
+        expect_st_error("f64.safetensors",
+                        st_bytes(R"({"x":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}})", data16),
+                        "dtype 'F64' is not supported");
+        expect_st_error("no_dtype.safetensors", st_bytes(R"({"x":{"shape":[4],"data_offsets":[0,16]}})", data16),
+                        "tensor 'x': 'dtype' is missing");
+        expect_st_error("neg_dim.safetensors",
+                        st_bytes(R"({"w":{"dtype":"F32","shape":[-2,-2],"data_offsets":[0,16]}})", data16),
+                        "negative");
+        expect_st_error("float_dim.safetensors",
+                        st_bytes(R"({"w":{"dtype":"F32","shape":[2.5],"data_offsets":[0,16]}})", data16),
+                        "should hold only integers");
+        expect_st_error("huge_shape.safetensors",
+                        st_bytes(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,16]}})", data16),
+                        "is too large");
+        expect_st_error("offsets_desc.safetensors",
+                        st_bytes(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[16,0]}})", data16),
+                        "data_offsets should be two ascending non-negative integers");
+        expect_st_error("offsets_three.safetensors",
+                        st_bytes(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,8,16]}})", data16),
+                        "data_offsets should be two ascending");
+        expect_st_error("offsets_negative.safetensors",
+                        st_bytes(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[-16,0]}})", data16),
+                        "data_offsets should be two ascending");
+        expect_st_error("out_of_range.safetensors",
+                        st_bytes(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[8,24]}})", data16),
+                        "tensor 'w': data_offsets [8, 24] run past the end of the data region (16 bytes)");
+        expect_st_error("size_mismatch.safetensors",
+                        st_bytes(R"({"w":{"dtype":"F32","shape":[2,2],"data_offsets":[0,12]}})", data16),
+                        "data_offsets [0, 12] hold 12 bytes, but shape [2, 2] of F32 needs 16");
+        expect_st_error("overlap.safetensors",
+                        st_bytes(R"({"a":{"dtype":"F32","shape":[3],"data_offsets":[0,12]},)"
+                                 R"("b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}})", data16),
+                        "tensors 'a' [0, 12) and 'b' [8, 16) overlap");
+        expect_st_error("overlap_nested.safetensors",
+                        st_bytes(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
+                                 R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},)"
+                                 R"("c":{"dtype":"F32","shape":[1],"data_offsets":[12,16]}})", data16),
+                        "overlap");
+        expect_st_error("metadata_not_object.safetensors", st_bytes(R"({"__metadata__": [1]})", ""),
+                        "__metadata__ should be an object");
+        // The absurd-length check needs a file larger than the limit: a sparse 101 MB file.
+        {
+            const fs::path p = dir() / "absurd.safetensors";
+            write_bytes(p, u64le((100ull << 20) + 8) + "{");
+            fs::resize_file(p, (101ull << 20) + 64);
+            EXPECT_ERROR(SafetensorsFile::open(p), "is implausibly large (over 100 MB)");
+            fs::remove(p);
+        }
+        // Empty tensors may share an offset with their neighbours without overlapping.
+        {
+            const fs::path p = dir() / "zero_sized.safetensors";
+            write_bytes(p, st_bytes(R"({"e":{"dtype":"F16","shape":[0,3],"data_offsets":[4,4]},)"
+                                    R"("w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})",
+                                    floats({1, 2})));
+            auto f = SafetensorsFile::open(p);
+            QCOMPARE(f->load("e").shape(), (Shape{0, 3}));
+        }
+        EXPECT_ERROR(SafetensorsFile::open(dir() / "does_not_exist.safetensors"), "does_not_exist.safetensors: file not found");
+        EXPECT_ERROR(SafetensorsFile::open(dir()), "is a folder");
+        {
+            const fs::path p = dir() / "load_missing.safetensors";
+            write_bytes(p, valid);
+            EXPECT_ERROR(SafetensorsFile::open(p)->load("nope"), "load_missing.safetensors: no tensor named 'nope'");
+        }
+    }
+
+    void pickleCheckpointsAreRefused() {
+        // Protocol-2 pickle: PROTO 2, EMPTY_DICT, BINPUT 0, MARK ... (never executed, only sniffed).
+        const std::string pickle = std::string("\x80\x02}q\x00(X", 7) + std::string(40, 'K');
+        const std::string zip = std::string("PK\x03\x04\x14\x00\x00\x00\x00\x00", 10) + "archive/data.pkl" + std::string(40, '\0');
+        expect_st_error("model.bin", pickle, "is a pickle checkpoint (.bin); pickle files can run arbitrary code");
+        expect_st_error("model.ckpt", zip, "is a pickle checkpoint (.ckpt)");
+        expect_st_error("model.pt", zip, "(.pt)");
+        expect_st_error("model.PTH", zip, "(.pth)");
+        expect_st_error("model.pkl", pickle, "(.pkl)");
+        // Renamed pickles are recognised by their first bytes.
+        expect_st_error("renamed_pickle.safetensors", pickle, "is a pickle checkpoint (pickle header bytes)");
+        expect_st_error("renamed_zip.safetensors", zip, "is a pickle checkpoint (zip archive of pickles)");
+        expect_st_error("renamed_zip.safetensors", zip, "only reads .safetensors");
+    }
+
+    void truncationsAndHeaderFlipsNeverCrash() {
+        // Every proper prefix of a valid file must be refused; ~500 random header corruptions
+        // must either open (and then load) or raise dit::Error: never crash or leak another
+        // exception type. Fixed seed.
+        const fs::path src = dir() / "fuzz_src.safetensors";
+        save_safetensors(src, {{"a", Tensor::from({2, 2}, {1, 2, 3, 4})},
+                               {"b.weight", Tensor::from({3}, {5, 6, 7})},
+                               {"c", Tensor({0})}},
+                         {{"k", "v"}});
+        const std::string good = read_bytes(src);
+        uint64_t n;
+        std::memcpy(&n, good.data(), 8);
+        const fs::path p = dir() / "fuzz.safetensors";
+
+        int refused = 0, other = 0;
+        for (size_t len = 0; len < good.size(); ++len) {
+            write_bytes(p, good.substr(0, len));
+            const std::string msg = error_of([&] { SafetensorsFile::open(p); });
+            if (msg.rfind(p.string(), 0) == 0) ++refused;
+            else qWarning("length %zu: %s", len, msg.c_str()), ++other;
+        }
+        QCOMPARE(refused, int(good.size()));
+        QCOMPARE(other, 0);
+
+        std::mt19937 rng(1234);
+        int opened = 0, errors = 0, foreign = 0;
+        for (int variant = 0; variant < 500; ++variant) {
+            std::string bytes = good;
+            const int flips = 1 + static_cast<int>(rng() % 3);
+            for (int k = 0; k < flips; ++k) {
+                // Mostly the JSON header, sometimes the length field itself.
+                const size_t at = (rng() % 8 == 0) ? rng() % 8 : 8 + rng() % n;
+                bytes[at] = static_cast<char>(rng() % 4 == 0 ? (rng() & 0xff) : bytes[at] ^ (1u << (rng() % 8)));
+            }
+            write_bytes(p, bytes);
+            try {
+                auto f = SafetensorsFile::open(p);
+                double sum = 0;
+                for (const auto& [name, info] : f->tensors()) {
+                    const Tensor t = f->load(name);
+                    for (int64_t i = 0; i < t.numel(); ++i) sum += t[i];  // touch every byte
+                }
+                (void)sum;
+                ++opened;
+            } catch (const Error&) {
+                ++errors;
+            } catch (const std::exception& e) {
+                qWarning("variant %d: non-dit exception: %s", variant, e.what());
+                ++foreign;
+            }
+        }
+        qInfo("header corruptions: %d opened, %d refused with dit::Error", opened, errors);
+        QCOMPARE(foreign, 0);
+        QCOMPARE(opened + errors, 500);
+    }
+
+    // ---- weight stores and the binder -------------------------------------------------------
+
+    void shardedIndexRoundTrip() {
+        const fs::path d = dir() / "sharded";
+        fs::create_directories(d);
+        save_safetensors(d / "model-00001-of-00002.safetensors",
+                         {{"blocks.0.w", Tensor::from({2}, {1, 2})}, {"blocks.0.b", Tensor::from({1}, {3})}});
+        save_safetensors(d / "model-00002-of-00002.safetensors", {{"blocks.1.w", Tensor::from({2}, {4, 5})}});
+        json idx = {{"metadata", {{"total_size", 20}}},
+                    {"weight_map",
+                     {{"blocks.0.w", "model-00001-of-00002.safetensors"},
+                      {"blocks.0.b", "model-00001-of-00002.safetensors"},
+                      {"blocks.1.w", "model-00002-of-00002.safetensors"}}}};
+        write_bytes(d / "model.safetensors.index.json", idx.dump(2));
+
+        for (const fs::path& open_path : {d / "model.safetensors.index.json", d}) {
+            const WeightStore s = WeightStore::open(open_path);
+            QCOMPARE(s.keys(), (std::vector<std::string>{"blocks.0.b", "blocks.0.w", "blocks.1.w"}));
+            QCOMPARE(s.source(), d / "model.safetensors.index.json");
+            QCOMPARE(s.load("blocks.1.w")[1], 5.0f);
+            QCOMPARE(s.load("blocks.0.b")[0], 3.0f);
+            QCOMPARE(s.info("blocks.0.w").shape, (Shape{2}));
+            EXPECT_ERROR(s.load("blocks.9.w"), "model.safetensors.index.json: no tensor named 'blocks.9.w'");
+        }
+
+        // Index naming a missing shard.
+        const fs::path m = dir() / "missing_shard";
+        fs::create_directories(m);
+        fs::copy_file(d / "model-00001-of-00002.safetensors", m / "model-00001-of-00002.safetensors");
+        write_bytes(m / "diffusion_pytorch_model.safetensors.index.json", idx.dump());
+        EXPECT_ERROR(WeightStore::open(m), "diffusion_pytorch_model.safetensors.index.json: shard "
+                                           "'model-00002-of-00002.safetensors' (listed for 'blocks.1.w') is missing");
+
+        // The same key in two shards.
+        const fs::path dup = dir() / "dup_shards";
+        fs::create_directories(dup);
+        save_safetensors(dup / "s1.safetensors", {{"k", Tensor::from({1}, {1})}});
+        save_safetensors(dup / "s2.safetensors", {{"k", Tensor::from({1}, {2})}, {"j", Tensor::from({1}, {2})}});
+        write_bytes(dup / "model.safetensors.index.json",
+                    json({{"weight_map", {{"k", "s1.safetensors"}, {"j", "s2.safetensors"}}}}).dump());
+        EXPECT_ERROR(WeightStore::open(dup), "key 'k' appears in two shards: s1.safetensors and s2.safetensors");
+
+        // weight_map pointing at a shard that lacks the key; a missing weight_map; an escaping path.
+        write_bytes(dup / "bad.index.json", json({{"weight_map", {{"zz", "s1.safetensors"}}}}).dump());
+        EXPECT_ERROR(WeightStore::open(dup / "bad.index.json"), "weight_map puts 'zz' in s1.safetensors, but that shard has no such tensor");
+        write_bytes(dup / "broken.index.json", "{\"weight_map\": {\"k\": \"s1.safetensors\",}}");
+        EXPECT_ERROR(WeightStore::open(dup / "broken.index.json"), "broken.index.json: invalid JSON at line 1, column");
+        write_bytes(dup / "nomap.index.json", R"({"metadata": {}})");
+        EXPECT_ERROR(WeightStore::open(dup / "nomap.index.json"), "nomap.index.json: shard index has no \"weight_map\"");
+        write_bytes(dup / "escape.index.json", json({{"weight_map", {{"k", "../../etc/x.safetensors"}}}}).dump());
+        EXPECT_ERROR(WeightStore::open(dup / "escape.index.json"), "must be a file name relative to the index's folder");
+    }
+
+    void folderResolution() {
+        const fs::path both = dir() / "both";
+        fs::create_directories(both);
+        save_safetensors(both / "model.safetensors", {{"from_model", Tensor::from({1}, {1})}});
+        save_safetensors(both / "diffusion_pytorch_model.safetensors", {{"from_diffusion", Tensor::from({1}, {1})}});
+        QVERIFY(WeightStore::open(both).contains("from_diffusion"));  // diffusers name preferred
+
+        const fs::path lone = dir() / "lone";
+        fs::create_directories(lone);
+        save_safetensors(lone / "weights.safetensors", {{"x", Tensor::from({1}, {1})}});
+        QVERIFY(WeightStore::open(lone).contains("x"));
+
+        const fs::path pickles = dir() / "pickles_only";
+        fs::create_directories(pickles);
+        write_bytes(pickles / "diffusion_pytorch_model.bin", "\x80\x02}q\x00.");
+        EXPECT_ERROR(WeightStore::open(pickles), "diffusion_pytorch_model.bin: is a pickle checkpoint (.bin); pickle files can run arbitrary code");
+
+        const fs::path empty = dir() / "no_weights";
+        fs::create_directories(empty);
+        write_bytes(empty / "config.json", "{}");
+        EXPECT_ERROR(WeightStore::open(empty), empty.string() + ": no .safetensors weights found");
+        EXPECT_ERROR(WeightStore::open(dir() / "nowhere"), "nowhere: not found");
+    }
+
+    void binderReportsEveryProblem() {
+        const fs::path p = dir() / "binder.safetensors";
+        save_safetensors(p, {{"transformer_blocks.0.attn1.to_k.weight", Tensor({64, 32})},
+                             {"transformer_blocks.0.attn1.to_v.weight", Tensor({64, 64})},
+                             {"proj_out.bias", Tensor({8})},
+                             {"pos_embed.freqs", Tensor({4})},
+                             {"stray.weight", Tensor({2})},
+                             {"other.stray", Tensor({2})}});
+        const WeightStore s = WeightStore::open(p);
+
+        ParamBinder ok(s, "transformer");
+        ok.ignore_prefix("pos_embed.");
+        ok.ignore_prefix("stray");
+        ok.ignore_prefix("other.");
+        QCOMPARE(ok.bind("transformer_blocks.0.attn1.to_k.weight", {64, 32}).shape(), (Shape{64, 32}));
+        QVERIFY(!ok.bind("transformer_blocks.0.attn1.to_v.weight", {64, 64}).empty());
+        QVERIFY(!ok.bind_optional("proj_out.bias", {8}).empty());
+        QVERIFY(ok.bind_optional("proj_out.absent_bias", {8}).empty());  // optional: no problem
+        ok.finish();                                                     // nothing to report
+
+        ParamBinder b(s, "transformer");
+        b.ignore_prefix("pos_embed.");
+        QVERIFY(b.bind("transformer_blocks.0.attn1.to_q.weight", {64, 64}).empty());
+        QVERIFY(b.bind("transformer_blocks.0.attn1.to_k.weight", {64, 64}).empty());
+        b.bind("transformer_blocks.0.attn1.to_v.weight", {64, 64});
+        QVERIFY(b.bind_optional("proj_out.bias", {16}).empty());  // present but mis-shaped: reported
+        const std::string msg = error_of([&] { b.finish(); });
+        qInfo("%s", msg.c_str());
+        const std::string want = "transformer weights (" + p.string() +
+                                 "): 5 problems: missing: 'transformer_blocks.0.attn1.to_q.weight' (expected [64, 64]); "
+                                 "mis-shaped: 'transformer_blocks.0.attn1.to_k.weight' (expected [64, 64], found [64, 32]), "
+                                 "'proj_out.bias' (expected [16], found [8]); unexpected: 'other.stray', 'stray.weight'";
+        QCOMPARE(msg, want);
+
+        // Long lists are cut after 20 entries.
+        ParamBinder many(s, "vae");
+        for (int i = 0; i < 25; ++i) many.bind("decoder.k" + std::to_string(i), {1});
+        many.ignore_prefix("");
+        EXPECT_ERROR(many.finish(), "vae weights (" + p.string() + "): 25 problems: missing: 'decoder.k0' (expected [1])");
+        EXPECT_ERROR(many.finish(), "'decoder.k19' (expected [1]) and 5 more");
+    }
+
+    // ---- configs and diffusers folders ------------------------------------------------------
+
+    void configParsingAndFields() {
+        const fs::path bad = dir() / "bad_config.json";
+        write_bytes(bad, "{\n  \"num_layers\": 28,\n  \"sample_size\": ,\n  \"x\": 1\n}\n");
+        EXPECT_ERROR(Config::read(bad), bad.string() + ": invalid JSON at line 3, column 18: syntax error");
+        write_bytes(bad, "{\"a\": 1,\n\n   \"b\": [1, 2\n");
+        EXPECT_ERROR(Config::read(bad), "invalid JSON at line 4, column 1");  // unexpected end of input
+        write_bytes(bad, "");
+        EXPECT_ERROR(Config::read(bad), "invalid JSON at line 1, column 1");
+        write_bytes(bad, "[1, 2]");
+        EXPECT_ERROR(Config::read(bad), "should hold a JSON object, found array");
+        EXPECT_ERROR(Config::read(dir() / "absent.json"), "absent.json: file is missing");
+
+        const fs::path good = dir() / "config.json";
+        write_bytes(good, R"({"_class_name": "PixArtTransformer2DModel", "num_layers": 28, "patch_size": 2.0,
+            "sample_size": "64", "norm_eps": 1e-6, "bad_float": 8.5, "use_bias": true,
+            "block_out_channels": [128, 256.0, 512], "bad_list": [1, "two"], "down_block_types": ["A", "B"],
+            "cross_attention_dim": null})");
+        const Config c = Config::read(good);
+        QCOMPARE(c.get_int("num_layers"), int64_t(28));
+        QCOMPARE(c.get_int("patch_size"), int64_t(2));  // integral float accepted
+        QCOMPARE(c.get_int("attention_head_dim", 72), int64_t(72));
+        QCOMPARE(c.get_int("cross_attention_dim", 1152), int64_t(1152));  // null means absent
+        QVERIFY(!c.has("cross_attention_dim"));
+        QCOMPARE(c.get_float("norm_eps"), 1e-6);
+        QCOMPARE(c.get_float("num_layers"), 28.0);
+        QCOMPARE(c.get_bool("use_bias", false), true);
+        QCOMPARE(c.get_string("_class_name"), std::string("PixArtTransformer2DModel"));
+        QCOMPARE(c.get_ints("block_out_channels"), (std::vector<int64_t>{128, 256, 512}));
+        QCOMPARE(c.get_strings("down_block_types"), (std::vector<std::string>{"A", "B"}));
+        EXPECT_ERROR(c.get_int("num_attention_heads"), good.string() + ": field 'num_attention_heads' is missing");
+        EXPECT_ERROR(c.get_int("sample_size"), good.string() + ": field 'sample_size' should be an integer, found string \"64\"");
+        EXPECT_ERROR(c.get_int("bad_float"), "field 'bad_float' should be an integer, found number 8.5");
+        EXPECT_ERROR(c.get_int("sample_size", 5), "should be an integer, found string");  // present but wrong: no fallback
+        EXPECT_ERROR(c.get_float("sample_size"), "field 'sample_size' should be a number, found string");
+        EXPECT_ERROR(c.get_string("num_layers"), "field 'num_layers' should be a string, found number 28");
+        EXPECT_ERROR(c.get_bool("num_layers", false), "field 'num_layers' should be true or false, found number 28");
+        EXPECT_ERROR(c.get_ints("bad_list"), "field 'bad_list' should be a list of integers, found string \"two\" at index 1");
+        EXPECT_ERROR(c.get_ints("num_layers"), "field 'num_layers' should be a list of integers, found number 28");
+        EXPECT_ERROR(c.get_strings("block_out_channels"), "should be a list of strings, found number 128 at index 0");
+    }
+
+    void diffusersFolder() {
+        const fs::path root = dir() / "pixart";
+        fs::create_directories(root / "transformer");
+        EXPECT_ERROR(DiffusersFolder::open(root), root.string() + ": not a diffusers model folder: model_index.json is missing");
+        EXPECT_ERROR(DiffusersFolder::open(dir() / "no_such_model"), "no_such_model: folder not found");
+        write_bytes(root / "model_index.json", R"({
+            "_class_name": "PixArtAlphaPipeline", "_diffusers_version": "0.25.0",
+            "transformer": ["diffusers", "PixArtTransformer2DModel"],
+            "vae": ["diffusers", "AutoencoderKL"],
+            "text_encoder": ["transformers", "T5EncoderModel"],
+            "safety_checker": [null, null]})");
+        const DiffusersFolder f = DiffusersFolder::open(root);
+        QCOMPARE(f.component("transformer"), root / "transformer");
+        QCOMPARE(f.component_class("transformer"), std::string("PixArtTransformer2DModel"));
+        QCOMPARE(f.component_class("text_encoder"), std::string("T5EncoderModel"));
+        QCOMPARE(f.model_index().get_string("_class_name"), std::string("PixArtAlphaPipeline"));
+        EXPECT_ERROR(f.component("vae"), (root / "vae").string() + ": component folder is missing (listed in model_index.json)");
+        EXPECT_ERROR(f.component("controlnet"), "model_index.json: no component 'controlnet' (listed: safety_checker, text_encoder, transformer, vae)");
+        EXPECT_ERROR(f.component("_class_name"), "no component '_class_name'");
+        EXPECT_ERROR(f.component("safety_checker"), "component 'safety_checker' is not included in this model");
+
+        const fs::path broken = dir() / "broken_index";
+        fs::create_directories(broken);
+        write_bytes(broken / "model_index.json", "{\"transformer\": [\"diffusers\" \"X\"]}");
+        // nlohmann stops after the offending token, the string "X" ending at column 32.
+        EXPECT_ERROR(DiffusersFolder::open(broken), "model_index.json: invalid JSON at line 1, column 32: "
+                                                    "syntax error while parsing array - unexpected string literal");
+    }
+
+    // ---- .npy ----------------------------------------------------------------------------------
+
+    void npyRoundTripAndVariants() {
+        const Shape shapes[] = {{1, 4, 8, 8}, {5}, {}, {0, 3}, {2, 1, 3}};
+        std::mt19937 rng(7);
+        std::normal_distribution<float> nd;
+        for (const Shape& s : shapes) {
+            Tensor t(s);
+            for (int64_t i = 0; i < t.numel(); ++i) t[i] = nd(rng);
+            const fs::path p = dir() / "rt.npy";
+            write_npy(p, t);
+            QCOMPARE(fs::file_size(p) % 64, (uintmax_t(t.numel() * 4) % 64));  // header padded to 64
+            EXPECT_EXACT(read_npy(p), t);  // tolerance: exact
+        }
+        // Written by numpy: format 2.0, f8 and f2 converted, a 0-d array. Tolerance: exact (the
+        // values are multiples of 1/4, representable in every format).
+        const Tensor want = Tensor::from({2, 3}, {-0.5f, -0.25f, 0, 0.25f, 0.5f, 0.75f});
+        for (const char* name : {"npy_v2_f4.npy", "npy_f8.npy", "npy_f2.npy"}) EXPECT_EXACT(read_npy(fixture(name)), want);
+        const Tensor s = read_npy(fixture("npy_scalar.npy"));
+        QCOMPARE(s.shape(), Shape{});
+        QCOMPARE(s[0], 2.5f);
+    }
+
+    void brokenNpy() {
+        EXPECT_ERROR(read_npy(fixture("npy_fortran.npy")), "npy_fortran.npy: arrays in Fortran order are not supported");
+        EXPECT_ERROR(read_npy(fixture("npy_i8.npy")), "npy_i8.npy: unsupported dtype '<i8'");
+        EXPECT_ERROR(read_npy(fixture("npy_big_endian.npy")), "unsupported dtype '>f4'");
+        const std::string good = read_bytes(fixture("npy_v2_f4.npy"));
+        const fs::path p = dir() / "broken.npy";
+        write_bytes(p, "PK\x03\x04 not numpy at all");
+        EXPECT_ERROR(read_npy(p), p.string() + ": not a .npy file (bad magic");
+        write_bytes(p, good.substr(0, good.size() - 3));
+        EXPECT_ERROR(read_npy(p), p.string() + ": truncated data: shape [2, 3] of '<f4' needs 24 bytes, the file holds 21");
+        write_bytes(p, good.substr(0, 40));
+        EXPECT_ERROR(read_npy(p), "truncated .npy header");
+        std::string v9 = good;
+        v9[6] = 9;
+        write_bytes(p, v9);
+        EXPECT_ERROR(read_npy(p), "unsupported .npy format version 9.0");
+        std::string garbled = good;
+        garbled.replace(good.find("'shape'") + 10, 1, "x");
+        write_bytes(p, garbled);
+        EXPECT_ERROR(read_npy(p), "bad .npy header: shape should be a tuple of non-negative integers");
+        EXPECT_ERROR(read_npy(dir() / "absent.npy"), "absent.npy: file not found");
+        EXPECT_ERROR(write_npy(dir() / "no_dir" / "x.npy", Tensor({2})), "x.npy: cannot write");
+    }
+
+    void filesReadByNumpyAndTheReferenceReader() {
+        // What we write must load in numpy and in tools/reference/safetensors_io.py unchanged.
+        if (!QFileInfo::exists("/usr/bin/python3")) QSKIP("/usr/bin/python3 is not installed");
+        const Tensor a = Tensor::from({2, 3}, {1, 2, 3, 4, 5, -6.5f});
+        write_npy(dir() / "interop.npy", a);
+        save_safetensors(dir() / "interop.safetensors", {{"a", a}, {"b", Tensor::from({1}, {7})}}, {{"format", "pt"}});
+        const QString script = QString(R"(
+import sys
+import numpy as np
+sys.path.insert(0, "%1/tools/reference")
+import safetensors_io
+want = np.array([[1, 2, 3], [4, 5, -6.5]], dtype=np.float32)
+x = np.load("%2/interop.npy")
+assert x.dtype == np.float32 and x.shape == (2, 3) and (x == want).all(), x
+t = safetensors_io.load("%2/interop.safetensors")
+assert (t["a"].numpy() == want).all() and t["b"].tolist() == [7.0], t
+print("ok")
+)").arg(DIT_SOURCE_DIR, tmp_.path());
+        QProcess py;
+        py.start("/usr/bin/python3", {"-c", script});
+        QVERIFY(py.waitForFinished(120000));
+        const QString out = QString::fromUtf8(py.readAllStandardOutput() + py.readAllStandardError());
+        if (out.contains("ModuleNotFoundError")) QSKIP(qPrintable("python modules missing: " + out));
+        QVERIFY2(py.exitCode() == 0 && out.trimmed() == "ok", qPrintable(out));
+    }
+
+    // ---- images --------------------------------------------------------------------------------
+
+    void imageMatchesDiffusersPostprocess() {
+        // image_rgb.npy is diffusers' postprocess of image_x.npy, including 191 values that land
+        // exactly on .5 (numpy rounds half to even). Tolerance: exact, every byte.
+        const Tensor x = read_npy(fixture("image_x.npy"));
+        const Tensor want = read_npy(fixture("image_rgb.npy"));  // [H, W, 3]
+        const Image img = image_from_tensor(x);
+        QCOMPARE(img.height, int(x.dim(2)));
+        QCOMPARE(img.width, int(x.dim(3)));
+        int mismatches = 0, max_err = 0;
+        for (size_t i = 0; i < img.rgb.size(); ++i) {
+            const int d = std::abs(int(img.rgb[i]) - int(want[int64_t(i)]));
+            mismatches += d != 0;
+            max_err = std::max(max_err, d);
+        }
+        QVERIFY2(mismatches == 0, qPrintable(QString("%1 bytes differ, max abs err %2").arg(mismatches).arg(max_err)));
+    }
+
+    void imageRoundTripAndShapes() {
+        Image img;
+        img.width = 16;
+        img.height = 16;
+        img.rgb.resize(16 * 16 * 3);
+        for (size_t i = 0; i < img.rgb.size(); ++i) img.rgb[i] = static_cast<uint8_t>(i * 7 % 256);
+        const Tensor t = tensor_from_image(img);
+        QCOMPARE(t.shape(), (Shape{1, 3, 16, 16}));
+        QCOMPARE(t[0], -1.0f);                   // pixel 0, red = 0
+        QCOMPARE(t[16 * 16], 2.0f * 7 / 255 - 1);  // pixel 0, green = 7
+        QVERIFY(image_from_tensor(t).rgb == img.rgb);  // every 8-bit value survives the round trip
+
+        Tensor extremes = Tensor::from({1, 3, 1, 2}, {-5, 5, NAN, INFINITY, -INFINITY, 0});
+        const Image e = image_from_tensor(extremes);
+        QCOMPARE(int(e.rgb[0]), 0);    // R of pixel 0: clamped
+        QCOMPARE(int(e.rgb[3]), 255);  // R of pixel 1: clamped
+        QCOMPARE(int(e.rgb[1]), 0);    // NaN -> 0
+        QCOMPARE(int(e.rgb[4]), 255);  // inf
+        QCOMPARE(int(e.rgb[2]), 0);    // -inf
+        QCOMPARE(int(e.rgb[5]), 128);  // 0 -> 127.5 -> ties to even: 128
+        EXPECT_ERROR(image_from_tensor(Tensor({1, 4, 2, 2})), "expected a [1, 3, H, W] tensor, got [1, 4, 2, 2]");
+        Image bad;
+        bad.width = 3;
+        bad.height = 2;
+        bad.rgb.resize(5);
+        EXPECT_ERROR(tensor_from_image(bad), "tensor_from_image: image is 3x2 with 5 bytes");
+    }
+};
+
+QTEST_APPLESS_MAIN(TestLoaders)
+#include "test_loaders.moc"
