@@ -25,8 +25,9 @@ struct Linear {
 };
 
 // diffusers' Timesteps(dim, flip_sin_to_cos=True, downscale_freq_shift=0): [cos | sin] of
-// t * 10000^(-i / (dim/2)). Frequencies and arguments are rounded to f32 exactly as diffusers
-// computes them (the rounding of t * freq matters at t ~ 1000); sin/cos are exact.
+// t * 10000^(-i / (dim/2)). As in diffusers, the exponent and the argument t * freq are f32
+// (that rounding matters at t ~ 1000); the frequency is the correctly rounded f32 exp (torch's
+// CPU expf is 1 ulp off for a few of them, CUDA's differently), and sin/cos are exact.
 // values: N numbers -> [N, dim]
 Tensor timestep_sinusoid(const std::vector<float>& values, int64_t dim = 256);
 

@@ -98,9 +98,9 @@ std::unique_ptr<PixArtTransformer2DModel> PixArtTransformer2DModel::load(const s
     const WeightStore store = WeightStore::open(component_dir);
     ParamBinder p(store, "transformer");
 
-    // diffusers follows use_additional_conditions when the config sets it (ignoring embedder
-    // weights it switched off); without it, the weights tell: α-1024 has the embedders, α-512
-    // and Σ do not.
+    // An explicit use_additional_conditions decides, as in diffusers (which then ignores embedder
+    // weights it switched off). Without it, diffusers would switch it on iff sample_size == 128;
+    // we let the weights decide, so a checkpoint is never run without embedders it carries.
     const bool explicit_micro = c.has("use_additional_conditions");
     if (!explicit_micro) k.micro_conditioning = store.contains(kResolutionKey);
     if (!k.micro_conditioning && explicit_micro) {
@@ -186,10 +186,9 @@ Tensor PixArtTransformer2DModel::forward(const Tensor& latent, const std::vector
     Tensor x = pos_embed_.forward(latent, ops);  // [B, N, D]
     const auto cond = adaln_single_.forward(timestep, image_height, image_width, ops);
     pixart::BlockBuffers buf(B, N, D);
-    for (const auto& block : transformer_blocks_) {
+    for (size_t i = 0; i < transformer_blocks_.size(); ++i) {
         if (cancelled && *cancelled && (*cancelled)()) throw Cancelled();
-        const size_t i = &block - transformer_blocks_.data();
-        block.forward(x.data(), cond.modulation.data(), prompt.k[i].data(), prompt.v[i].data(),
+        transformer_blocks_[i].forward(x.data(), cond.modulation.data(), prompt.k[i].data(), prompt.v[i].data(),
                       prompt.key_bias.data(), prompt.L, buf, ops);
     }
 

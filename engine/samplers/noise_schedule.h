@@ -2,6 +2,7 @@
 // What the samplers share: the DDPM noise schedule (betas, alphas_cumprod, sigmas) built with
 // diffusers' dtypes, the numpy spacing/rounding/interpolation diffusers' set_timesteps uses, and
 // the img2img truncation of its pipelines.
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,6 @@ std::string spacing(const SchedulerConfig& cfg, const ClassDefaults& d);
 // numpy semantics, in double.
 std::vector<double> linspace(double start, double stop, int num, bool endpoint = true);
 std::vector<double> arange(double start, double stop, double step);
-inline double round_half_even(double x);  // np.round
 // np.interp(x, arange(len(fp)), fp)
 double interp_index(double x, const std::vector<float>& fp);
 
@@ -39,6 +39,12 @@ double interp_index(double x, const std::vector<float>& fp);
 // numpy's arange yields steps + 1 for some counts (61, 103, ...), a diffusers quirk that would
 // end on timestep -1.
 std::vector<double> spaced_timesteps(const std::string& spacing, int steps, int num_train, int steps_offset);
+
+// Euler and Euler a: float32 timesteps from the spacing (linspace unrounded) and the training
+// sigmas interpolated at them (np.interp), without the final sigma.
+void euler_schedule(const SchedulerConfig& cfg, const ClassDefaults& d, int steps,
+                    const std::vector<float>& train_sigmas, std::vector<float>& timesteps,
+                    std::vector<float>& sigmas);
 
 // The strength as the decimal the user typed (0.7f -> 0.7), so floor(steps * strength) agrees
 // with Python's float arithmetic.
@@ -53,6 +59,7 @@ int img2img_begin_flow(const char* name, int steps, float strength);
 
 [[noreturn]] void unsupported_prediction(const SchedulerConfig& cfg, const char* sampler, const char* valid);
 
-inline double round_half_even(double x) { return __builtin_nearbyint(x); }
+// np.round: half to even (the default rounding mode).
+inline double round_half_even(double x) { return std::nearbyint(x); }
 
 }  // namespace dit::schedule

@@ -1,18 +1,36 @@
-// The fast CPU backend: GEMMs through OpenBLAS, everything else as loops the compiler vectorises
+// The fast CPU backend: GEMMs through OpenBLAS (single-threaded, column slices spread over
+// OpenMP; see gemm in fast_common.h), everything else as loops the compiler vectorises
 // (-O3 -march=native), spread over the cores with OpenMP once a tensor is large enough.
 // Attention and conv2d live in fast_attention.cpp and fast_conv.cpp.
 //
 // Reductions carry `omp simd reduction` because without -ffast-math the compiler may not
-// reorder a sum on its own. sgemm is never called inside an OpenMP region: OpenBLAS runs its own
-// threads.
+// reorder a sum on its own.
 #include "kernels/cpu/fast_common.h"
 
 #include <cblas.h>
+#include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
 namespace dit::kernels {
+
+void fast_detail::gemm(bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
+                       int64_t lda, const float* B, int64_t ldb, float beta, float* C,
+                       int64_t ldc) {
+    static const bool single_threaded = (openblas_set_num_threads(1), true);
+    (void)single_threaded;
+    // One column slice per thread, a multiple of 16 wide so each keeps OpenBLAS's full tiles.
+    const int64_t threads = M * N * K >= (int64_t(1) << 20) ? omp_get_max_threads() : 1;
+    const int64_t slice = std::max<int64_t>((N + threads - 1) / threads + 15, 16) / 16 * 16;
+#pragma omp parallel for if (threads > 1)
+    for (int64_t n0 = 0; n0 < N; n0 += slice)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, int(M),
+                    int(std::min(slice, N - n0)), int(K), 1.0f, A, int(lda),
+                    trans_b ? B + n0 * ldb : B + n0, int(ldb), beta, C + n0, int(ldc));
+}
+
 namespace {
 
 using fast_detail::exp_fast;
@@ -54,8 +72,7 @@ public:
 #pragma omp parallel for if (M * N > kParallelMin)
             for (int64_t m = 0; m < M; ++m) std::memcpy(y + m * N, b, size_t(N) * sizeof(float));
         }
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(N), int(K), 1.0f, x,
-                    int(K), w, int(K), b ? 1.0f : 0.0f, y, int(N));
+        fast_detail::gemm(true, M, N, K, x, K, w, K, b ? 1.0f : 0.0f, y, N);
     }
 
     void attention(const AttentionArgs& a) override { fast_detail::attention(a); }

@@ -27,6 +27,13 @@ inline float exp_fast(float x) {
     return p * std::bit_cast<float>((int32_t(n) + 127) << 23);  // times 2^n
 }
 
+// C[M, N] = A[M, K] · op(B) + beta·C, row-major, op(B) = Bᵀ for B: [N, K] (trans_b) or B for
+// B: [K, N]. OpenBLAS runs single-threaded and the columns are split over the OpenMP team
+// instead: OpenBLAS's pthreads and OpenMP's threads spin-waiting against each other on the same
+// cores made a DiT block ~1.8x slower than one thread pool for everything.
+void gemm(bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
 void attention(const AttentionArgs& a);
 void conv2d(const Conv2dArgs& a);
 

@@ -3,8 +3,6 @@
 // output rows at a time, so the VAE's 3x3 convs at 512² never need a gigabyte-sized buffer.
 #include "kernels/cpu/fast_common.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <vector>
 
@@ -58,15 +56,13 @@ void conv2d(const Conv2dArgs& a) {
         }
         const float beta = a.b ? 1.0f : 0.0f;
         if (pointwise) {
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(a.Cout), int(P), int(K),
-                        1.0f, a.w, int(K), x, int(P), beta, y, int(P));
+            gemm(false, a.Cout, P, K, a.w, K, x, P, beta, y, P);
             continue;
         }
         for (int64_t oy0 = 0; oy0 < OH; oy0 += band) {
             const int64_t rows = std::min(band, OH - oy0), cols = rows * OW;
             im2col(a, x, oy0, rows, col_buffer.data());
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, int(a.Cout), int(cols), int(K),
-                        1.0f, a.w, int(K), col_buffer.data(), int(cols), beta, y + oy0 * OW, int(P));
+            gemm(false, a.Cout, cols, K, a.w, K, col_buffer.data(), cols, beta, y + oy0 * OW, P);
         }
     }
 }
