@@ -153,8 +153,8 @@ private slots:
         QTest::newRow("unknown option") << QStringList{"--model", alpha, "--prompt", "x", "--stepz", "3"} << 2
                                         << "unknown option --stepz";
         QTest::newRow("noise of wrong shape") << (QStringList{"--model", alpha, "--prompt", "x", "--noise-file",
-                                                              kFixtures + "/pipeline/sigma_noise.npy"} + ok)
-                                              << 1 << "sigma_noise.npy: noise has shape";
+                                                              kFixtures + "/pipeline/wrong_noise.npy"} + ok)
+                                              << 1 << "wrong_noise.npy: noise has shape";
     }
     void broken_input() {
         QFETCH(QStringList, args);

@@ -16,6 +16,13 @@
 #include "engine/samplers/noise_schedule.h"
 #include "engine/samplers/sampler.h"
 
+// The toy model below must round like the torch reference: no fused multiply-add.
+#if defined(__clang__)
+#pragma clang fp contract(off)
+#elif defined(__GNUC__)
+#pragma GCC optimize("fp-contract=off")
+#endif
+
 using namespace dit;
 namespace fs = std::filesystem;
 

@@ -11,6 +11,8 @@
                         heun     linear, linspace, prediction_type sample, solver_type heun,
                                  lower_order_final false, final_sigmas_type sigma_min
                         flow     FlowMatchEulerDiscreteScheduler, shift 3
+                        clipped  squaredcos_cap_v2 with lambda_min_clipped -5.1 and
+                                 euler_at_final (DeepFloyd IF's DPM settings)
   <sampler>.safetensors one file per sampler (named after its .cpp); metadata "cases" lists the
                         runs: config, eta, steps, strength and the key prefix. Per run:
                         <prefix>/timesteps [n], <prefix>/init [1,4,4,4] (the first sample),
@@ -99,11 +101,17 @@ CONFIGS = {
         "final_sigmas_type": "sigma_min",
     },
     "flow": {"_class_name": "FlowMatchEulerDiscreteScheduler", "num_train_timesteps": 1000, "shift": 3.0},
+    "clipped": {
+        "beta_schedule": "squaredcos_cap_v2",
+        "lambda_min_clipped": -5.1,
+        "euler_at_final": True,
+        "timestep_spacing": "linspace",
+    },
 }
 
 # sampler -> (file stem, [(config, eta)])
 RUNS = {
-    "dpm++2m": ("dpm_solver_multistep", [("pixart", 0), ("sd", 0), ("vpred", 0), ("heun", 0)]),
+    "dpm++2m": ("dpm_solver_multistep", [("pixart", 0), ("sd", 0), ("vpred", 0), ("heun", 0), ("clipped", 0)]),
     "ddim": ("ddim", [("pixart", 0), ("sd", 0), ("vpred", 0), ("heun", 0), ("pixart", 1.0)]),
     "euler": ("euler", [("pixart", 0), ("sd", 0), ("vpred", 0), ("heun", 0)]),
     "euler_a": ("euler_ancestral", [("pixart", 0), ("sd", 0), ("vpred", 0)]),
