@@ -1,12 +1,13 @@
 // DiT forward on the CPU against PyTorch eager, same weights, inputs and thread count, one run.
 //
-// A PixArt-architecture transformer with random weights (12 blocks, hidden 576 = 8 heads x 72,
-// caption 1024, 120 prompt tokens) at a 32x32 latent (256 tokens, a 256 px image), batch 2 as
+// A PixArt-architecture transformer with random weights (by default 12 blocks, hidden 576 = 8
+// heads x 72, caption 1024, 120 prompt tokens) at a 32x32 latent (256 tokens, a 256 px image), batch 2 as
 // under classifier-free guidance. Speed does not depend on the weights' values. The weights are
 // written once as f32 safetensors and mmapped by the engine, so peak RSS should stay near
 // weights + activations; both are printed. The last line is the figure: the speedup.
 //
-// Usage: bench_dit_forward_cpu [--runs N] [--layers N] [--keep DIR]
+// Usage: bench_dit_forward_cpu [--runs N] [--layers N] [--heads N] [--caption N] [--keep DIR]
+//   --layers 28 --heads 16 --caption 4096 is PixArt-α's full size (611M parameters, 2.4 GB f32).
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -69,12 +70,14 @@ dit::Tensor randn(dit::Shape shape, std::mt19937& rng) {
 }  // namespace
 
 int main(int argc, char** argv) {
-    int runs = 5, layers = 12;
+    int runs = 5, layers = 12, heads = 8, caption = 1024;
     std::string keep;
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         if (a == "--runs") runs = std::atoi(argv[i + 1]);
         else if (a == "--layers") layers = std::atoi(argv[i + 1]);
+        else if (a == "--heads") heads = std::atoi(argv[i + 1]);
+        else if (a == "--caption") caption = std::atoi(argv[i + 1]);
         else if (a == "--keep") keep = argv[i + 1];
     }
     const int threads = static_cast<int>(std::thread::hardware_concurrency());
@@ -82,7 +85,8 @@ int main(int argc, char** argv) {
     const std::string py = "/usr/bin/python3 " DIT_SOURCE_DIR "/tools/reference/bench_pixart_torch.py";
     fs::create_directories(dir);
     if (!fs::exists(dir / "transformer" / "config.json"))
-        run(py + " make " + dir.string() + " --layers " + std::to_string(layers));
+        run(py + " make " + dir.string() + " --layers " + std::to_string(layers) + " --heads " +
+            std::to_string(heads) + " --caption " + std::to_string(caption));
 
     const int B = 2, L = 120, H = 32, W = 32;
     auto model = dit::PixArtTransformer2DModel::load(dir / "transformer");

@@ -1,6 +1,8 @@
 #include "engine/io/config.h"
 
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
@@ -55,6 +57,56 @@ std::pair<size_t, size_t> line_col(const std::string& text, size_t bytes_read) {
 
 Config::Config(Json j, fs::path file) : j_(std::move(j)), file_(std::move(file)) {}
 
+namespace {
+
+// Python's json module writes the non-standard literals Infinity, -Infinity and NaN (PixArt's
+// scheduler_config.json has "lambda_min_clipped": -Infinity), which strict JSON parsers refuse.
+// Outside strings they become marker strings here and numbers again after parsing.
+const char* const kNonFinite[] = {"-Infinity", "Infinity", "NaN"};
+constexpr const char* kMarker = "\\u0001nonfinite:";  // JSON escape; parses to "\x01nonfinite:"
+
+std::string quote_non_finite(const std::string& text) {
+    std::string out;
+    out.reserve(text.size());
+    bool in_string = false;
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            out += c;
+            if (c == '\\' && i + 1 < text.size()) out += text[++i];
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        if (c == '"') in_string = true;
+        bool replaced = false;
+        for (const char* lit : kNonFinite) {
+            const size_t n = std::strlen(lit);
+            if (text.compare(i, n, lit) == 0) {
+                out += std::string("\"") + kMarker + lit + "\"";
+                i += n - 1;
+                replaced = true;
+                break;
+            }
+        }
+        if (!replaced) out += c;
+    }
+    return out;
+}
+
+void restore_non_finite(Json& j) {
+    if (j.is_string()) {
+        const std::string& s = j.get_ref<const std::string&>();
+        if (s.rfind("\x01nonfinite:", 0) != 0) return;
+        const std::string lit = s.substr(11);
+        const double inf = std::numeric_limits<double>::infinity();
+        j = lit == "NaN" ? std::numeric_limits<double>::quiet_NaN() : lit == "-Infinity" ? -inf : inf;
+    } else if (j.is_structured()) {
+        for (auto& v : j) restore_non_finite(v);
+    }
+}
+
+}  // namespace
+
 Config Config::read(const fs::path& file) {
     const std::string where = file.string() + ": ";
     std::error_code ec;
@@ -63,10 +115,11 @@ Config Config::read(const fs::path& file) {
     if (!in) throw Error(where + "cannot open the file");
     std::stringstream ss;
     ss << in.rdbuf();
-    const std::string text = ss.str();
+    const std::string text = quote_non_finite(ss.str());
     Json j;
     try {
         j = Json::parse(text);
+        restore_non_finite(j);
     } catch (const Json::parse_error& e) {
         const auto [line, col] = line_col(text, e.byte);
         // nlohmann's text reads "[json.exception...] parse error at line L, column C: <reason>";

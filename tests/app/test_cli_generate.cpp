@@ -27,7 +27,7 @@ struct Run {
 
 Run run_cli(const QStringList& args) {
     QProcess p;
-    p.start(kCli, args);
+    p.start(kCli, QStringList{"generate"} + args);
     if (!p.waitForFinished(300000)) {
         p.kill();
         return {-1, "timed out"};

@@ -515,6 +515,23 @@ private slots:
 
     // ---- configs and diffusers folders ------------------------------------------------------
 
+    // Python's json writes Infinity/-Infinity/NaN (PixArt's scheduler config has
+    // "lambda_min_clipped": -Infinity); they are read as numbers, and only outside strings.
+    void configNonFiniteLiterals() {
+        const fs::path f = dir() / "scheduler_config.json";
+        // (A plain literal: moc misreads raw strings that hold \".)
+        write_bytes(f, "{\"lambda_min_clipped\": -Infinity, \"hi\": Infinity, \"n\": NaN,"
+                       " \"s\": \"Infinity and \\\"NaN\\\"\", \"list\": [1, -Infinity]}");
+        const Config c = Config::read(f);
+        QVERIFY(std::isinf(c.get_float("lambda_min_clipped")) && c.get_float("lambda_min_clipped") < 0);
+        QVERIFY(std::isinf(c.get_float("hi")) && c.get_float("hi") > 0);
+        QVERIFY(std::isnan(c.get_float("n")));
+        QCOMPARE(c.get_string("s"), std::string("Infinity and \"NaN\""));
+        QVERIFY(std::isinf(c.json()["list"][1].get<double>()));
+        write_bytes(f, R"({"a": Infinit})");
+        EXPECT_ERROR(Config::read(f), "invalid JSON at line 1");
+    }
+
     void configParsingAndFields() {
         const fs::path bad = dir() / "bad_config.json";
         write_bytes(bad, "{\n  \"num_layers\": 28,\n  \"sample_size\": ,\n  \"x\": 1\n}\n");

@@ -149,7 +149,7 @@ def main():
     os.makedirs(out, exist_ok=True)
     gen = torch.Generator().manual_seed(3)
     noise = {name: torch.randn(1, 4, HEIGHT // 8, WIDTH // 8, generator=gen) for name in ("alpha", "sigma")}
-    noise["wrong"] = torch.randn(1, 4, 4, 4, generator=gen)  # for the wrong-shape error test
+    noise["wrong"] = torch.randn(1, 4, 3, 5, generator=gen)  # for the wrong-shape error test
     for name, n in noise.items():
         np.save(os.path.join(out, f"{name}_noise.npy"), n.numpy())
     # The init image: smooth colour fields, so img2img has structure to keep.
