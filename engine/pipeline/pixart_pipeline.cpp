@@ -50,6 +50,19 @@ bool blank(const std::string& s) {
     return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
 }
 
+// diffusers' PixArt pipelines lower-case and strip every prompt before T5 sees it (their
+// optional caption cleaning, which needs bs4 and ftfy, does that and more). ASCII only: bytes
+// of multi-byte UTF-8 characters pass unchanged.
+std::string caption_preprocess(const std::string& text) {
+    size_t begin = 0, end = text.size();
+    while (begin < end && std::isspace(static_cast<unsigned char>(text[begin]))) ++begin;
+    while (end > begin && std::isspace(static_cast<unsigned char>(text[end - 1]))) --end;
+    std::string out = text.substr(begin, end - begin);
+    for (char& c : out)
+        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+    return out;
+}
+
 }  // namespace
 
 std::unique_ptr<PixArtPipeline> PixArtPipeline::load(const std::filesystem::path& model_dir,
@@ -105,7 +118,7 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
     const int L = max_tokens_;
     std::vector<int32_t> ids, mask;
     auto add = [&](const std::string& text) {
-        auto t = tokenizer_->encode(text, L);
+        auto t = tokenizer_->encode(caption_preprocess(text), L);
         ids.insert(ids.end(), t.ids.begin(), t.ids.end());
         mask.insert(mask.end(), t.mask.begin(), t.mask.end());
     };

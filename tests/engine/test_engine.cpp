@@ -96,6 +96,17 @@ private slots:
         QVERIFY(max_diff(first, engine.generate(a, cb).image) > 0);
     }
 
+    void prompt_is_lowercased_and_stripped() {
+        // As diffusers' PixArt pipelines do before tokenizing.
+        Engine engine;
+        Callbacks cb;
+        Request a = tiny_request();
+        Request b = a;
+        b.prompt = "  A Red CIRCLE at the top left\n";
+        b.negative_prompt = "BLURRY ";
+        QCOMPARE(max_diff(engine.generate(a, cb).image, engine.generate(b, cb).image), 0.0);
+    }
+
     void fast_matches_reference_backend_data() {
         QTest::addColumn<QString>("variant");
         QTest::addColumn<QString>("sampler");

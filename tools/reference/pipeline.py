@@ -3,7 +3,7 @@
 reference is the exact answer the C++ float32 pipeline approximates.
 
 Order of operations, as in diffusers' PixArtAlphaPipeline / PixArtSigmaPipeline:
-  tokens (120 for α, 300 for Σ, </s> last, <pad> after) -> T5 on [negative, positive]
+  prompt.lower().strip() -> tokens (120 for α, 300 for Σ, </s> last, <pad> after) -> T5 on [negative, positive]
   -> per step: the latent twice, the sampler's input scaling, the transformer at the step's
      timestep with micro-conditions (height, width) and (height / width), the first C output
      channels (learned sigma dropped), guidance uncond + cfg * (cond - uncond), the sampler step
@@ -61,6 +61,7 @@ class PixArtPipeline:
             m.eval()
 
     def tokenize(self, text):
+        text = text.lower().strip()  # diffusers' _text_preprocessing without bs4/ftfy
         pieces = self.sp.encode(text)[: self.max_tokens - 1] + [self.sp.eos_id()]
         mask = [1] * len(pieces) + [0] * (self.max_tokens - len(pieces))
         return pieces + [self.sp.pad_id()] * (self.max_tokens - len(pieces)), mask
