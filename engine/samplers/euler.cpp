@@ -1,43 +1,44 @@
-// Euler (Karras et al. 2022, k-diffusion's sample_euler), diffusers' EulerDiscreteScheduler
-// without churn: the probability-flow ODE on k-diffusion sigmas, x_{i+1} = x_i + (x_i - x0) /
-// sigma_i * (sigma_{i+1} - sigma_i). The sample lives at scale sqrt(sigma^2 + 1), so the model
-// sees x / sqrt(sigma^2 + 1) and the initial noise is multiplied by the largest sigma.
+// The Euler family on k-diffusion sigmas (Karras et al. 2022): the sample lives at scale
+// sqrt(sigma^2 + 1), so the model sees x / sqrt(sigma^2 + 1) and the initial noise is multiplied
+// by the largest sigma.
+//  - Euler (k-diffusion's sample_euler, diffusers' EulerDiscreteScheduler without churn): the
+//    probability-flow ODE, x_{i+1} = x_i + (x_i - x0) / sigma_i * (sigma_{i+1} - sigma_i).
+//  - Euler ancestral (sample_euler_ancestral with eta 1, EulerAncestralDiscreteScheduler): each
+//    step goes down to sigma_down with Euler and adds fresh noise of size sigma_up, where
+//    sigma_down^2 + sigma_up^2 = sigma_next^2; the last step (sigma_next = 0) adds no noise.
 #include <algorithm>
 #include <cmath>
 
 #include "engine/error.h"
 #include "engine/samplers/noise_schedule.h"
-
-// Same float32 operations, in the same order, as diffusers' torch code: no fused multiply-add,
-// which would round differently where diffusers' own arithmetic cancels (huge sigmas).
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "engine/samplers/diffusers_float_order.h"
 
 namespace dit {
 namespace {
 
-class Euler final : public Sampler {
+class EulerFamily : public Sampler {
 public:
-    explicit Euler(const SchedulerConfig& cfg) : cfg_(cfg) {
+    EulerFamily(const SchedulerConfig& cfg, bool ancestral) : cfg_(cfg), ancestral_(ancestral) {
         const auto& p = cfg.prediction_type;
-        if (p != "epsilon" && p != "v_prediction" && p != "sample" && p != "original_sample")
-            schedule::unsupported_prediction(cfg, "euler", "epsilon, v_prediction, sample");
+        // diffusers' ancestral scheduler raises NotImplementedError for "sample".
+        const bool ok = p == "epsilon" || p == "v_prediction" ||
+                        (!ancestral && (p == "sample" || p == "original_sample"));
+        if (!ok)
+            schedule::unsupported_prediction(cfg, name(), ancestral ? "epsilon, v_prediction"
+                                                                   : "epsilon, v_prediction, sample");
         alphas_cumprod_ = schedule::alphas_cumprod(schedule::betas(cfg, {}));
         train_sigma_ = schedule::train_sigmas(alphas_cumprod_);
     }
-    const char* name() const override { return "euler"; }
+    const char* name() const override { return ancestral_ ? "euler_a" : "euler"; }
+    bool needs_noise() const override { return ancestral_; }
 
     void set_timesteps(int steps, float strength) override {
         schedule::check_request(name(), steps, strength, cfg_.num_train_timesteps);
         num_steps_ = 0;  // not ready until the schedule is complete
         x0_ = Tensor();
         schedule::euler_schedule(cfg_, {}, steps, train_sigma_, timesteps_, sigmas_);
-        sigmas_.push_back(cfg_.final_sigmas_type == "sigma_min"
-                              ? std::sqrt((1.0f - alphas_cumprod_[0]) / alphas_cumprod_[0])
-                              : 0.0f);
+        const bool sigma_min = !ancestral_ && cfg_.final_sigmas_type == "sigma_min";
+        sigmas_.push_back(sigma_min ? std::sqrt((1.0f - alphas_cumprod_[0]) / alphas_cumprod_[0]) : 0.0f);
         begin_ = strength < 1.0f ? schedule::img2img_begin(name(), steps, strength) : 0;
         num_steps_ = steps - begin_;
     }
@@ -58,8 +59,13 @@ public:
 
     Tensor step(const Tensor& out, int i, const Tensor& x, const Tensor& noise) override {
         check_step(i, out, x, noise);
-        const float sigma = sigmas_[begin_ + i];
-        const float dt = sigmas_[begin_ + i + 1] - sigma;
+        const float sigma = sigmas_[begin_ + i], sigma_to = sigmas_[begin_ + i + 1];
+        float sigma_up = 0.0f, target = sigma_to;
+        if (ancestral_) {
+            sigma_up = std::sqrt(sigma_to * sigma_to * (sigma * sigma - sigma_to * sigma_to) / (sigma * sigma));
+            target = std::sqrt(sigma_to * sigma_to - sigma_up * sigma_up);
+        }
+        const float dt = target - sigma;
         const int64_t n = x.numel();
         Tensor x0(x.shape());
         if (cfg_.prediction_type == "epsilon") {
@@ -74,6 +80,7 @@ public:
         for (int64_t j = 0; j < n; ++j) {
             const float derivative = (x[j] - x0[j]) / sigma;
             y[j] = x[j] + derivative * dt;
+            if (ancestral_) y[j] = y[j] + noise[j] * sigma_up;
         }
         x0_ = std::move(x0);
         return y;
@@ -89,12 +96,19 @@ public:
 
 private:
     SchedulerConfig cfg_;
+    bool ancestral_;
     std::vector<float> alphas_cumprod_, train_sigma_, timesteps_, sigmas_;
     int begin_ = 0;
 };
 
 }  // namespace
 
-std::unique_ptr<Sampler> make_euler(const SchedulerConfig& cfg) { return std::make_unique<Euler>(cfg); }
+std::unique_ptr<Sampler> make_euler(const SchedulerConfig& cfg) {
+    return std::make_unique<EulerFamily>(cfg, false);
+}
+
+std::unique_ptr<Sampler> make_euler_ancestral(const SchedulerConfig& cfg) {
+    return std::make_unique<EulerFamily>(cfg, true);
+}
 
 }  // namespace dit

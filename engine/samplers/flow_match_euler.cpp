@@ -9,13 +9,7 @@
 #include "engine/error.h"
 #include "engine/samplers/noise_schedule.h"
 
-// Same float32 operations, in the same order, as diffusers' torch code: no fused multiply-add,
-// which would round differently where diffusers' own arithmetic cancels (huge sigmas).
-#if defined(__clang__)
-#pragma clang fp contract(off)
-#elif defined(__GNUC__)
-#pragma GCC optimize("fp-contract=off")
-#endif
+#include "engine/samplers/diffusers_float_order.h"
 
 namespace dit {
 namespace {

@@ -12,12 +12,14 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "tests/common/test_helpers.h"
 #include "engine/io/safetensors.h"
 #include "engine/models/pixart_embeddings.h"
 #include "engine/models/pixart_transformer.h"
 #include "kernels/cpu/ops.h"
 
 using namespace dit;
+using namespace dit::testing;
 namespace fs = std::filesystem;
 
 namespace {
@@ -28,31 +30,7 @@ Tensor expected(const std::string& model, const std::string& name) {
     return SafetensorsFile::open(kDir / model / "expected.safetensors")->load(name);
 }
 
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-    if (a.shape() != b.shape()) return INFINITY;
-    double m = 0;
-    for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(double(a[i]) - double(b[i])));
-    return m;
-}
-
-double max_abs(const Tensor& a) {
-    double m = 0;
-    for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(double(a[i])));
-    return m;
-}
-
-#define EXPECT_CLOSE(what, got, want, tol)                                                          \
-    do {                                                                                           \
-        const double err_ = max_abs_diff(got, want);                                               \
-        qInfo("%s: max abs error %.3g (tolerance %.3g, |want| <= %.3g)", what, err_, double(tol),  \
-              max_abs(want));                                                                      \
-        QVERIFY2(err_ <= (tol), qPrintable(QString("%1: max abs error %2 > %3, shapes %4 vs %5")   \
-                                               .arg(what).arg(err_).arg(tol)                      \
-                                               .arg(shape_str((got).shape()).c_str())             \
-                                               .arg(shape_str((want).shape()).c_str())));         \
-    } while (0)
-
-#define EXPECT_ERROR(statement, ...)                                                               \
+#define EXPECT_ERROR_PARTS(statement, ...)                                                               \
     do {                                                                                           \
         std::string msg_;                                                                          \
         try {                                                                                      \
@@ -214,11 +192,11 @@ void TestPixArt::micro_conditioning_follows_config_then_weights() {
     const fs::path dir3 = variant(tmp3, "alpha", keep_config, [](std::map<std::string, Tensor>& w) {
         std::erase_if(w, [](const auto& kv) { return kv.first.find("resolution_embedder") != std::string::npos; });
     });
-    EXPECT_ERROR(PixArtTransformer2DModel::load(dir3), "missing",
+    EXPECT_ERROR_PARTS(PixArtTransformer2DModel::load(dir3), "missing",
                  "adaln_single.emb.resolution_embedder.linear_1.weight");
     // Micro-conditioning needs D divisible by 3 (three D/3 embeddings are concatenated).
     QTemporaryDir tmp4;
-    EXPECT_ERROR(PixArtTransformer2DModel::load(variant(
+    EXPECT_ERROR_PARTS(PixArtTransformer2DModel::load(variant(
                      tmp4, "sigma", [](nlohmann::json& c) { c["use_additional_conditions"] = true; })),
                  "config.json", "32", "multiple of 3");
 }
@@ -229,18 +207,18 @@ void TestPixArt::missing_and_misshaped_keys_are_named() {
         w.erase("transformer_blocks.1.attn2.to_k.weight");
         w["proj_out.weight"] = Tensor({16, 48});  // should be [32, 48]
     });
-    EXPECT_ERROR(PixArtTransformer2DModel::load(dir), "missing", "transformer_blocks.1.attn2.to_k.weight",
+    EXPECT_ERROR_PARTS(PixArtTransformer2DModel::load(dir), "missing", "transformer_blocks.1.attn2.to_k.weight",
                  "mis-shaped", "proj_out.weight", "[32, 48]", "[16, 48]");
 }
 
 void TestPixArt::wrong_class_name_is_refused() {
     QTemporaryDir tmp;
     const fs::path dir = variant(tmp, "sigma", [](nlohmann::json& c) { c["_class_name"] = "UNet2DConditionModel"; });
-    EXPECT_ERROR(PixArtTransformer2DModel::load(dir), "config.json", "_class_name", "UNet2DConditionModel",
+    EXPECT_ERROR_PARTS(PixArtTransformer2DModel::load(dir), "config.json", "_class_name", "UNet2DConditionModel",
                  "PixArtTransformer2DModel");
     QTemporaryDir tmp2;
     const fs::path dir2 = variant(tmp2, "sigma", [](nlohmann::json& c) { c["norm_type"] = "ada_norm_zero"; });
-    EXPECT_ERROR(PixArtTransformer2DModel::load(dir2), "config.json", "norm_type", "ada_norm_zero");
+    EXPECT_ERROR_PARTS(PixArtTransformer2DModel::load(dir2), "config.json", "norm_type", "ada_norm_zero");
 }
 
 void TestPixArt::bad_inputs_are_refused() {
@@ -249,12 +227,12 @@ void TestPixArt::bad_inputs_are_refused() {
     const Inputs in = inputs("alpha");
     const auto prompt = t->encode_prompt(in.prompt_embeds, in.mask, ops);
     // 7 x 12 latent: the height is not a multiple of the patch size 2.
-    EXPECT_ERROR(t->forward(Tensor({2, 4, 7, 12}), in.timestep, prompt, 56, 96, ops), "7x12", "patch size 2");
-    EXPECT_ERROR(t->forward(Tensor({2, 3, 8, 12}), in.timestep, prompt, 64, 96, ops), "[2, 3, 8, 12]", "[B, 4");
+    EXPECT_ERROR_PARTS(t->forward(Tensor({2, 4, 7, 12}), in.timestep, prompt, 56, 96, ops), "7x12", "patch size 2");
+    EXPECT_ERROR_PARTS(t->forward(Tensor({2, 3, 8, 12}), in.timestep, prompt, 64, 96, ops), "[2, 3, 8, 12]", "[B, 4");
     // The cache holds 2 prompts, the latent batch is 1.
-    EXPECT_ERROR(t->forward(Tensor({1, 4, 8, 12}), {999.0f}, prompt, 64, 96, ops), "prompt cache", "2 prompt");
-    EXPECT_ERROR(t->encode_prompt(Tensor({2, 6, 16}), in.mask, ops), "[B, L, 24]", "[2, 6, 16]");
-    EXPECT_ERROR(t->encode_prompt(in.prompt_embeds, std::vector<int32_t>(5, 1), ops), "mask", "12");
+    EXPECT_ERROR_PARTS(t->forward(Tensor({1, 4, 8, 12}), {999.0f}, prompt, 64, 96, ops), "prompt cache", "2 prompt");
+    EXPECT_ERROR_PARTS(t->encode_prompt(Tensor({2, 6, 16}), in.mask, ops), "[B, L, 24]", "[2, 6, 16]");
+    EXPECT_ERROR_PARTS(t->encode_prompt(in.prompt_embeds, std::vector<int32_t>(5, 1), ops), "mask", "12");
 }
 
 void TestPixArt::cancellation_between_blocks() {

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "tests/common/test_helpers.h"
 #include "engine/io/safetensors.h"
 #include "engine/io/weights.h"
 #include "engine/models/t5_encoder.h"
@@ -20,6 +21,7 @@
 #include "kernels/cpu/ops.h"
 
 using namespace dit;
+using namespace dit::testing;
 namespace fs = std::filesystem;
 
 namespace {
@@ -42,41 +44,6 @@ std::vector<int32_t> as_ints(const Tensor& t, int64_t begin = 0, int64_t count =
     for (int64_t i = begin; i < begin + count; ++i) out.push_back(static_cast<int32_t>(std::lround(t[i])));
     return out;
 }
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-    if (a.shape() != b.shape()) return INFINITY;
-    double m = 0;
-    for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(double(a[i]) - double(b[i])));
-    return m;
-}
-
-double max_abs(const Tensor& a) {
-    double m = 0;
-    for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(double(a[i])));
-    return m;
-}
-
-#define EXPECT_CLOSE(what, got, want, tol)                                                          \
-    do {                                                                                           \
-        const double err_ = max_abs_diff(got, want);                                               \
-        qInfo("%s: max abs error %.3g (tolerance %.3g, |want| <= %.3g)", what, err_, double(tol),  \
-              max_abs(want));                                                                      \
-        QVERIFY2(err_ <= (tol), qPrintable(QString("%1: max abs error %2 > %3, shapes %4 vs %5")   \
-                                               .arg(what).arg(err_).arg(tol)                      \
-                                               .arg(shape_str((got).shape()).c_str())             \
-                                               .arg(shape_str((want).shape()).c_str())));         \
-    } while (0)
-
-#define EXPECT_ERROR(statement, needle)                                                             \
-    do {                                                                                           \
-        try {                                                                                      \
-            statement;                                                                             \
-            QFAIL("no dit::Error from: " #statement);                                              \
-        } catch (const Error& e_) {                                                                \
-            qInfo("error: %s", e_.what());                                                         \
-            QVERIFY2(std::string(e_.what()).find(needle) != std::string::npos, e_.what());         \
-        }                                                                                          \
-    } while (0)
 
 // A copy of the f32 fixture encoder in `tmp`, its tensors edited by `edit` (drop, add, rename).
 fs::path variant(const QTemporaryDir& tmp, const std::function<void(std::map<std::string, Tensor>&)>& edit) {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "tests/common/test_helpers.h"
 #include "engine/image.h"
 #include "engine/io/safetensors.h"
 #include "engine/models/autoencoder_kl.h"
@@ -19,6 +20,7 @@
 #include "kernels/cpu/ops.h"
 
 using namespace dit;
+using namespace dit::testing;
 namespace fs = std::filesystem;
 
 namespace {
@@ -29,29 +31,6 @@ Tensor expected(const std::string& name) {
     return SafetensorsFile::open(kDir / "expected.safetensors")->load(name);
 }
 
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-    if (a.shape() != b.shape()) return INFINITY;
-    double m = 0;
-    for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(double(a[i]) - double(b[i])));
-    return m;
-}
-
-double max_abs(const Tensor& a) {
-    double m = 0;
-    for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(double(a[i])));
-    return m;
-}
-
-#define EXPECT_CLOSE(what, got, want, tol)                                                          \
-    do {                                                                                           \
-        const double err_ = max_abs_diff(got, want);                                               \
-        qInfo("%s: max abs error %.3g (tolerance %.3g, |want| <= %.3g)", what, err_, double(tol),  \
-              max_abs(want));                                                                      \
-        QVERIFY2(err_ <= (tol), qPrintable(QString("%1: max abs error %2 > %3, shapes %4 vs %5")   \
-                                               .arg(what).arg(err_).arg(tol)                      \
-                                               .arg(shape_str((got).shape()).c_str())             \
-                                               .arg(shape_str((want).shape()).c_str())));         \
-    } while (0)
 
 // A copy of the fixture VAE in a temporary folder with its config edited and/or its weights
 // filtered, for the error and shift tests.

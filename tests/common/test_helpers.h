@@ -1,0 +1,60 @@
+#pragma once
+// Checks shared by the engine's Qt Test suites: every numeric check prints its max error and
+// tolerance, and every error check prints the message a user would see.
+#include <QtTest>
+#include <cmath>
+#include <functional>
+#include <string>
+
+#include "engine/error.h"
+#include "engine/tensor.h"
+
+namespace dit::testing {
+
+inline double max_abs_diff(const Tensor& a, const Tensor& b) {
+    if (a.shape() != b.shape()) return INFINITY;
+    double m = 0;
+    for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(double(a[i]) - double(b[i])));
+    return m;
+}
+
+inline double max_abs(const Tensor& a) {
+    double m = 0;
+    for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(double(a[i])));
+    return m;
+}
+
+// Runs `fn`, which must throw dit::Error; returns the message ("<no error>" if none).
+inline std::string error_of(const std::function<void()>& fn) {
+    try {
+        fn();
+    } catch (const Error& e) {
+        return e.what();
+    } catch (const std::exception& e) {
+        return std::string("<not a dit::Error> ") + e.what();
+    }
+    return "<no error>";
+}
+
+}  // namespace dit::testing
+
+#define EXPECT_CLOSE(what, got, want, tol)                                                         \
+    do {                                                                                          \
+        const double err_ = dit::testing::max_abs_diff(got, want);                                \
+        qInfo("%s: max abs error %.3g (tolerance %.3g, |want| <= %.3g)", what, err_, double(tol), \
+              dit::testing::max_abs(want));                                                       \
+        QVERIFY2(err_ <= (tol), qPrintable(QString("%1: max abs error %2 > %3, shapes %4 vs %5")  \
+                                               .arg(what).arg(err_).arg(tol)                      \
+                                               .arg(dit::shape_str((got).shape()).c_str())        \
+                                               .arg(dit::shape_str((want).shape()).c_str())));    \
+    } while (0)
+
+// `stmt` must throw a dit::Error whose message contains `want`.
+#define EXPECT_ERROR(stmt, want)                                                                   \
+    do {                                                                                          \
+        const std::string msg_ = dit::testing::error_of([&] { stmt; });                           \
+        qInfo("%s", msg_.c_str());                                                                \
+        QVERIFY2(msg_.find(want) != std::string::npos,                                            \
+                 qPrintable(QString("expected '%1' in: %2")                                       \
+                                .arg(QString::fromStdString(want), QString::fromStdString(msg_)))); \
+    } while (0)
