@@ -84,10 +84,7 @@ public:
     Tensor add_noise(const Tensor& x0, const Tensor& noise) const override {
         check_shapes(noise, x0, "the noise");
         const float a = alpha_at(timesteps_.at(begin_));
-        const float ca = std::sqrt(a), cn = std::sqrt(1.0f - a);
-        Tensor y(x0.shape());
-        for (int64_t j = 0; j < x0.numel(); ++j) y[j] = ca * x0[j] + cn * noise[j];
-        return y;
+        return schedule::blend(x0, std::sqrt(a), noise, std::sqrt(1.0f - a));
     }
 
 private:

@@ -92,9 +92,7 @@ public:
     Tensor add_noise(const Tensor& x0, const Tensor& noise) const override {
         check_shapes(noise, x0, "the noise");
         const auto [alpha, sigma] = alpha_sigma(sigmas_.at(begin_));
-        Tensor out(x0.shape());
-        for (int64_t j = 0; j < x0.numel(); ++j) out[j] = alpha * x0[j] + sigma * noise[j];
-        return out;
+        return schedule::blend(x0, alpha, noise, sigma);
     }
 
 private:

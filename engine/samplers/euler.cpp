@@ -88,10 +88,7 @@ public:
 
     Tensor add_noise(const Tensor& x0, const Tensor& noise) const override {
         check_shapes(noise, x0, "the noise");
-        const float s = sigmas_.at(begin_);
-        Tensor y(x0.shape());
-        for (int64_t j = 0; j < x0.numel(); ++j) y[j] = x0[j] + noise[j] * s;
-        return y;
+        return schedule::blend(x0, 1.0f, noise, sigmas_.at(begin_));
     }
 
 private:

@@ -64,10 +64,7 @@ public:
     Tensor add_noise(const Tensor& x0, const Tensor& noise) const override {
         check_shapes(noise, x0, "the noise");
         const float s = sigmas_.at(begin_);
-        const float keep = 1.0f - s;
-        Tensor y(x0.shape());
-        for (int64_t j = 0; j < x0.numel(); ++j) y[j] = s * noise[j] + keep * x0[j];
-        return y;
+        return schedule::blend(x0, 1.0f - s, noise, s);
     }
 
 private:

@@ -196,4 +196,10 @@ void unsupported_prediction(const SchedulerConfig& cfg, const char* sampler, con
                 " (" + valid + ")");
 }
 
+Tensor blend(const Tensor& x0, float a, const Tensor& noise, float b) {
+    Tensor y(x0.shape());
+    for (int64_t j = 0; j < x0.numel(); ++j) y[j] = a * x0[j] + b * noise[j];
+    return y;
+}
+
 }  // namespace dit::schedule

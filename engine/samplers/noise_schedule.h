@@ -62,4 +62,8 @@ int img2img_begin_flow(const char* name, int steps, float strength);
 // np.round: half to even (the default rounding mode).
 inline double round_half_even(double x) { return std::nearbyint(x); }
 
+// a * x0 + b * noise: every sampler's forward noising (img2img) is this blend with its own
+// coefficients (DDPM: sqrt(alpha_bar), sqrt(1 - alpha_bar); k-diffusion: 1, sigma; flow: 1 - s, s).
+Tensor blend(const Tensor& x0, float a, const Tensor& noise, float b);
+
 }  // namespace dit::schedule

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "tests/common/test_helpers.h"
 #include "engine/io/config.h"
 #include "engine/io/safetensors.h"
 #include "engine/random.h"
@@ -24,6 +25,7 @@
 #endif
 
 using namespace dit;
+using namespace dit::testing;
 namespace fs = std::filesystem;
 
 namespace {
@@ -56,25 +58,6 @@ double rel_err(const Tensor& got, const Tensor& want) {
     return err / scale;
 }
 
-std::string error_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        return std::string("<not a dit::Error> ") + e.what();
-    }
-    return "<no error>";
-}
-
-#define EXPECT_ERROR(stmt, want)                                                                      \
-    do {                                                                                              \
-        const std::string msg_ = error_of([&] { stmt; });                                             \
-        qInfo("%s", msg_.c_str());                                                                    \
-        QVERIFY2(msg_.find(want) != std::string::npos,                                                \
-                 qPrintable(QString("expected '%1' in: %2").arg(QString::fromStdString(want),         \
-                                                               QString::fromStdString(msg_))));       \
-    } while (0)
 
 }  // namespace
 
