@@ -24,6 +24,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import diffusers_folder  # noqa: E402
 import pipeline  # noqa: E402
 import pixart  # noqa: E402
 import safetensors_io  # noqa: E402
@@ -89,46 +90,31 @@ def randomise(model, seed):
                 p.copy_(r / max(p[0].numel(), 1) ** 0.5)
 
 
-def save_component(folder, config, model, dtype, filename, state=None):
-    os.makedirs(folder, exist_ok=True)
-    with open(os.path.join(folder, "config.json"), "w") as f:
-        json.dump(config, f, indent=2)
+def save_component(folder, config, model, dtype, library, state=None):
     state = model.state_dict() if state is None else state
     with torch.no_grad():  # round to the stored dtype so the reference reads what C++ reads
         for p in model.parameters():
             p.copy_(p.to(dtype).float())
-    safetensors_io.save(os.path.join(folder, filename), {k: v.to(dtype) for k, v in state.items()})
+    diffusers_folder.write_component(folder, config, state, dtype, library)
 
 
 def make_pipeline(name, spec, seed):
     root = os.path.join(FIX, f"tiny-pixart-{name}")
     shutil.rmtree(root, ignore_errors=True)
-    os.makedirs(os.path.join(root, "tokenizer"))
-    shutil.copy(SPIECE, os.path.join(root, "tokenizer", "spiece.model"))
-    with open(os.path.join(root, "model_index.json"), "w") as f:
-        json.dump({"_class_name": spec["pipeline"], "_diffusers_version": "0.30.0",
-                   "scheduler": ["diffusers", "DPMSolverMultistepScheduler"],
-                   "text_encoder": ["transformers", "T5EncoderModel"],
-                   "tokenizer": ["transformers", "T5Tokenizer"],
-                   "transformer": ["diffusers", "PixArtTransformer2DModel"],
-                   "vae": ["diffusers", "AutoencoderKL"]}, f, indent=2)
-    os.makedirs(os.path.join(root, "scheduler"))
-    with open(os.path.join(root, "scheduler", "scheduler_config.json"), "w") as f:
-        json.dump(SCHEDULER, f, indent=2)
+    diffusers_folder.write_pipeline(root, spec["pipeline"], SCHEDULER, SPIECE)
 
     import sentencepiece as spm
     cfg = t5.T5Config(vocab_size=spm.SentencePieceProcessor(model_file=SPIECE).vocab_size(), **T5_CONFIG)
     enc = t5.T5EncoderModel(cfg)
     randomise(enc, seed)
     save_component(os.path.join(root, "text_encoder"), cfg.to_dict(), enc, torch.float32,
-                   "model.safetensors", enc.checkpoint_state_dict())
+                   "transformers", enc.checkpoint_state_dict())
     tr = pixart.PixArtTransformer2DModel(spec["transformer"])
     randomise(tr, seed + 1)
-    save_component(os.path.join(root, "transformer"), spec["transformer"], tr, spec["dtype"],
-                   "diffusion_pytorch_model.safetensors")
+    save_component(os.path.join(root, "transformer"), spec["transformer"], tr, spec["dtype"], "diffusers")
     ae = vae.AutoencoderKL(VAE)
     randomise(ae, seed + 2)  # f16: the VAE is most of the bytes, and f16 loading is covered too
-    save_component(os.path.join(root, "vae"), VAE, ae, torch.float16, "diffusion_pytorch_model.safetensors")
+    save_component(os.path.join(root, "vae"), VAE, ae, torch.float16, "diffusers")
     return root
 
 
