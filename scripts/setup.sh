@@ -8,7 +8,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config
   qt6-base-dev libgl-dev
   libopencv-dev nlohmann-json3-dev libsentencepiece-dev libopenblas-dev
-  python3-torch python3-numpy python3-sentencepiece
+  python3-torch python3-numpy python3-sentencepiece python3-opencv
   xvfb xauth
 )
 missing=()

@@ -1,0 +1,60 @@
+"""The default model's recipe: one place for every size, step count and learning rate, so the
+export, the training stages and the notes agree. Change a number here and re-run
+tools/train/train_default_model.sh; a stage resumes from its checkpoint only while its config
+is unchanged (a hash of its section is stored with the checkpoint)."""
+import hashlib
+import json
+import os
+
+IMAGE_SIZE = 128  # pixels; latent 16 x 16 through the f8 VAE, 64 tokens with patch 2
+WORLD = {"count": 20000, "seed": 1, "people_fraction": 0.3}
+MAX_CAPTION_TOKENS = 32  # training length; inference pads to 120, masked keys change nothing
+
+TOKENIZER = {"vocab_size": 160, "model_type": "unigram"}
+
+VAE = {
+    "config": {
+        "_class_name": "AutoencoderKL", "_diffusers_version": "0.30.0", "act_fn": "silu",
+        "block_out_channels": [16, 32, 64, 64], "layers_per_block": 1, "norm_num_groups": 8,
+        "down_block_types": ["DownEncoderBlock2D"] * 4, "up_block_types": ["UpDecoderBlock2D"] * 4,
+        "in_channels": 3, "out_channels": 3, "latent_channels": 4, "sample_size": IMAGE_SIZE,
+        "scaling_factor": 1.0,  # set at export from the latents' std, as SD's 0.18215 was
+    },
+    "steps": 3000, "batch": 32, "crop": 64, "lr": 1e-3, "kl_weight": 1e-6,
+}
+
+T5 = {"d_model": 128, "d_kv": 32, "num_heads": 4, "d_ff": 256, "num_layers": 3,
+      "relative_attention_num_buckets": 32, "relative_attention_max_distance": 128,
+      "feed_forward_proj": "gated-gelu"}
+
+DIT = {
+    "config": {
+        "_class_name": "PixArtTransformer2DModel", "_diffusers_version": "0.30.0",
+        "activation_fn": "gelu-approximate", "attention_bias": True, "norm_type": "ada_norm_single",
+        "norm_elementwise_affine": False, "norm_eps": 1e-6, "num_embeds_ada_norm": 1000,
+        "in_channels": 4, "out_channels": 4, "patch_size": 2, "sample_size": IMAGE_SIZE // 8,
+        "num_layers": 6, "num_attention_heads": 3, "attention_head_dim": 64,
+        "cross_attention_dim": 192, "caption_channels": T5["d_model"],
+        "interpolation_scale": 1, "use_additional_conditions": False,
+    },
+    "steps": 20000, "batch": 64, "lr": 3e-4, "warmup": 500, "ema": 0.999,
+    "caption_dropout": 0.1, "checkpoint_every": 200,
+}
+
+SCHEDULER = {  # PixArt's: DDPM epsilon-prediction with linear betas, sampled by DPM-Solver++(2M)
+    "_class_name": "DPMSolverMultistepScheduler", "_diffusers_version": "0.30.0",
+    "beta_start": 0.0001, "beta_end": 0.02, "beta_schedule": "linear", "num_train_timesteps": 1000,
+    "prediction_type": "epsilon", "solver_order": 2, "algorithm_type": "dpmsolver++",
+    "lower_order_final": True, "timestep_spacing": "linspace", "steps_offset": 0,
+}
+
+
+def train_dir():
+    """Checkpoints and data live outside the work tree (they are large and rebuilt on demand)."""
+    d = os.environ.get("DIT_TRAIN_DIR", os.path.expanduser("~/.cache/dit-studio/train"))
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def fingerprint(section):
+    return hashlib.sha256(json.dumps(section, sort_keys=True).encode()).hexdigest()[:16]

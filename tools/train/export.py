@@ -1,0 +1,55 @@
+"""Writes the default model in the diffusers layout (resources/models/default by default) from
+the latest checkpoints: the EMA weights of the T5 encoder and DiT, the VAE with its measured
+scaling factor, the tokenizer, and the scheduler config. Can run any time during training."""
+import os
+import sys
+
+import sentencepiece as spm
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
+import checkpoint  # noqa: E402
+import config  # noqa: E402
+import diffusers_folder  # noqa: E402
+import t5  # noqa: E402
+import train_dit  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def stored_dtype(name, tensor):
+    # Matrices in f16 halve the download; small vectors and tables stay f32 for their precision.
+    return torch.float16 if tensor.ndim >= 2 and tensor.numel() >= 4096 else torch.float32
+
+
+def main(out=os.path.join(ROOT, "resources", "models", "default")):
+    d = config.train_dir()
+    spiece = os.path.join(d, "spiece.model")
+    vocab = spm.SentencePieceProcessor(model_file=spiece).vocab_size()
+    ck = torch.load(os.path.join(d, "dit.pt"), map_location="cpu")
+    vae_model = train_dit.load_vae()
+    text_encoder, _ = train_dit.models(vocab)
+    text_encoder.load_state_dict(ck["ema_t5"])
+    tmp = out + ".tmp"
+    diffusers_folder.write_pipeline(tmp, "PixArtSigmaPipeline", config.SCHEDULER, spiece)
+    diffusers_folder.write_component(os.path.join(tmp, "text_encoder"),
+                                     t5.T5Config(vocab_size=vocab, **config.T5).to_dict(),
+                                     text_encoder.checkpoint_state_dict(), stored_dtype, "transformers")
+    diffusers_folder.write_component(os.path.join(tmp, "transformer"), config.DIT["config"], ck["ema_dit"],
+                                     stored_dtype)
+    vae_cfg = dict(config.VAE["config"], scaling_factor=ck["scaling_factor"])
+    diffusers_folder.write_component(os.path.join(tmp, "vae"), vae_cfg, vae_model.state_dict(), stored_dtype)
+    diffusers_folder.write_json(os.path.join(tmp, "training.json"), {
+        "dit_step": ck["step"], "vae_steps": config.VAE["steps"], "recipe": "tools/train/config.py",
+    })
+    if os.path.exists(out):
+        os.rename(out, out + ".old")
+    os.rename(tmp, out)
+    if os.path.exists(out + ".old"):
+        import shutil
+        shutil.rmtree(out + ".old")
+    print(f"wrote {out} (DiT step {ck['step']})")
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

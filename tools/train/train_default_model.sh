@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Reproduces the embedded default model from scratch: the world (dit-cli world), the tokenizer,
+# the VAE, then T5 + DiT, and exports resources/models/default. Every stage resumes from its
+# checkpoint in $DIT_TRAIN_DIR (default ~/.cache/dit-studio/train), so the command can be
+# killed and run again. Runs niced: the machine stays usable.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+py="nice -n 19 /usr/bin/python3"
+train_dir=${DIT_TRAIN_DIR:-$HOME/.cache/dit-studio/train}
+world=$train_dir/world
+[[ -x build/app/dit-cli ]] || scripts/setup.sh
+if [[ ! -f $world/done ]]; then
+  read -r count seed people < <($py -c 'import sys; sys.path.insert(0, "tools/train"); import config as c; w = c.WORLD; print(w["count"], w["seed"], w["people_fraction"])')
+  rm -rf "$world"
+  build/app/dit-cli world --count "$count" --seed "$seed" --people-fraction "$people" --size 128 --out "$world"
+  touch "$world/done"
+fi
+cd tools/train
+[[ -f $train_dir/spiece.model ]] || $py train_tokenizer.py "$world"
+$py train_vae.py "$world"
+$py train_dit.py "$world"
+$py export.py

@@ -1,0 +1,126 @@
+"""Stage 3: the text encoder (a small T5 v1.1) and the PixArt DiT, trained together on the VAE's
+latents of the world scenes with PixArt's objective: DDPM epsilon prediction, linear betas,
+uniform timesteps, 10% empty captions for classifier-free guidance. EMA weights are exported."""
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import sentencepiece as spm
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
+import checkpoint  # noqa: E402
+import config  # noqa: E402
+import pixart  # noqa: E402
+import t5  # noqa: E402
+import train_vae  # noqa: E402
+import vae  # noqa: E402
+import world_data  # noqa: E402
+
+
+def tokenize(sp, captions, length):
+    """As the engine's T5Tokenizer: pieces, </s>, <pad>; returns ids and mask [N, length]."""
+    ids = np.full((len(captions), length), sp.pad_id(), dtype=np.int64)
+    mask = np.zeros((len(captions), length), dtype=np.int64)
+    for i, c in enumerate(captions):
+        p = sp.encode(c.lower().strip())[: length - 1] + [sp.eos_id()]
+        ids[i, : len(p)] = p
+        mask[i, : len(p)] = 1
+    return torch.from_numpy(ids), torch.from_numpy(mask)
+
+
+def load_vae():
+    model = vae.AutoencoderKL(config.VAE["config"])
+    step = checkpoint.load(os.path.join(config.train_dir(), "vae.pt"), config.fingerprint(config.VAE), model=model)
+    if step < config.VAE["steps"]:
+        raise SystemExit("the VAE stage has not finished (tools/train/train_vae.py)")
+    return model.eval()
+
+
+@torch.no_grad()
+def latents(world_dir, images):
+    """Posterior means of every scene and the scaling factor 1/std, cached."""
+    cache = os.path.join(config.train_dir(), "latents.pt")
+    fp = config.fingerprint([config.VAE, world_dir, len(images)])
+    if os.path.exists(cache):
+        c = torch.load(cache)
+        if c["fingerprint"] == fp:
+            return c["latents"], c["scaling_factor"]
+    model = load_vae()
+    out = []
+    for i in range(0, len(images), 64):
+        x = torch.from_numpy(world_data.to_model_range(images[i:i + 64]))
+        out.append(train_vae.posterior(model, x)[0])
+    z = torch.cat(out)
+    scaling = float(1.0 / z.std())
+    torch.save({"fingerprint": fp, "latents": z, "scaling_factor": scaling}, cache)
+    return z, scaling
+
+
+def models(vocab_size):
+    text_encoder = t5.T5EncoderModel(t5.T5Config(vocab_size=vocab_size, **config.T5))
+    transformer = pixart.PixArtTransformer2DModel(config.DIT["config"])
+    return text_encoder, transformer
+
+
+def main(world_dir):
+    cfg = config.DIT
+    torch.manual_seed(0)
+    torch.set_num_threads(os.cpu_count() or 2)
+    data = world_data.load(world_dir)
+    z0, scaling = latents(world_dir, data["images"])
+    z0 = z0 * scaling
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(config.train_dir(), "spiece.model"))
+    ids, mask = tokenize(sp, data["captions"], config.MAX_CAPTION_TOKENS)
+    empty_ids, empty_mask = tokenize(sp, [""], config.MAX_CAPTION_TOKENS)
+
+    text_encoder, transformer = models(sp.vocab_size())
+    params = list(text_encoder.parameters()) + list(transformer.parameters())
+    opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=0.0)
+    ema_t5, ema_dit = checkpoint.Ema(text_encoder, cfg["ema"]), checkpoint.Ema(transformer, cfg["ema"])
+    path = os.path.join(config.train_dir(), "dit.pt")
+    fp = config.fingerprint([cfg, config.T5, config.TOKENIZER, config.VAE])
+    step = checkpoint.load(path, fp, text_encoder=text_encoder, transformer=transformer, opt=opt,
+                           ema_t5=ema_t5, ema_dit=ema_dit)
+
+    betas = torch.linspace(config.SCHEDULER["beta_start"], config.SCHEDULER["beta_end"], 1000, dtype=torch.float64)
+    alphas_cumprod = torch.cumprod(1 - betas, 0).float()
+    rng = np.random.default_rng(step)
+    gen = torch.Generator().manual_seed(step)
+    start, losses = time.time(), []
+    while step < cfg["steps"]:
+        idx = torch.from_numpy(rng.integers(0, len(z0), cfg["batch"]))
+        x0, b_ids, b_mask = z0[idx], ids[idx].clone(), mask[idx].clone()
+        drop = torch.from_numpy(rng.random(cfg["batch"]) < cfg["caption_dropout"])
+        b_ids[drop], b_mask[drop] = empty_ids[0], empty_mask[0]
+        t = torch.randint(0, 1000, (cfg["batch"],), generator=gen)
+        eps = torch.randn(x0.shape, generator=gen)
+        a = alphas_cumprod[t].view(-1, 1, 1, 1)
+        xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
+        pred = transformer(xt, t.float(), text_encoder(b_ids, b_mask), b_mask)
+        loss = (pred - eps).pow(2).mean()
+        lr = cfg["lr"] * min(1.0, (step + 1) / cfg["warmup"])
+        for g in opt.param_groups:
+            g["lr"] = lr
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        opt.step()
+        step += 1
+        ema_t5.update(text_encoder, step, cfg["warmup"])
+        ema_dit.update(transformer, step, cfg["warmup"])
+        losses.append(loss.item())
+        if step % cfg["checkpoint_every"] == 0 or step == cfg["steps"]:
+            checkpoint.save(path, fp, step, text_encoder=text_encoder, transformer=transformer, opt=opt,
+                            ema_t5=ema_t5, ema_dit=ema_dit, scaling_factor=scaling)
+            mins = (time.time() - start) / 60
+            print(f"dit step {step}/{cfg['steps']} loss {np.mean(losses):.4f} lr {lr:.2e} "
+                  f"({mins:.1f} min this run)", flush=True)
+            losses = []
+    return step
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])

@@ -1,0 +1,61 @@
+"""Stage 2: the small AutoencoderKL (tools/reference/vae.py, the engine's key names), trained on
+random crops of world scenes with an L1 + MSE reconstruction loss and a tiny KL term, so the
+latent stays close to a unit Gaussian the diffusion model can learn."""
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "reference"))
+import checkpoint  # noqa: E402
+import config  # noqa: E402
+import vae  # noqa: E402
+import world_data  # noqa: E402
+
+
+def posterior(model, x):
+    moments = model.quant_conv(model.encoder(x))
+    mean, logvar = moments.chunk(2, dim=1)
+    return mean, logvar.clamp(-30, 20)
+
+
+def decode_raw(model, z):
+    return model.decoder(model.post_quant_conv(z))
+
+
+def main(world_dir):
+    cfg = config.VAE
+    torch.manual_seed(0)
+    data = world_data.load(world_dir)["images"]
+    model = vae.AutoencoderKL(cfg["config"])
+    opt = torch.optim.AdamW(model.parameters(), lr=cfg["lr"], weight_decay=0.0)
+    path = os.path.join(config.train_dir(), "vae.pt")
+    fp = config.fingerprint(cfg)
+    step = checkpoint.load(path, fp, model=model, opt=opt)
+    rng = np.random.default_rng(step)
+    c, n = cfg["crop"], len(data)
+    start = time.time()
+    while step < cfg["steps"]:
+        idx = rng.integers(0, n, cfg["batch"])
+        y0, x0 = rng.integers(0, config.IMAGE_SIZE - c + 1, 2)
+        x = torch.from_numpy(world_data.to_model_range(data[idx, y0:y0 + c, x0:x0 + c]))
+        mean, logvar = posterior(model, x)
+        z = mean + torch.exp(0.5 * logvar) * torch.randn_like(mean)
+        recon = decode_raw(model, z)
+        kl = 0.5 * (mean.pow(2) + logvar.exp() - 1 - logvar).mean()
+        loss = (recon - x).abs().mean() + (recon - x).pow(2).mean() + cfg["kl_weight"] * kl
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        step += 1
+        if step % 100 == 0 or step == cfg["steps"]:
+            checkpoint.save(path, fp, step, model=model, opt=opt)
+            print(f"vae step {step}/{cfg['steps']} loss {loss.item():.4f} kl {kl.item():.2f} "
+                  f"({(time.time() - start) / 60:.1f} min)", flush=True)
+    return model
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
