@@ -3,10 +3,13 @@
 // A PixArt-architecture transformer with random weights (by default 12 blocks, hidden 576 = 8
 // heads x 72, caption 1024, 120 prompt tokens) at a 32x32 latent (256 tokens, a 256 px image), batch 2 as
 // under classifier-free guidance. Speed does not depend on the weights' values. The weights are
-// written once as f32 safetensors and mmapped by the engine, so peak RSS should stay near
-// weights + activations; both are printed. The last line is the figure: the speedup.
+// written once as f32 safetensors (and, for --dtype bf16/f16, rounded to that format by the
+// PyTorch script) and mmapped by the engine, which keeps even f16/bf16 matrices in the mapping,
+// so peak RSS should stay near weights + activations; both are printed. PyTorch runs in f32 on
+// the same (rounded) weight values. The last line is the figure: the speedup.
 //
 // Usage: bench_dit_forward_cpu [--runs N] [--layers N] [--heads N] [--caption N] [--keep DIR]
+//                              [--dtype f32|bf16|f16]
 //   --layers 28 --heads 16 --caption 4096 is PixArt-α's full size (611M parameters, 2.4 GB f32).
 #include <sys/resource.h>
 
@@ -71,7 +74,7 @@ dit::Tensor randn(dit::Shape shape, std::mt19937& rng) {
 
 int main(int argc, char** argv) {
     int runs = 5, layers = 12, heads = 8, caption = 1024;
-    std::string keep;
+    std::string keep, dtype = "f32";
     for (int i = 1; i + 1 < argc; i += 2) {
         const std::string a = argv[i];
         if (a == "--runs") runs = std::atoi(argv[i + 1]);
@@ -79,6 +82,11 @@ int main(int argc, char** argv) {
         else if (a == "--heads") heads = std::atoi(argv[i + 1]);
         else if (a == "--caption") caption = std::atoi(argv[i + 1]);
         else if (a == "--keep") keep = argv[i + 1];
+        else if (a == "--dtype") dtype = argv[i + 1];
+    }
+    if (dtype != "f32" && dtype != "bf16" && dtype != "f16") {
+        std::fprintf(stderr, "--dtype must be f32, bf16 or f16\n");
+        return 2;
     }
     const int threads = static_cast<int>(std::thread::hardware_concurrency());
     const fs::path dir = keep.empty() ? fs::temp_directory_path() / ("dit-bench-" + std::to_string(getpid())) : fs::path(keep);
@@ -87,9 +95,11 @@ int main(int argc, char** argv) {
     if (!fs::exists(dir / "transformer" / "config.json"))
         run(py + " make " + dir.string() + " --layers " + std::to_string(layers) + " --heads " +
             std::to_string(heads) + " --caption " + std::to_string(caption));
+    const std::string component = dtype == "f32" ? "transformer" : "transformer-" + dtype;
+    if (!fs::exists(dir / component / "config.json")) run(py + " convert " + dir.string() + " --dtype " + dtype);
 
     const int B = 2, L = 120, H = 32, W = 32;
-    auto model = dit::PixArtTransformer2DModel::load(dir / "transformer");
+    auto model = dit::PixArtTransformer2DModel::load(dir / component);
     const auto& c = model->config();
     std::mt19937 rng(0);
     const dit::Tensor latent = randn({B, c.in_channels, H, W}, rng);
@@ -117,10 +127,10 @@ int main(int argc, char** argv) {
     std::sort(times.begin(), times.end());
     const double ours = times[times.size() / 2];
     const double rss = peak_rss_mib();
-    const double weights_mib = fs::file_size(dir / "transformer" / "diffusion_pytorch_model.safetensors") / 1048576.0;
+    const double weights_mib = fs::file_size(dir / component / "diffusion_pytorch_model.safetensors") / 1048576.0;
 
     const std::string torch = run(py + " time " + dir.string() + " --threads " + std::to_string(threads) +
-                                  " --runs " + std::to_string(runs));
+                                  " --runs " + std::to_string(runs) + " --component " + component);
     const double theirs = std::stod(field(torch, "torch_median_s"));
     const dit::Tensor ref = dit::read_npy(dir / "torch_output.npy");
     double err = 0, mag = 0;
@@ -131,8 +141,8 @@ int main(int argc, char** argv) {
     if (keep.empty()) fs::remove_all(dir);
 
     std::printf("machine: %s, %d threads\n", cpu_model().c_str(), threads);
-    std::printf("model: PixArt architecture, %d blocks, hidden %d (%d heads x %d), caption %d, f32 weights %.1f MiB (mmapped)\n",
-                c.num_layers, c.hidden(), c.heads, c.head_dim, c.caption_channels, weights_mib);
+    std::printf("model: PixArt architecture, %d blocks, hidden %d (%d heads x %d), caption %d, %s weights %.1f MiB (mmapped)\n",
+                c.num_layers, c.hidden(), c.heads, c.head_dim, c.caption_channels, dtype.c_str(), weights_mib);
     std::printf("input: batch %d (CFG), latent %dx%d -> %d tokens, prompt %d tokens\n", B, H, W,
                 (H / c.patch_size) * (W / c.patch_size), L);
     std::printf("outputs agree: max |ours - torch| = %.2e (max |torch| = %.2f)\n", err, mag);

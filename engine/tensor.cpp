@@ -35,16 +35,26 @@ Tensor Tensor::from(Shape shape, std::vector<float> values) {
         throw std::invalid_argument("tensor: " + std::to_string(values.size()) +
                                     " values do not fill shape " + shape_str(shape));
     Tensor t(std::move(shape));
-    std::copy(values.begin(), values.end(), t.ptr_);
+    std::copy(values.begin(), values.end(), t.data());
     return t;
 }
 
 Tensor Tensor::view(const float* data, Shape shape, std::shared_ptr<const void> keepalive) {
+    return view(data, DType::F32, std::move(shape), std::move(keepalive));
+}
+
+Tensor Tensor::view(const void* data, DType dtype, Shape shape, std::shared_ptr<const void> keepalive) {
     Tensor t;
     t.shape_ = std::move(shape);
-    t.ptr_ = const_cast<float*>(data);
+    t.ptr_ = const_cast<void*>(data);
+    t.dtype_ = dtype;
     t.storage_ = std::move(keepalive);
     return t;
+}
+
+void Tensor::not_f32() const {
+    throw std::logic_error(std::string("tensor: ") + shape_str(shape_) + " holds " + dtype_name(dtype_) +
+                           " weights, not f32; read it through a WeightRef op or to_f32()");
 }
 
 Tensor Tensor::reshape(Shape shape) const {
@@ -71,14 +81,32 @@ Tensor Tensor::slice0(int64_t begin, int64_t end) const {
                                 ") of " + shape_str(shape_));
     Tensor t = *this;
     const int64_t row = shape_[0] ? numel() / shape_[0] : 0;
-    t.ptr_ = ptr_ + begin * row;
+    t.ptr_ = static_cast<char*>(ptr_) + begin * row * int64_t(dtype_size(dtype_));
     t.shape_[0] = end - begin;
     return t;
 }
 
 Tensor Tensor::clone() const {
+    if (dtype_ == DType::F32) {
+        Tensor t(shape_);
+        if (numel()) std::memcpy(t.ptr_, ptr_, sizeof(float) * numel());
+        return t;
+    }
+    const int64_t n = numel();
+    auto buf = std::shared_ptr<uint16_t[]>(new uint16_t[std::max<int64_t>(n, 1)]);
+    if (n) std::memcpy(buf.get(), ptr_, sizeof(uint16_t) * n);
+    Tensor t;
+    t.shape_ = shape_;
+    t.ptr_ = buf.get();
+    t.dtype_ = dtype_;
+    t.storage_ = std::shared_ptr<const void>(buf, buf.get());
+    return t;
+}
+
+Tensor Tensor::to_f32() const {
+    if (dtype_ == DType::F32) return *this;
     Tensor t(shape_);
-    if (numel()) std::memcpy(t.ptr_, ptr_, sizeof(float) * numel());
+    if (numel()) kernels::to_f32(ptr_, dtype_, static_cast<float*>(t.ptr_), numel());
     return t;
 }
 

@@ -1,17 +1,24 @@
 #pragma once
-// A small f32 tensor: row-major, contiguous, shared storage. Compute in the engine is f32;
-// f16/bf16 exist only as on-disk weight formats (see engine/io/safetensors.h). A tensor either
-// owns its buffer or views memory kept alive by `keepalive` (an mmapped checkpoint), so weights
-// are never copied when they are already f32.
+// A small tensor: row-major, contiguous, shared storage. Compute in the engine is f32; a tensor
+// is f32 unless it is a read-only view of f16/bf16 weights inside an mmapped checkpoint, which
+// only the dtype-aware ops read (Backend::linear with a WeightRef, kernels::to_f32): data() and
+// operator[] refuse such a tensor rather than hand out its bits as floats. A tensor either owns
+// its buffer or views memory kept alive by `keepalive` (the mapping), so weights are never copied.
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "kernels/cpu/half.h"
+
 namespace dit {
 
 using Shape = std::vector<int64_t>;
+// Storage formats (F32, F16, BF16); defined with the kernels that widen them.
+using kernels::DType;
+using kernels::dtype_name;
+using kernels::dtype_size;
 
 std::string shape_str(const Shape& s);  // "[2, 4, 32, 32]"
 int64_t shape_numel(const Shape& s);
@@ -24,28 +31,44 @@ public:
     static Tensor from(Shape shape, std::vector<float> values);
     // Non-owning view; `keepalive` holds whatever owns the memory (may be null for static data).
     static Tensor view(const float* data, Shape shape, std::shared_ptr<const void> keepalive);
+    // Non-owning view of elements stored as `dtype`. Ops expect it aligned to its element size;
+    // clone() of a misaligned view (memcpy) gives an aligned owned copy.
+    static Tensor view(const void* data, DType dtype, Shape shape, std::shared_ptr<const void> keepalive);
 
     const Shape& shape() const { return shape_; }
     int ndim() const { return static_cast<int>(shape_.size()); }
     int64_t dim(int i) const { return shape_.at(i < 0 ? i + ndim() : i); }
     int64_t numel() const { return shape_numel(shape_); }
     bool empty() const { return ptr_ == nullptr; }
+    DType dtype() const { return dtype_; }
+    const void* raw() const { return ptr_; }  // the elements in their storage format
+    kernels::WeightRef weight_ref() const { return {ptr_, dtype_}; }
 
-    float* data() { return ptr_; }
-    const float* data() const { return ptr_; }
-    float& operator[](int64_t i) { return ptr_[i]; }
-    float operator[](int64_t i) const { return ptr_[i]; }
+    // f32 elements; throws std::logic_error for an F16/BF16 view (use to_f32() or a WeightRef).
+    float* data() { return f32(); }
+    const float* data() const { return f32(); }
+    float& operator[](int64_t i) { return f32()[i]; }
+    float operator[](int64_t i) const { return f32()[i]; }
 
     // Same storage, new shape (numel must match; one -1 is inferred).
     Tensor reshape(Shape shape) const;
     // Rows [begin, end) of dimension 0, sharing storage.
     Tensor slice0(int64_t begin, int64_t end) const;
-    Tensor clone() const;
+    Tensor clone() const;  // an owned copy in the same dtype
+    // This tensor when it is already F32 (shared storage), else an owned f32 copy.
+    Tensor to_f32() const;
 
 private:
+    float* f32() const {
+        if (dtype_ != DType::F32) [[unlikely]] not_f32();
+        return static_cast<float*>(ptr_);
+    }
+    [[noreturn]] void not_f32() const;
+
     Shape shape_;
     std::shared_ptr<const void> storage_;
-    float* ptr_ = nullptr;
+    void* ptr_ = nullptr;
+    DType dtype_ = DType::F32;
 };
 
 }  // namespace dit

@@ -15,7 +15,6 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
-#include "engine/io/half.h"
 
 static_assert(std::endian::native == std::endian::little,
               "safetensors data is little-endian; a big-endian host would need byte swapping");
@@ -29,18 +28,7 @@ using nlohmann::json;
 // refusing it early keeps a corrupt length from driving a huge JSON parse.
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
 
-const char* dtype_name(DType d) {
-    switch (d) {
-        case DType::F32: return "F32";
-        case DType::F16: return "F16";
-        case DType::BF16: return "BF16";
-    }
-    return "?";
-}
-
 namespace {
-
-size_t itemsize(DType d) { return d == DType::F32 ? 4 : 2; }
 
 std::string errno_text(int err) { return std::strerror(err); }
 
@@ -185,7 +173,7 @@ void SafetensorsFile::Impl::check_entry(const std::string& name, const json& e) 
         overflow |= __builtin_mul_overflow(numel, static_cast<uint64_t>(v), &numel);
     }
     uint64_t bytes = 0;
-    overflow |= __builtin_mul_overflow(numel, itemsize(info.dtype), &bytes);
+    overflow |= __builtin_mul_overflow(numel, dtype_size(info.dtype), &bytes);
     if (overflow || numel > uint64_t(INT64_MAX))
         fail(t + "shape " + shape_str(info.shape) + " is too large");
 
@@ -271,21 +259,8 @@ Tensor SafetensorsFile::load(const std::string& name) const {
     const uint8_t* src = impl_->data + info.begin;
     const int64_t n = shape_numel(info.shape);
     if (n == 0) return Tensor(info.shape);
-    if (info.dtype == DType::F32) {
-        if (reinterpret_cast<uintptr_t>(src) % alignof(float) == 0)
-            return Tensor::view(reinterpret_cast<const float*>(src), info.shape, impl_->mapping);
-        Tensor t(info.shape);
-        std::memcpy(t.data(), src, static_cast<size_t>(n) * 4);
-        return t;
-    }
-    Tensor t(info.shape);
-    float* dst = t.data();
-    for (int64_t i = 0; i < n; ++i) {
-        uint16_t h;
-        std::memcpy(&h, src + 2 * i, 2);
-        dst[i] = info.dtype == DType::F16 ? detail::half_to_float(h) : detail::bf16_to_float(h);
-    }
-    return t;
+    const Tensor view = Tensor::view(src, info.dtype, info.shape, impl_->mapping);
+    return reinterpret_cast<uintptr_t>(src) % dtype_size(info.dtype) == 0 ? view : view.clone();
 }
 
 void save_safetensors(const fs::path& path, const std::map<std::string, Tensor>& tensors,
@@ -296,8 +271,8 @@ void save_safetensors(const fs::path& path, const std::map<std::string, Tensor>&
     for (const auto& [name, t] : tensors) {
         if (name == "__metadata__") throw Error(where + "'__metadata__' is reserved and cannot name a tensor");
         if (t.empty() && t.numel() != 0) throw Error(where + "tensor '" + name + "' is empty");
-        const uint64_t bytes = static_cast<uint64_t>(t.numel()) * 4;
-        header[name] = {{"dtype", "F32"}, {"shape", t.shape()}, {"data_offsets", {offset, offset + bytes}}};
+        const uint64_t bytes = static_cast<uint64_t>(t.numel()) * dtype_size(t.dtype());
+        header[name] = {{"dtype", dtype_name(t.dtype())}, {"shape", t.shape()}, {"data_offsets", {offset, offset + bytes}}};
         offset += bytes;
     }
     if (!metadata.empty()) header["__metadata__"] = metadata;
@@ -328,7 +303,7 @@ void save_safetensors(const fs::path& path, const std::map<std::string, Tensor>&
     const uint64_t n = text.size();
     bool ok = write_all(&n, 8) && write_all(text.data(), text.size());
     for (const auto& [name, t] : tensors)
-        if (ok && t.numel()) ok = write_all(t.data(), static_cast<size_t>(t.numel()) * 4);
+        if (ok && t.numel()) ok = write_all(t.raw(), static_cast<size_t>(t.numel()) * dtype_size(t.dtype()));
     const int err = errno;
     ok = ::close(fd) == 0 && ok;
     if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {

@@ -12,8 +12,7 @@
 
 namespace dit {
 
-enum class DType { F32, F16, BF16 };
-const char* dtype_name(DType d);
+// DType and dtype_name come from engine/tensor.h (the storage formats a Tensor can view).
 
 struct TensorInfo {
     DType dtype = DType::F32;
@@ -32,8 +31,9 @@ public:
     const std::filesystem::path& path() const;
     const std::map<std::string, TensorInfo>& tensors() const;
     const std::map<std::string, std::string>& metadata() const;
-    // F32 data is returned as a view into the mapping (no copy); F16/BF16 are converted to an
-    // owned f32 tensor.
+    // A view into the mapping in the file's dtype (no copy): F16/BF16 tensors are read-only
+    // weight views (Tensor::to_f32() widens one). Only data at an address misaligned for its
+    // dtype is copied into an owned tensor of the same dtype.
     Tensor load(const std::string& name) const;
 
     ~SafetensorsFile();
@@ -44,7 +44,8 @@ private:
     explicit SafetensorsFile(std::unique_ptr<Impl> impl);
 };
 
-// Writes f32 tensors atomically (temp file + rename); used by tests, the CLI and tools.
+// Writes tensors atomically (temp file + rename), each in its own dtype; used by tests, the CLI
+// and tools.
 void save_safetensors(const std::filesystem::path& path, const std::map<std::string, Tensor>& tensors,
                       const std::map<std::string, std::string>& metadata = {});
 

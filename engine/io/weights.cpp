@@ -157,18 +157,24 @@ Tensor WeightStore::load(const std::string& key) const {
 ParamBinder::ParamBinder(const WeightStore& store, std::string component)
     : store_(store), component_(std::move(component)) {}
 
-Tensor ParamBinder::bind(const std::string& key, const Shape& shape) {
+Tensor ParamBinder::bind(const std::string& key, const Shape& shape) { return bind_stored(key, shape).to_f32(); }
+
+Tensor ParamBinder::bind_stored(const std::string& key, const Shape& shape) {
     bound_.insert(key);
     if (!store_.contains(key)) {
         missing_.push_back("'" + key + "' (expected " + shape_str(shape) + ")");
         return {};
     }
-    return bind_optional(key, shape);
+    return load_checked(key, shape);
 }
 
 Tensor ParamBinder::bind_optional(const std::string& key, const Shape& shape) {
     bound_.insert(key);
     if (!store_.contains(key)) return {};
+    return load_checked(key, shape).to_f32();
+}
+
+Tensor ParamBinder::load_checked(const std::string& key, const Shape& shape) {
     const TensorInfo& info = store_.info(key);
     if (info.shape != shape) {
         misshaped_.push_back("'" + key + "' (expected " + shape_str(shape) + ", found " + shape_str(info.shape) + ")");

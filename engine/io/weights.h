@@ -22,7 +22,9 @@ public:
     bool contains(const std::string& key) const;
     std::vector<std::string> keys() const;  // sorted
     const TensorInfo& info(const std::string& key) const;
-    Tensor load(const std::string& key) const;  // throws dit::Error naming key and file
+    // The tensor in its file dtype, a view into the mapping (see SafetensorsFile::load); throws
+    // dit::Error naming key and file.
+    Tensor load(const std::string& key) const;
     const std::filesystem::path& source() const { return source_; }
 
 private:
@@ -38,8 +40,14 @@ private:
 class ParamBinder {
 public:
     ParamBinder(const WeightStore& store, std::string component);
-    // Returns the tensor, or an empty Tensor after recording the problem.
+    // Returns the tensor as f32 (a view of the mapping when the file stores f32, an owned copy
+    // when it stores f16/bf16: meant for small tensors), or an empty Tensor after recording the
+    // problem.
     Tensor bind(const std::string& key, const Shape& shape);
+    // Like bind, but keeps the file's dtype: always a view of the mapping, never a copy. For the
+    // big matrices, which the ops read through a WeightRef (Backend::linear, kernels::to_f32),
+    // so f16/bf16 checkpoints are not doubled in memory.
+    Tensor bind_stored(const std::string& key, const Shape& shape);
     // Optional parameters (e.g. a bias that some checkpoints omit): empty Tensor when absent.
     Tensor bind_optional(const std::string& key, const Shape& shape);
     bool has(const std::string& key) const { return store_.contains(key); }
@@ -48,6 +56,8 @@ public:
     void finish();  // throws dit::Error: "<component> (<file>): missing keys: a, b; ..."
 
 private:
+    Tensor load_checked(const std::string& key, const Shape& shape);  // records a shape mismatch
+
     const WeightStore& store_;
     std::string component_;
     std::set<std::string> bound_;

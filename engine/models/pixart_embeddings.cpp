@@ -11,13 +11,13 @@ Linear Linear::bind(ParamBinder& p, const std::string& prefix, int64_t in, int64
     Linear l;
     l.in = in;
     l.out = out;
-    l.weight = p.bind(prefix + ".weight", {out, in});
+    l.weight = p.bind_stored(prefix + ".weight", {out, in});  // stays in the mapping, any dtype
     l.bias = p.bind(prefix + ".bias", {out});
     return l;
 }
 
 void Linear::forward(const float* x, float* y, int64_t M, kernels::Backend& ops) const {
-    ops.linear(x, weight.data(), bias.empty() ? nullptr : bias.data(), y, M, out, in);
+    ops.linear(x, weight.weight_ref(), bias.empty() ? nullptr : bias.data(), y, M, out, in);
 }
 
 Tensor Linear::forward(const Tensor& x, int64_t M, kernels::Backend& ops) const {

@@ -14,7 +14,8 @@
 
 namespace dit::pixart {
 
-// A PyTorch nn.Linear: weight [out, in], bias [out].
+// A PyTorch nn.Linear: weight [out, in] in the checkpoint's dtype (an f16/bf16 matrix is read
+// in place from the mapping), bias [out] as f32.
 struct Linear {
     Tensor weight, bias;
     int64_t in = 0, out = 0;

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <limits>
 
 #include "engine/error.h"
@@ -91,11 +90,12 @@ std::unique_ptr<T5EncoderModel> T5EncoderModel::load(const std::filesystem::path
     const int64_t D = k.d_model, I = k.inner_dim(), F = k.d_ff;
 
     // The embedding is tied between shared.* and encoder.embed_tokens.*; checkpoints keep one
-    // name or both.
+    // name or both. It and the block matrices stay in the mapping in the file's dtype (T5-XXL
+    // is ~9.5 GB of bf16); the norms and the position table are small and become f32.
     if (!store.contains("shared.weight") && store.contains("encoder.embed_tokens.weight")) {
-        m->embed_tokens_ = p.bind("encoder.embed_tokens.weight", {k.vocab_size, D});
+        m->embed_tokens_ = p.bind_stored("encoder.embed_tokens.weight", {k.vocab_size, D});
     } else {
-        m->embed_tokens_ = p.bind("shared.weight", {k.vocab_size, D});
+        m->embed_tokens_ = p.bind_stored("shared.weight", {k.vocab_size, D});
         p.ignore_prefix("encoder.embed_tokens.weight");
     }
     // Only block 0 owns the relative position table; every block reuses its bias.
@@ -105,18 +105,18 @@ std::unique_ptr<T5EncoderModel> T5EncoderModel::load(const std::filesystem::path
         const std::string pre = "encoder.block." + std::to_string(i) + ".layer.";
         Block b;
         b.attn_norm = p.bind(pre + "0.layer_norm.weight", {D});
-        b.q = p.bind(pre + "0.SelfAttention.q.weight", {I, D});
-        b.k = p.bind(pre + "0.SelfAttention.k.weight", {I, D});
-        b.v = p.bind(pre + "0.SelfAttention.v.weight", {I, D});
-        b.o = p.bind(pre + "0.SelfAttention.o.weight", {D, I});
+        b.q = p.bind_stored(pre + "0.SelfAttention.q.weight", {I, D});
+        b.k = p.bind_stored(pre + "0.SelfAttention.k.weight", {I, D});
+        b.v = p.bind_stored(pre + "0.SelfAttention.v.weight", {I, D});
+        b.o = p.bind_stored(pre + "0.SelfAttention.o.weight", {D, I});
         b.ff_norm = p.bind(pre + "1.layer_norm.weight", {D});
         if (k.gated) {
-            b.wi_0 = p.bind(pre + "1.DenseReluDense.wi_0.weight", {F, D});
-            b.wi_1 = p.bind(pre + "1.DenseReluDense.wi_1.weight", {F, D});
+            b.wi_0 = p.bind_stored(pre + "1.DenseReluDense.wi_0.weight", {F, D});
+            b.wi_1 = p.bind_stored(pre + "1.DenseReluDense.wi_1.weight", {F, D});
         } else {
-            b.wi = p.bind(pre + "1.DenseReluDense.wi.weight", {F, D});
+            b.wi = p.bind_stored(pre + "1.DenseReluDense.wi.weight", {F, D});
         }
-        b.wo = p.bind(pre + "1.DenseReluDense.wo.weight", {D, F});
+        b.wo = p.bind_stored(pre + "1.DenseReluDense.wo.weight", {D, F});
         m->blocks_.push_back(std::move(b));
     }
     m->final_layer_norm_ = p.bind("encoder.final_layer_norm.weight", {D});
@@ -194,15 +194,17 @@ Tensor T5EncoderModel::forward(const std::vector<int32_t>& ids, const std::vecto
                     std::to_string(mask.size()) + " mask values");
     const int64_t D = cfg_.d_model, I = cfg_.inner_dim(), F = cfg_.d_ff, H = cfg_.num_heads;
 
-    // x: [B, L, D] = shared.weight[ids]
+    // x: [B, L, D] = shared.weight[ids], rows widened from the checkpoint's dtype
     Tensor x({B, L, D});
+    const auto* table = static_cast<const char*>(embed_tokens_.raw());
+    const int64_t row_bytes = D * int64_t(dtype_size(embed_tokens_.dtype()));
     for (int64_t t = 0; t < N; ++t) {
         const int32_t id = ids[static_cast<size_t>(t)];
         if (id < 0 || id >= cfg_.vocab_size)
             throw Error("T5 encoder: token id " + std::to_string(id) + " at position " + std::to_string(t) +
                         " is outside the vocabulary (vocab_size " + std::to_string(cfg_.vocab_size) +
                         "); is the tokenizer from the same model?");
-        std::memcpy(x.data() + t * D, embed_tokens_.data() + int64_t(id) * D, sizeof(float) * size_t(D));
+        kernels::to_f32(table + id * row_bytes, embed_tokens_.dtype(), x.data() + t * D, D);
     }
     // transformers adds (1 - mask) * finfo(float32).min to the scores of padding keys.
     std::vector<float> key_bias(static_cast<size_t>(N));
@@ -216,9 +218,9 @@ Tensor T5EncoderModel::forward(const std::vector<int32_t>& ids, const std::vecto
         check_cancelled(cancelled);
         // self-attention: x += o(attention(norm(x))), unscaled scores + position/padding bias
         ops.rms_norm(x.data(), h.data(), N, D, cfg_.layer_norm_epsilon, b.attn_norm.data());
-        ops.linear(h.data(), b.q.data(), nullptr, q.data(), N, I, D);
-        ops.linear(h.data(), b.k.data(), nullptr, k.data(), N, I, D);
-        ops.linear(h.data(), b.v.data(), nullptr, v.data(), N, I, D);
+        ops.linear(h.data(), b.q.weight_ref(), nullptr, q.data(), N, I, D);
+        ops.linear(h.data(), b.k.weight_ref(), nullptr, k.data(), N, I, D);
+        ops.linear(h.data(), b.v.weight_ref(), nullptr, v.data(), N, I, D);
         kernels::AttentionArgs a;
         a.q = q.data();
         a.k = k.data();
@@ -234,21 +236,21 @@ Tensor T5EncoderModel::forward(const std::vector<int32_t>& ids, const std::vecto
         a.position_bias = pos_bias.data();
         a.key_bias = key_bias.data();
         ops.attention(a);
-        ops.linear(attn.data(), b.o.data(), nullptr, y.data(), N, D, I);
+        ops.linear(attn.data(), b.o.weight_ref(), nullptr, y.data(), N, D, I);
         ops.add_gated(x.data(), y.data(), nullptr, B, L, D);
 
         // feed-forward: x += wo(act(wi_0 h) * wi_1 h)  or  wo(act(wi h))
         ops.rms_norm(x.data(), h.data(), N, D, cfg_.layer_norm_epsilon, b.ff_norm.data());
         if (cfg_.gated) {
-            ops.linear(h.data(), b.wi_0.data(), nullptr, g.data(), N, F, D);
+            ops.linear(h.data(), b.wi_0.weight_ref(), nullptr, g.data(), N, F, D);
             activate(g.data(), N * F, ops);
-            ops.linear(h.data(), b.wi_1.data(), nullptr, u.data(), N, F, D);
+            ops.linear(h.data(), b.wi_1.weight_ref(), nullptr, u.data(), N, F, D);
             ops.mul(g.data(), u.data(), N * F);
         } else {
-            ops.linear(h.data(), b.wi.data(), nullptr, g.data(), N, F, D);
+            ops.linear(h.data(), b.wi.weight_ref(), nullptr, g.data(), N, F, D);
             activate(g.data(), N * F, ops);
         }
-        ops.linear(g.data(), b.wo.data(), nullptr, y.data(), N, D, F);
+        ops.linear(g.data(), b.wo.weight_ref(), nullptr, y.data(), N, D, F);
         ops.add_gated(x.data(), y.data(), nullptr, B, L, D);
     }
     check_cancelled(cancelled);

@@ -71,16 +71,16 @@ public:
 private:
     struct Block {
         Tensor attn_norm;          // layer.0.layer_norm.weight
-        Tensor q, k, v, o;         // layer.0.SelfAttention.*
+        Tensor q, k, v, o;         // layer.0.SelfAttention.* (checkpoint dtype, mapped)
         Tensor ff_norm;            // layer.1.layer_norm.weight
         Tensor wi_0, wi_1, wi;     // layer.1.DenseReluDense.* (wi_0/wi_1 gated, wi otherwise)
-        Tensor wo;
+        Tensor wo;                 //   all four in the checkpoint dtype, mapped
     };
 
     void activate(float* x, int64_t n, kernels::Backend& ops) const;
 
     T5EncoderConfig cfg_;
-    Tensor embed_tokens_;            // shared.weight [vocab, d_model]
+    Tensor embed_tokens_;            // shared.weight [vocab, d_model] (checkpoint dtype, mapped)
     Tensor relative_attention_bias_;  // [buckets, H]
     std::vector<Block> blocks_;
     Tensor final_layer_norm_;

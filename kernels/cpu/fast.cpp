@@ -13,17 +13,60 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <vector>
 
 namespace dit::kernels {
+
+namespace {
+
+// gemm's split of C's N columns: one slice per thread, a multiple of 16 wide so each keeps
+// OpenBLAS's full tiles; a small product runs on one thread.
+struct ColumnSplit {
+    int64_t threads, slice;
+    ColumnSplit(int64_t M, int64_t N, int64_t K) {
+        static const bool single_threaded = (openblas_set_num_threads(1), true);
+        (void)single_threaded;
+        threads = M * N * K >= (int64_t(1) << 20) ? omp_get_max_threads() : 1;
+        slice = std::max<int64_t>((N + threads - 1) / threads + 15, 16) / 16 * 16;
+    }
+};
+
+// At most this many floats of widened weights per thread (16 MiB): whole slices of a DiT's
+// matrices, a few hundred rows of T5-XXL's. Each panel is one sgemm that re-packs all of A,
+// so panels should stay wide.
+constexpr int64_t kPanelFloats = int64_t(4) << 20;
+
+// C[M, N] = A[M, K] · Bᵀ + beta·C for B: [N, K] stored as f16/bf16, split over columns as gemm
+// does. Each thread widens its slice of B a panel of rows at a time into its own scratch and
+// multiplies that panel, so the f32 copy of B never exists whole.
+void gemm_widened(int64_t M, int64_t N, int64_t K, const float* A, WeightRef B, float beta,
+                  float* C) {
+    const ColumnSplit split(M, N, K);
+    const int64_t panel = std::clamp<int64_t>(kPanelFloats / std::max<int64_t>(K, 1) / 16 * 16, 16,
+                                              split.slice);
+    const auto* bytes = static_cast<const char*>(B.data);
+    const int64_t row_bytes = K * int64_t(dtype_size(B.dtype));
+#pragma omp parallel for if (split.threads > 1)
+    for (int64_t n0 = 0; n0 < N; n0 += split.slice) {
+        thread_local std::vector<float> scratch;
+        const int64_t end = std::min(n0 + split.slice, N);
+        for (int64_t p0 = n0; p0 < end; p0 += panel) {
+            const int64_t rows = std::min(panel, end - p0);
+            if (scratch.size() < size_t(rows * K)) scratch.resize(size_t(rows * K));
+            to_f32(bytes + p0 * row_bytes, B.dtype, scratch.data(), rows * K);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(rows), int(K), 1.0f, A,
+                        int(K), scratch.data(), int(K), beta, C + p0, int(N));
+        }
+    }
+}
+
+}  // namespace
 
 void fast_detail::gemm(bool trans_b, int64_t M, int64_t N, int64_t K, const float* A,
                        int64_t lda, const float* B, int64_t ldb, float beta, float* C,
                        int64_t ldc) {
-    static const bool single_threaded = (openblas_set_num_threads(1), true);
-    (void)single_threaded;
-    // One column slice per thread, a multiple of 16 wide so each keeps OpenBLAS's full tiles.
-    const int64_t threads = M * N * K >= (int64_t(1) << 20) ? omp_get_max_threads() : 1;
-    const int64_t slice = std::max<int64_t>((N + threads - 1) / threads + 15, 16) / 16 * 16;
+    const ColumnSplit split(M, N, K);
+    const int64_t threads = split.threads, slice = split.slice;
 #pragma omp parallel for if (threads > 1)
     for (int64_t n0 = 0; n0 < N; n0 += slice)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans, int(M),
@@ -61,6 +104,13 @@ inline void moments(const float* x, int64_t n, float& mean, float& var) {
     var = float(ss / double(n));
 }
 
+// Starts y[M, N] at the bias, for sgemm to accumulate onto (beta = 1).
+void start_at_bias(float* y, const float* b, int64_t M, int64_t N) {
+    if (!b) return;
+#pragma omp parallel for if (M * N > kParallelMin)
+    for (int64_t m = 0; m < M; ++m) std::memcpy(y + m * N, b, size_t(N) * sizeof(float));
+}
+
 class FastBackend final : public Backend {
 public:
     const char* name() const override { return "fast"; }
@@ -68,11 +118,16 @@ public:
     // x: [M, K], w: [N, K], b: [N] -> y: [M, N]
     void linear(const float* x, const float* w, const float* b, float* y,
                 int64_t M, int64_t N, int64_t K) override {
-        if (b) {  // start y at the bias and let sgemm accumulate onto it (beta = 1)
-#pragma omp parallel for if (M * N > kParallelMin)
-            for (int64_t m = 0; m < M; ++m) std::memcpy(y + m * N, b, size_t(N) * sizeof(float));
-        }
+        start_at_bias(y, b, M, N);
         fast_detail::gemm(true, M, N, K, x, K, w, K, b ? 1.0f : 0.0f, y, N);
+    }
+
+    // x: [M, K], w: [N, K] as stored, b: [N] -> y: [M, N]
+    void linear(const float* x, WeightRef w, const float* b, float* y,
+                int64_t M, int64_t N, int64_t K) override {
+        if (w.dtype == DType::F32) return linear(x, static_cast<const float*>(w.data), b, y, M, N, K);
+        start_at_bias(y, b, M, N);
+        gemm_widened(M, N, K, x, w, b ? 1.0f : 0.0f, y);
     }
 
     void attention(const AttentionArgs& a) override { fast_detail::attention(a); }

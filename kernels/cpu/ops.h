@@ -5,7 +5,13 @@
 // by op in tests/kernels. A future CUDA backend implements the same interface.
 //
 // Layout conventions: matrices are row-major; images are NCHW; token sequences are [B, L, C].
+//
+// Weights may be f16/bf16 (kernels/cpu/half.h): big matrices stay in the mmapped checkpoint in
+// their file format and only the linear that takes a WeightRef reads them, widening to f32 as it
+// goes; every other op is f32 throughout.
 #include <cstdint>
+
+#include "kernels/cpu/half.h"
 
 namespace dit::kernels {
 
@@ -47,6 +53,11 @@ public:
 
     // y[M, N] = x[M, K] · w[N, K]ᵀ + b[N]   (w in PyTorch's Linear layout; b may be null)
     virtual void linear(const float* x, const float* w, const float* b, float* y,
+                        int64_t M, int64_t N, int64_t K) = 0;
+    // The same with w stored as F32, F16 or BF16 (2-byte aligned). The result equals linear() on
+    // the widened matrix (every f16/bf16 value is exact in f32); the weights are widened a panel
+    // of rows at a time into scratch, never as a whole.
+    virtual void linear(const float* x, WeightRef w, const float* b, float* y,
                         int64_t M, int64_t N, int64_t K) = 0;
     // Multi-head scaled dot-product attention with optional additive biases (see AttentionArgs).
     virtual void attention(const AttentionArgs& a) = 0;

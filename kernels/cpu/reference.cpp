@@ -24,6 +24,20 @@ public:
             }
     }
 
+    // The same sums on w's rows widened one at a time.
+    void linear(const float* x, WeightRef w, const float* b, float* y,
+                int64_t M, int64_t N, int64_t K) override {
+        std::vector<float> row(size_t(std::max<int64_t>(K, 1)));
+        for (int64_t n = 0; n < N; ++n) {
+            to_f32(static_cast<const char*>(w.data) + n * K * int64_t(dtype_size(w.dtype)), w.dtype, row.data(), K);
+            for (int64_t m = 0; m < M; ++m) {
+                double acc = b ? b[n] : 0.0;
+                for (int64_t k = 0; k < K; ++k) acc += double(x[m * K + k]) * row[k];
+                y[m * N + n] = float(acc);
+            }
+        }
+    }
+
     // q: [B, Lq, H*D], k/v: [B, Lk, H*D] -> out: [B, Lq, H*D]
     void attention(const AttentionArgs& a) override {
         std::vector<double> s(size_t(std::max<int64_t>(a.Lk, 1)));

@@ -97,6 +97,18 @@ std::string exact_mismatch(const Tensor& got, const Tensor& want) {
     return bad ? std::to_string(bad) + " mismatches, max abs err " + std::to_string(max_err) : "";
 }
 
+// `stmt` must throw (any std::exception) with `want` in its message.
+#define EXPECT_ERROR_TEXT(stmt, want)                                                              \
+    do {                                                                                          \
+        std::string msg_ = "<no error>";                                                          \
+        try {                                                                                     \
+            (void)(stmt);                                                                         \
+        } catch (const std::exception& e) {                                                       \
+            msg_ = e.what();                                                                      \
+        }                                                                                         \
+        QVERIFY2(msg_.find(want) != std::string::npos, msg_.c_str());                             \
+    } while (0)
+
 #define EXPECT_EXACT(got, want)                                            \
     do {                                                                   \
         const std::string mm_ = exact_mismatch(got, want);                 \
@@ -184,10 +196,67 @@ private slots:
         auto f = SafetensorsFile::open(p);
         QCOMPARE(f->tensors().at("h").dtype, DType::F16);
         const Tensor a = f->load("h");
+        QCOMPARE(a.dtype(), DType::F16);  // loaded as stored; widened on request
         const float want16[] = {1, -2, std::ldexp(1.0f, -24), std::ldexp(1023.0f, -24), -0.0f, 65504, INFINITY, -INFINITY, NAN};
-        EXPECT_EXACT(a, Tensor::from({9}, std::vector<float>(std::begin(want16), std::end(want16))));  // exact
+        EXPECT_EXACT(a.to_f32(), Tensor::from({9}, std::vector<float>(std::begin(want16), std::end(want16))));  // exact
         const Tensor b = f->load("b");
-        EXPECT_EXACT(b, Tensor::from({2, 3}, {1, -3, std::ldexp(1.0f, -133), INFINITY, NAN, 0}));  // exact
+        QCOMPARE(b.dtype(), DType::BF16);
+        EXPECT_EXACT(b.to_f32(), Tensor::from({2, 3}, {1, -3, std::ldexp(1.0f, -133), INFINITY, NAN, 0}));  // exact
+        // A half view is never read as floats by mistake.
+        EXPECT_ERROR_TEXT(a.data(), "holds F16 weights, not f32");
+        EXPECT_ERROR_TEXT(b[0], "holds BF16 weights, not f32");
+    }
+
+    void f16AndBf16LoadIsZeroCopy() {
+        // Half weights stay in the mapping: load() hands out views whose bytes lie inside the
+        // file's mapped data (the same address twice, the file's bytes at the offset), kept alive
+        // after the file object is gone. Only a misaligned tensor is copied.
+        const std::string h16 = halves({0x3c00, 0xc000, 0x3800});  // 1, -2, 0.5
+        const std::string hb16 = halves({0x3f80, 0xc040});         // 1, -3
+        json h = {{"h", {{"dtype", "F16"}, {"shape", {3}}, {"data_offsets", {0, 6}}}},
+                  {"b", {{"dtype", "BF16"}, {"shape", {2}}, {"data_offsets", {6, 10}}}}};
+        std::string text = h.dump();
+        text.append((8 - text.size() % 8) % 8, ' ');  // data region 8-byte aligned, as writers pad it
+        const fs::path p = dir() / "half_view.safetensors";
+        write_bytes(p, st_bytes(text, h16 + hb16));
+        const auto size = fs::file_size(p);
+        Tensor h1, h2, b1;
+        {
+            auto f = SafetensorsFile::open(p);
+            h1 = f->load("h");
+            h2 = f->load("h");
+            b1 = f->load("b");
+        }
+        QCOMPARE(h1.raw(), h2.raw());  // one mapping, no copies
+        QCOMPARE(h1.dtype(), DType::F16);
+        QCOMPARE(b1.dtype(), DType::BF16);
+        const auto h_addr = reinterpret_cast<uintptr_t>(h1.raw()), b_addr = reinterpret_cast<uintptr_t>(b1.raw());
+        QCOMPARE(h_addr % 4096, uintptr_t(size - 10));  // offset of "h" in the file, within its page
+        QCOMPARE(b_addr, h_addr + 6);                   // "b" right after it, in the same mapping
+        QCOMPARE(std::memcmp(h1.raw(), h16.data(), 6), 0);
+        EXPECT_EXACT(h1.to_f32(), Tensor::from({3}, {1, -2, 0.5f}));  // exact
+        EXPECT_EXACT(b1.to_f32(), Tensor::from({2}, {1, -3}));        // exact
+        // slice0 moves by whole 2-byte elements.
+        QCOMPARE(reinterpret_cast<uintptr_t>(h1.slice0(1, 3).raw()), h_addr + 2);
+        EXPECT_EXACT(h1.slice0(1, 3).to_f32(), Tensor::from({2}, {-2, 0.5f}));  // exact
+
+        // A data region at an odd address: the F16 tensor is copied (aligned), values intact.
+        std::string header = R"({"w":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})";
+        while (header.size() % 2 != 1) header += ' ';  // 8 + n is then odd
+        const fs::path q = dir() / "half_unaligned.safetensors";
+        write_bytes(q, st_bytes(header, halves({0x4000, 0xbc00})));  // 2, -1
+        const Tensor u = SafetensorsFile::open(q)->load("w");
+        QCOMPARE(u.dtype(), DType::F16);
+        QCOMPARE(reinterpret_cast<uintptr_t>(u.raw()) % 2, uintptr_t(0));
+        EXPECT_EXACT(u.to_f32(), Tensor::from({2}, {2, -1}));  // exact
+
+        // save_safetensors writes each tensor in its own dtype: a half view round-trips bit for bit.
+        const fs::path r = dir() / "half_resaved.safetensors";
+        save_safetensors(r, {{"h", h1}, {"f", Tensor::from({1}, {7})}});
+        auto g = SafetensorsFile::open(r);
+        QCOMPARE(g->tensors().at("h").dtype, DType::F16);
+        QCOMPARE(std::memcmp(g->load("h").raw(), h16.data(), 6), 0);
+        QCOMPARE(g->load("f")[0], 7.0f);
     }
 
     void torchWrittenFixtureMatchesTorchConversion() {
@@ -198,7 +267,7 @@ private slots:
         const std::pair<const char*, const char*> cases[] = {
             {"f32", "f32.npy"}, {"f16", "f16_as_f32.npy"}, {"bf16", "bf16_as_f32.npy"}};
         for (const auto& [name, npy] : cases) {
-            const std::string mm = exact_mismatch(f->load(name), read_npy(fixture(npy)));
+            const std::string mm = exact_mismatch(f->load(name).to_f32(), read_npy(fixture(npy)));
             QVERIFY2(mm.empty(), qPrintable(QString(name) + ": " + QString::fromStdString(mm)));
         }
     }
@@ -445,6 +514,32 @@ private slots:
         EXPECT_ERROR(WeightStore::open(dup / "nomap.index.json"), "nomap.index.json: shard index has no \"weight_map\"");
         write_bytes(dup / "escape.index.json", json({{"weight_map", {{"k", "../../etc/x.safetensors"}}}}).dump());
         EXPECT_ERROR(WeightStore::open(dup / "escape.index.json"), "must be a file name relative to the index's folder");
+    }
+
+    void binderWidensSmallTensorsAndMapsMatrices() {
+        // bind() gives f32 whatever the file stores (a copy for BF16); bind_stored() keeps the
+        // file's dtype as a view of the mapping. Tolerance: exact.
+        json h = {{"w", {{"dtype", "BF16"}, {"shape", {2, 2}}, {"data_offsets", {0, 8}}}},
+                  {"b", {{"dtype", "BF16"}, {"shape", {2}}, {"data_offsets", {8, 12}}}}};
+        std::string text = h.dump();
+        text.append((8 - text.size() % 8) % 8, ' ');
+        const fs::path p = dir() / "binder_bf16.safetensors";
+        write_bytes(p, st_bytes(text, halves({0x3f80, 0xc040, 0x4000, 0x0000, 0x3f00, 0xbf80})));
+        const WeightStore store = WeightStore::open(p);
+        ParamBinder binder(store, "t");
+        const Tensor w = binder.bind_stored("w", {2, 2});
+        const Tensor b = binder.bind("b", {2});
+        binder.finish();
+        QCOMPARE(w.dtype(), DType::BF16);
+        QCOMPARE(w.raw(), store.load("w").raw());  // the mapping itself
+        EXPECT_EXACT(w.to_f32(), Tensor::from({2, 2}, {1, -3, 2, 0}));
+        QCOMPARE(b.dtype(), DType::F32);
+        EXPECT_EXACT(b, Tensor::from({2}, {0.5f, -1}));
+        ParamBinder bad(store, "t");
+        QVERIFY(bad.bind_stored("w", {4}).empty());
+        QVERIFY(bad.bind_stored("nope", {1}).empty());
+        bad.bind("b", {2});
+        EXPECT_ERROR(bad.finish(), "missing: 'nope' (expected [1]); mis-shaped: 'w' (expected [4], found [2, 2])");
     }
 
     void folderResolution() {

@@ -247,6 +247,77 @@ private slots:
         }
     }
 
+    // ---- linear on f16/bf16 weights (WeightRef): widened as it goes ----
+
+    void halfConversions() {
+        // Every bf16 pattern widens exactly (bits << 16) and rounds back to itself; f32 -> bf16
+        // rounds to nearest even, as torch's .bfloat16(). Tolerance: exact. (Every f16 pattern
+        // is checked in tests/engine/test_loaders.)
+        int bad = 0;
+        for (uint32_t b = 0; b < 65536; ++b) {
+            const float f = bf16_to_float(uint16_t(b));
+            if (float_to_bits(f) != b << 16) ++bad;
+            if (!std::isnan(f) && float_to_bf16(f) != b) ++bad;
+        }
+        QVERIFY2(bad == 0, qPrintable(QString("%1 of 65536 bf16 patterns wrong").arg(bad)));
+        QCOMPARE(float_to_bf16(bits_to_float(0x3f808000u)), uint16_t(0x3f80));  // tie -> even
+        QCOMPARE(float_to_bf16(bits_to_float(0x3f818000u)), uint16_t(0x3f82));  // tie -> even (up)
+        QCOMPARE(float_to_bf16(bits_to_float(0x3f808001u)), uint16_t(0x3f81));  // above the tie
+        QVERIFY(std::isnan(bf16_to_float(float_to_bf16(NAN))));
+    }
+
+    void halfLinear() {
+        // Weights rounded to f16/bf16, stored as 2-byte patterns and read through a WeightRef,
+        // against linear() on the same values widened up front:
+        //   reference, half vs widened: exact (the same double sums on the same values);
+        //   fast, half vs widened: exact while a thread's column slice is one widened panel (the
+        //     same sgemm calls on the same values: any DiT-sized matrix); 1e-5 relative once a
+        //     slice takes several panels (OpenBLAS then blocks the columns differently);
+        //   fast half vs reference half: 1e-4 relative, as for every GEMM.
+        // K = 8192 makes the fast path widen 512-row panels, several per thread's slice.
+        const int64_t shapes[][3] = {{1, 7, 13}, {33, 100, 77}, {64, 1000, 300}, {8, 2100, 8192}};
+        // Panels hold 16 MiB of f32 (fast.cpp): whole slices of the first three shapes, 512 of
+        // the last one's 1056-row slices.
+        const auto several_panels = [](int64_t K) { return K == 8192; };
+        uint32_t seed = 90;
+        for (const DType dt : {DType::F16, DType::BF16}) {
+            for (const auto& s : shapes) {
+                const int64_t M = s[0], N = s[1], K = s[2];
+                auto x = random_vec(size_t(M * K), seed++), w = random_vec(size_t(N * K), seed++);
+                auto b = random_vec(size_t(N), seed++);
+                std::vector<uint16_t> bits(w.size());
+                for (size_t i = 0; i < w.size(); ++i)
+                    bits[i] = dt == DType::F16 ? float_to_half(w[i]) : float_to_bf16(w[i]);
+                std::vector<float> widened(w.size());
+                to_f32(bits.data(), dt, widened.data(), int64_t(w.size()));
+                const WeightRef ref{bits.data(), dt};
+                const QString what = QString("%1 linear M=%2 N=%3 K=%4").arg(dtype_name(dt)).arg(M).arg(N).arg(K);
+                for (bool bias : {true, false}) {
+                    const float* bp = bias ? b.data() : nullptr;
+                    std::vector<float> ref_half(size_t(M * N), NAN), ref_wide(size_t(M * N), NAN);
+                    std::vector<float> fast_half(size_t(M * N), NAN), fast_wide(size_t(M * N), NAN);
+                    reference().linear(x.data(), ref, bp, ref_half.data(), M, N, K);
+                    reference().linear(x.data(), widened.data(), bp, ref_wide.data(), M, N, K);
+                    fast().linear(x.data(), ref, bp, fast_half.data(), M, N, K);
+                    fast().linear(x.data(), widened.data(), bp, fast_wide.data(), M, N, K);
+                    const QString w2 = what + (bias ? " +bias" : "");
+                    QVERIFY2(ref_half == ref_wide, qPrintable(w2 + ": reference differs from widened"));
+                    if (!several_panels(K))
+                        QVERIFY2(fast_half == fast_wide, qPrintable(w2 + ": fast differs from widened"));
+                    else
+                        CHECK_CLOSE(w2 + " vs widened", fast_half, fast_wide, 1e-5);
+                    CHECK_CLOSE(w2, fast_half, ref_half, 1e-4);
+                }
+            }
+        }
+        // An F32 WeightRef is plain linear().
+        auto x = random_vec(33 * 77, 7), w = random_vec(100 * 77, 8);
+        std::vector<float> a(33 * 100), c(33 * 100);
+        fast().linear(x.data(), WeightRef{w.data(), DType::F32}, nullptr, a.data(), 33, 100, 77);
+        fast().linear(x.data(), w.data(), nullptr, c.data(), 33, 100, 77);
+        QVERIFY(a == c);
+    }
+
     void fastAttention() {
         const AttnCase cases[] = {
             {2, 3, 37, 19, 72, false, false, 0},   // Lq != Lk, DiT head size

@@ -2,12 +2,16 @@
 forward in PyTorch eager on the same weights, inputs and thread count.
 
   make DIR --layers N --heads H --head-dim D --caption C --sample-size S   writes DIR/transformer
-  time DIR --threads T --runs R                                            reads DIR/inputs.safetensors,
-       prints "torch_median_s <seconds>" and writes DIR/torch_output.npy
+  convert DIR --dtype bf16|f16          writes DIR/transformer-<dtype>: the f32 weights rounded
+  time DIR --threads T --runs R [--component transformer-bf16]
+       reads DIR/inputs.safetensors and the component's weights (widened to f32: PyTorch runs
+       in f32 on the same rounded values as the engine), prints "torch_median_s <seconds>" and
+       writes DIR/torch_output.npy
 """
 import argparse
 import json
 import os
+import shutil
 import statistics
 import sys
 import time
@@ -38,12 +42,25 @@ def make(args):
     safetensors_io.save(os.path.join(folder, "diffusion_pytorch_model.safetensors"), model.state_dict())
 
 
+def convert(args):
+    src = os.path.join(args.dir, "transformer")
+    dst = os.path.join(args.dir, "transformer-" + args.dtype)
+    os.makedirs(dst, exist_ok=True)
+    shutil.copy(os.path.join(src, "config.json"), dst)
+    dtype = {"bf16": torch.bfloat16, "f16": torch.float16}[args.dtype]
+    state = safetensors_io.load(os.path.join(src, "diffusion_pytorch_model.safetensors"))
+    for k in state:
+        state[k] = state[k].to(dtype)
+    safetensors_io.save(os.path.join(dst, "diffusion_pytorch_model.safetensors"), state)
+
+
 def time_forward(args):
     torch.set_num_threads(args.threads)
-    with open(os.path.join(args.dir, "transformer", "config.json")) as f:
+    folder = os.path.join(args.dir, args.component)
+    with open(os.path.join(folder, "config.json")) as f:
         model = pixart.PixArtTransformer2DModel(json.load(f))
-    state = safetensors_io.load(os.path.join(args.dir, "transformer", "diffusion_pytorch_model.safetensors"))
-    model.load_state_dict(state)
+    state = safetensors_io.load(os.path.join(folder, "diffusion_pytorch_model.safetensors"))
+    model.load_state_dict({k: v.float() for k, v in state.items()})
     model.eval()
     x = safetensors_io.load(os.path.join(args.dir, "inputs.safetensors"))
     call = lambda: model(x["latent"], x["timestep"], x["prompt_embeds"], x["prompt_mask"],  # noqa: E731
@@ -70,12 +87,16 @@ def main():
     m.add_argument("--head-dim", type=int, default=72)
     m.add_argument("--caption", type=int, default=1024)
     m.add_argument("--sample-size", type=int, default=32)
+    c = sub.add_parser("convert")
+    c.add_argument("dir")
+    c.add_argument("--dtype", choices=["bf16", "f16"], required=True)
     t = sub.add_parser("time")
     t.add_argument("dir")
     t.add_argument("--threads", type=int, default=2)
     t.add_argument("--runs", type=int, default=5)
+    t.add_argument("--component", default="transformer")
     args = ap.parse_args()
-    make(args) if args.cmd == "make" else time_forward(args)
+    {"make": make, "convert": convert, "time": time_forward}[args.cmd](args)
 
 
 if __name__ == "__main__":

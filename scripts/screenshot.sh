@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Runs dit-studio under Xvfb with the tiny test model, generates once, and saves the window to
+# docs/screenshots/studio.png (the app grabs itself after the result arrives, then quits).
+#   scripts/screenshot.sh [build-dir]      (default: build; built first if dit-studio is missing)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+if [[ ! -x "$BUILD/app/dit-studio" ]]; then
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$BUILD" --target dit-studio -j2
+fi
+OUT=docs/screenshots/studio.png
+mkdir -p "$(dirname "$OUT")"
+MODEL=${MODEL:-tests/fixtures/tiny-pixart-alpha}
+# A private settings folder, so the run neither reads nor writes the user's recent files.
+export XDG_CONFIG_HOME=$(mktemp -d)
+export XDG_DATA_HOME=$XDG_CONFIG_HOME
+trap 'rm -rf "$XDG_CONFIG_HOME"' EXIT
+timeout 300 xvfb-run -a -s "-screen 0 1600x1000x24" \
+  "$BUILD/app/dit-studio" --model "$MODEL" --size 256x256 --steps 20 --seed 7 \
+    --prompt "a red ball on a blue floor, soft morning light" \
+    --negative "blurry" --demo-mask --no-autosave --screenshot "$OUT"
+echo "screenshot: $OUT"

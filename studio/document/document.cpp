@@ -1,0 +1,216 @@
+#include "studio/document/document.h"
+
+#include <QRandomGenerator>
+
+#include "engine/error.h"
+#include "studio/document/document_commands.h"
+#include "studio/document/mask_ops.h"
+#include "studio/result_png.h"
+
+namespace dit::studio {
+
+QImage blank_gray(QSize size) {
+    QImage img(size, QImage::Format_Grayscale8);
+    img.fill(0);
+    return img;
+}
+
+DocumentState DocumentState::blank(QSize canvas) {
+    DocumentState s;
+    s.canvas = canvas;
+    s.mask = blank_gray(canvas);
+    s.edges = blank_gray(canvas);
+    s.settings.width = canvas.width();
+    s.settings.height = canvas.height();
+    return s;
+}
+
+Document::Document(QSize canvas, QObject* parent) : Document(DocumentState::blank(canvas), parent) {}
+
+Document::Document(DocumentState state, QObject* parent) : QObject(parent), state_(std::move(state)) {}
+
+const Region* Document::region(quint32 id) const {
+    for (const auto& r : state_.regions)
+        if (r.id == id) return &r;
+    return nullptr;
+}
+
+QImage& Document::layer(PaintTarget t) {
+    switch (t.kind) {
+        case PaintTarget::Mask: return state_.mask;
+        case PaintTarget::Edges: return state_.edges;
+        case PaintTarget::Region:
+            for (auto& r : state_.regions)
+                if (r.id == t.region_id) return r.mask;
+            throw Error("region " + std::to_string(t.region_id) + " does not exist");
+    }
+    throw Error("unknown paint target");
+}
+
+void Document::setImage(const QImage& image) {
+    if (!image.isNull() && image.size() != state_.canvas)
+        throw Error(QString("image is %1x%2 but the canvas is %3x%4")
+                        .arg(image.width()).arg(image.height())
+                        .arg(state_.canvas.width()).arg(state_.canvas.height()).toStdString());
+    QImage rgb = image.isNull() ? QImage() : image.convertToFormat(QImage::Format_RGB888);
+    undo_.push(new SetImageCommand(this, state_.image, rgb));
+}
+
+QImage& Document::beginStroke(PaintTarget target) {
+    QImage& l = layer(target);
+    stroke_ = target;
+    stroke_before_ = l;  // shares until the brush writes; then the layer detaches from it
+    l.detach();
+    return l;
+}
+
+void Document::strokeUpdated(QRect rect) {
+    if (!stroke_) return;
+    const Layer l = stroke_->kind == PaintTarget::Mask    ? Layer::Mask
+                    : stroke_->kind == PaintTarget::Edges ? Layer::Edges
+                                                          : Layer::Region;
+    emit layerChanged(l, rect, stroke_->region_id);
+}
+
+void Document::endStroke(QRect dirty, const QString& text) {
+    if (!stroke_) return;
+    const PaintTarget t = *stroke_;
+    stroke_.reset();
+    QImage& l = layer(t);
+    dirty = dirty.intersected(l.rect());
+    if (!dirty.isEmpty())
+        undo_.push(new PaintPatchCommand(this, t, dirty.topLeft(), stroke_before_.copy(dirty), l.copy(dirty), text));
+    stroke_before_ = QImage();
+}
+
+void Document::paintPatch(PaintTarget target, QPoint at, const QImage& before, const QImage& after,
+                          const QString& text) {
+    if (before.size() != after.size() || !layer(target).rect().contains(QRect(at, after.size())))
+        throw Error("paint patch does not fit the layer");
+    undo_.push(new PaintPatchCommand(this, target, at, before.convertToFormat(QImage::Format_Grayscale8),
+                                     after.convertToFormat(QImage::Format_Grayscale8), text));
+}
+
+void Document::push_mask_op(QImage after, const QString& text) {
+    undo_.push(new PaintPatchCommand(this, {PaintTarget::Mask}, {0, 0}, state_.mask, std::move(after), text));
+}
+
+void Document::fillMask() {
+    QImage m = blank_gray(state_.canvas);
+    m.fill(255);
+    push_mask_op(m, tr("Fill mask"));
+}
+void Document::clearMask() { push_mask_op(blank_gray(state_.canvas), tr("Clear mask")); }
+void Document::invertMask() { push_mask_op(invert_mask(state_.mask), tr("Invert mask")); }
+void Document::growMask(int px) { push_mask_op(grow_mask(state_.mask, px), tr("Grow mask %1 px").arg(px)); }
+void Document::shrinkMask(int px) { push_mask_op(shrink_mask(state_.mask, px), tr("Shrink mask %1 px").arg(px)); }
+void Document::featherMask(int px) { push_mask_op(feather_mask(state_.mask, px), tr("Feather mask %1 px").arg(px)); }
+
+static void check_joint(const DocumentState& s, int person, int joint) {
+    if (person < 0 || person >= int(s.people.size()))
+        throw Error("person " + std::to_string(person) + " does not exist");
+    if (joint < 0 || joint >= kBodyKeypoints) throw Error("joint " + std::to_string(joint) + " is out of range");
+}
+
+void Document::moveJoint(int person, int joint, QPointF pos) {
+    check_joint(state_, person, joint);
+    const Keypoint before = state_.people[person].keypoints[joint];
+    Keypoint after = before;
+    after.x = float(pos.x());
+    after.y = float(pos.y());
+    undo_.push(new JointCommand(this, person, joint, before, after, tr("Move joint")));
+}
+
+void Document::setJointVisible(int person, int joint, bool visible) {
+    check_joint(state_, person, joint);
+    const Keypoint before = state_.people[person].keypoints[joint];
+    Keypoint after = before;
+    after.visible = visible;
+    auto* cmd = new JointCommand(this, person, joint, before, after, visible ? tr("Restore joint") : tr("Delete joint"));
+    cmd->sealed = true;  // a separate step, never folded into a drag
+    sealMerging();
+    undo_.push(cmd);
+}
+
+void Document::addPerson(const Person& person) {
+    undo_.push(new PersonCommand(this, true, int(state_.people.size()), person));
+}
+
+void Document::removePerson(int index) {
+    if (index < 0 || index >= int(state_.people.size()))
+        throw Error("person " + std::to_string(index) + " does not exist");
+    undo_.push(new PersonCommand(this, false, index, state_.people[index]));
+}
+
+quint32 Document::addRegion(const QString& prompt, const QColor& colour) {
+    Region r{state_.next_region_id++, prompt, colour, blank_gray(state_.canvas)};
+    const quint32 id = r.id;
+    undo_.push(new RegionCommand(this, true, int(state_.regions.size()), std::move(r)));
+    return id;
+}
+
+void Document::removeRegion(quint32 id) {
+    for (size_t i = 0; i < state_.regions.size(); ++i)
+        if (state_.regions[i].id == id) {
+            undo_.push(new RegionCommand(this, false, int(i), state_.regions[i]));
+            return;
+        }
+    throw Error("region " + std::to_string(id) + " does not exist");
+}
+
+void Document::editRegion(quint32 id, const QString& prompt, const QColor& colour) {
+    const Region* r = region(id);
+    if (!r) throw Error("region " + std::to_string(id) + " does not exist");
+    undo_.push(new EditRegionCommand(this, id, r->prompt, r->colour, prompt, colour));
+}
+
+void Document::setPrompt(const QString& text) {
+    if (text != state_.prompt) undo_.push(new TextCommand(this, false, state_.prompt, text));
+}
+
+void Document::setNegativePrompt(const QString& text) {
+    if (text != state_.negative_prompt) undo_.push(new TextCommand(this, true, state_.negative_prompt, text));
+}
+
+void Document::setSettings(const GenerationSettings& settings, const QString& field) {
+    if (settings != state_.settings) undo_.push(new SettingsCommand(this, state_.settings, settings, field));
+}
+
+void Document::sealMerging() {
+    if (undo_.index() == 0) return;
+    // command() is const-only; the flag is ours, so casting away const is safe.
+    if (auto* c = dynamic_cast<const DocumentCommand*>(undo_.command(undo_.index() - 1)))
+        const_cast<DocumentCommand*>(c)->sealed = true;
+}
+
+dit::Request Document::toRequest() const {
+    const GenerationSettings& s = state_.settings;
+    dit::Request r;
+    r.model_dir = s.model_dir.toStdString();
+    r.prompt = state_.prompt.toStdString();
+    r.negative_prompt = state_.negative_prompt.toStdString();
+    r.width = s.width;
+    r.height = s.height;
+    r.steps = s.steps;
+    r.sampler = s.sampler.toStdString();
+    r.cfg = float(s.cfg);
+    r.seed = s.random_seed ? QRandomGenerator::global()->generate64() : s.seed;
+    r.strength = float(s.strength);
+    r.backend = s.backend.toStdString();
+    switch (s.mode) {
+        case GenerationMode::Txt2Img: break;
+        case GenerationMode::Img2Img:
+            if (state_.image.isNull()) throw Error("img2img needs an image layer");
+            r.init_image = from_qimage(state_.image.size() == QSize(s.width, s.height)
+                                           ? state_.image
+                                           : state_.image.scaled(s.width, s.height, Qt::IgnoreAspectRatio,
+                                                                 Qt::SmoothTransformation));
+            break;
+        case GenerationMode::Inpaint:
+            throw Error("mode 'inpaint' (" + inpaint_mode_name(s.inpaint_mode).toStdString() +
+                        ") is not supported by the engine yet");
+    }
+    return r;
+}
+
+}  // namespace dit::studio

@@ -1,0 +1,104 @@
+#pragma once
+// The document the studio edits: canvas size, image, mask, pose, edges, regions, prompts and
+// generation settings (a DocumentState), with every edit an undo command on its QUndoStack.
+// Edits go through these methods; reads through the const accessors.
+#include <QObject>
+#include <QPointF>
+#include <QUndoStack>
+
+#include "engine/pipeline/engine.h"
+#include "studio/document/document_state.h"
+
+namespace dit::studio {
+
+class DocumentCommand;
+
+class Document : public QObject {
+    Q_OBJECT
+public:
+    enum class Layer { Image, Mask, Edges, Region, Pose, Regions, Prompts, Settings };
+    Q_ENUM(Layer)
+
+    // The 8-bit layers a brush can paint on.
+    struct PaintTarget {
+        enum Kind { Mask, Edges, Region } kind = Mask;
+        quint32 region_id = 0;  // for Region
+    };
+
+    explicit Document(QSize canvas, QObject* parent = nullptr);
+    explicit Document(DocumentState state, QObject* parent = nullptr);
+
+    const DocumentState& state() const { return state_; }
+    QSize canvasSize() const { return state_.canvas; }
+    const QImage& image() const { return state_.image; }
+    const QImage& mask() const { return state_.mask; }
+    const QImage& edges() const { return state_.edges; }
+    const std::vector<Person>& people() const { return state_.people; }
+    const std::vector<Region>& regions() const { return state_.regions; }
+    const Region* region(quint32 id) const;
+    const QString& prompt() const { return state_.prompt; }
+    const QString& negativePrompt() const { return state_.negative_prompt; }
+    const GenerationSettings& settings() const { return state_.settings; }
+    QUndoStack* undoStack() { return &undo_; }
+    bool isModified() const { return !undo_.isClean(); }
+
+    // --- Image layer. Converted to RGB888; throws dit::Error if its size is not the canvas's.
+    void setImage(const QImage& image);
+
+    // --- Painting. The brush writes straight into the layer for live feedback; endStroke()
+    // records the changed rect's before/after as one command.
+    QImage& beginStroke(PaintTarget target);
+    void strokeUpdated(QRect rect);  // repaint notice while painting
+    void endStroke(QRect dirty, const QString& text = tr("Paint"));
+    // The same as one command, when before/after are at hand (e.g. from a tool or a test).
+    void paintPatch(PaintTarget target, QPoint at, const QImage& before, const QImage& after,
+                    const QString& text);
+
+    // --- Whole-mask operations (one command each).
+    void fillMask();
+    void clearMask();
+    void invertMask();
+    void growMask(int px);
+    void shrinkMask(int px);
+    void featherMask(int px);
+
+    // --- Pose. Consecutive moves of one joint merge into one command until sealMerging().
+    void moveJoint(int person, int joint, QPointF pos);
+    void setJointVisible(int person, int joint, bool visible);
+    void addPerson(const Person& person);
+    void removePerson(int index);
+
+    // --- Regions.
+    quint32 addRegion(const QString& prompt, const QColor& colour);
+    void removeRegion(quint32 id);
+    void editRegion(quint32 id, const QString& prompt, const QColor& colour);
+
+    // --- Prompts and settings. Typing merges into one command until sealMerging(); so do
+    // consecutive changes of the same settings field (a slider drag).
+    void setPrompt(const QString& text);
+    void setNegativePrompt(const QString& text);
+    void setSettings(const GenerationSettings& settings, const QString& field);
+
+    // Ends the current merge run (focus left the field, the mouse was released).
+    void sealMerging();
+
+    // The engine request for the current state. Random seeds draw a new seed. Throws
+    // dit::Error for what the engine cannot run yet (inpainting) or a missing input image.
+    dit::Request toRequest() const;
+
+signals:
+    // `rect` in canvas pixels; null means the whole layer. region_id for Layer::Region.
+    void layerChanged(dit::studio::Document::Layer layer, QRect rect, quint32 region_id);
+
+private:
+    friend class DocumentCommand;
+    QImage& layer(PaintTarget t);
+    void push_mask_op(QImage after, const QString& text);
+
+    DocumentState state_;
+    QUndoStack undo_;
+    std::optional<PaintTarget> stroke_;
+    QImage stroke_before_;
+};
+
+}  // namespace dit::studio

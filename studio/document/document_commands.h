@@ -1,0 +1,172 @@
+#pragma once
+// The undo commands behind every Document edit. Each stores exactly what it needs to restore
+// the bytes it changed (a rect's before/after for paint, the old and new value otherwise).
+#include <QUndoCommand>
+
+#include "studio/document/document.h"
+
+namespace dit::studio {
+
+class DocumentCommand : public QUndoCommand {
+public:
+    DocumentCommand(Document* doc, const QString& text) : QUndoCommand(text), doc_(doc) {}
+    // A sealed command takes no more merges (see Document::sealMerging).
+    bool sealed = false;
+
+protected:
+    DocumentState& state() { return doc_->state_; }
+    QImage& layer(Document::PaintTarget t) { return doc_->layer(t); }
+    void notify(Document::Layer l, QRect r = {}, quint32 id = 0) { emit doc_->layerChanged(l, r, id); }
+    Document* doc_;
+};
+
+// Command ids for merging.
+enum : int { kMergeJoint = 1, kMergePrompt, kMergeNegative, kMergeSettings };
+
+class PaintPatchCommand : public DocumentCommand {
+public:
+    PaintPatchCommand(Document* doc, Document::PaintTarget target, QPoint at, QImage before,
+                      QImage after, const QString& text);
+    void undo() override { apply(before_); }
+    void redo() override { apply(after_); }
+
+private:
+    void apply(const QImage& patch);
+    Document::PaintTarget target_;
+    QPoint at_;
+    QImage before_, after_;
+};
+
+class SetImageCommand : public DocumentCommand {
+public:
+    SetImageCommand(Document* doc, QImage before, QImage after)
+        : DocumentCommand(doc, QObject::tr("Set image")), before_(std::move(before)), after_(std::move(after)) {}
+    void undo() override { set(before_); }
+    void redo() override { set(after_); }
+
+private:
+    void set(const QImage& img) {
+        state().image = img;
+        notify(Document::Layer::Image);
+    }
+    QImage before_, after_;
+};
+
+class JointCommand : public DocumentCommand {
+public:
+    JointCommand(Document* doc, int person, int joint, Keypoint before, Keypoint after, const QString& text)
+        : DocumentCommand(doc, text), person_(person), joint_(joint), before_(before), after_(after) {}
+    void undo() override { set(before_); }
+    void redo() override { set(after_); }
+    int id() const override { return kMergeJoint; }
+    bool mergeWith(const QUndoCommand* other) override;
+
+private:
+    void set(const Keypoint& k) {
+        state().people[person_].keypoints[joint_] = k;
+        notify(Document::Layer::Pose);
+    }
+    int person_, joint_;
+    Keypoint before_, after_;
+};
+
+class PersonCommand : public DocumentCommand {
+public:
+    PersonCommand(Document* doc, bool add, int index, Person person)
+        : DocumentCommand(doc, add ? QObject::tr("Add person") : QObject::tr("Remove person")),
+          add_(add), index_(index), person_(person) {}
+    void undo() override { add_ ? remove() : insert(); }
+    void redo() override { add_ ? insert() : remove(); }
+
+private:
+    void insert() {
+        state().people.insert(state().people.begin() + index_, person_);
+        notify(Document::Layer::Pose);
+    }
+    void remove() {
+        state().people.erase(state().people.begin() + index_);
+        notify(Document::Layer::Pose);
+    }
+    bool add_;
+    int index_;
+    Person person_;
+};
+
+class RegionCommand : public DocumentCommand {
+public:
+    RegionCommand(Document* doc, bool add, int index, Region region)
+        : DocumentCommand(doc, add ? QObject::tr("Add region") : QObject::tr("Remove region")),
+          add_(add), index_(index), region_(std::move(region)) {}
+    void undo() override { add_ ? remove() : insert(); }
+    void redo() override { add_ ? insert() : remove(); }
+
+private:
+    void insert() {
+        state().regions.insert(state().regions.begin() + index_, region_);
+        notify(Document::Layer::Regions);
+    }
+    void remove() {
+        // The removed region's mask as it is now (it may have been painted since it was added).
+        region_ = state().regions[index_];
+        state().regions.erase(state().regions.begin() + index_);
+        notify(Document::Layer::Regions);
+    }
+    bool add_;
+    int index_;
+    Region region_;
+};
+
+class EditRegionCommand : public DocumentCommand {
+public:
+    EditRegionCommand(Document* doc, quint32 id, QString prompt0, QColor colour0, QString prompt1, QColor colour1)
+        : DocumentCommand(doc, QObject::tr("Edit region")), id_(id), prompt_{prompt0, prompt1},
+          colour_{colour0, colour1} {}
+    void undo() override { set(0); }
+    void redo() override { set(1); }
+
+private:
+    void set(int i);
+    quint32 id_;
+    QString prompt_[2];
+    QColor colour_[2];
+};
+
+class TextCommand : public DocumentCommand {
+public:
+    TextCommand(Document* doc, bool negative, QString before, QString after)
+        : DocumentCommand(doc, negative ? QObject::tr("Edit negative prompt") : QObject::tr("Edit prompt")),
+          negative_(negative), before_(std::move(before)), after_(std::move(after)) {}
+    void undo() override { set(before_); }
+    void redo() override { set(after_); }
+    int id() const override { return negative_ ? kMergeNegative : kMergePrompt; }
+    bool mergeWith(const QUndoCommand* other) override;
+
+private:
+    void set(const QString& s) {
+        (negative_ ? state().negative_prompt : state().prompt) = s;
+        notify(Document::Layer::Prompts);
+    }
+    bool negative_;
+    QString before_, after_;
+};
+
+class SettingsCommand : public DocumentCommand {
+public:
+    SettingsCommand(Document* doc, GenerationSettings before, GenerationSettings after, QString field)
+        : DocumentCommand(doc, QObject::tr("Set %1").arg(field)), before_(std::move(before)),
+          after_(std::move(after)), field_(std::move(field)) {}
+    void undo() override { set(before_); }
+    void redo() override { set(after_); }
+    int id() const override { return kMergeSettings; }
+    bool mergeWith(const QUndoCommand* other) override;
+
+private:
+    void set(const GenerationSettings& s) {
+        state().settings = s;
+        notify(Document::Layer::Settings);
+    }
+    GenerationSettings before_, after_;
+    QString field_;
+};
+
+}  // namespace dit::studio

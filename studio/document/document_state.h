@@ -1,0 +1,52 @@
+#pragma once
+// Everything a document holds, as one value: what a project file stores and loads, and what the
+// undo commands edit. Layers are QImages (implicitly shared, so copies are cheap until written).
+#include <QColor>
+#include <QImage>
+#include <QSize>
+#include <QString>
+#include <array>
+#include <vector>
+
+#include "studio/document/generation_settings.h"
+
+namespace dit::studio {
+
+// The 18 COCO/OpenPose body keypoints (nose, neck, right shoulder, ...), in canvas pixels.
+// Kept minimal here; the full pose model (hands, face, OpenPose JSON) lives in studio/control.
+constexpr int kBodyKeypoints = 18;
+struct Keypoint {
+    float x = 0, y = 0;
+    bool visible = false;
+    bool operator==(const Keypoint&) const = default;
+};
+struct Person {
+    std::array<Keypoint, kBodyKeypoints> keypoints{};
+    bool operator==(const Person&) const = default;
+};
+
+struct Region {
+    quint32 id = 0;  // stable across add/remove, so undo commands can name it
+    QString prompt;
+    QColor colour;
+    QImage mask;     // Format_Grayscale8, canvas size
+};
+
+struct DocumentState {
+    QSize canvas;
+    QImage image;    // Format_RGB888, canvas size; null when the document has no image yet
+    QImage mask;     // Format_Grayscale8: 255 = regenerate, soft edges in between
+    QImage edges;    // Format_Grayscale8: 255 = edge
+    std::vector<Person> people;
+    std::vector<Region> regions;
+    QString prompt, negative_prompt;
+    GenerationSettings settings;
+    quint32 next_region_id = 1;
+
+    // An empty document: black mask and edges of the canvas size, no image.
+    static DocumentState blank(QSize canvas);
+};
+
+QImage blank_gray(QSize size);  // Format_Grayscale8, all 0
+
+}  // namespace dit::studio

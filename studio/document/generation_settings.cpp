@@ -1,0 +1,134 @@
+#include "studio/document/generation_settings.h"
+
+#include <QJsonArray>
+#include <cmath>
+
+#include "engine/error.h"
+
+namespace dit::studio {
+
+namespace {
+
+const QStringList kSamplers = {"dpm++2m", "ddim", "euler", "euler_a", "lcm", "flow_euler"};
+const QStringList kModes = {"txt2img", "img2img", "inpaint"};
+const QStringList kInpaintModes = {"full", "crop", "lazy"};
+const QStringList kBackends = {"cpu", "cpu-reference", "cuda"};
+
+QString type_name(const QJsonValue& v) {
+    switch (v.type()) {
+        case QJsonValue::Null: return "null";
+        case QJsonValue::Bool: return "a boolean";
+        case QJsonValue::Double: return "a number";
+        case QJsonValue::String: return "a string";
+        case QJsonValue::Array: return "an array";
+        case QJsonValue::Object: return "an object";
+        default: return "undefined";
+    }
+}
+
+struct Checker {
+    const QString& context;
+    const QString& prefix;
+    [[noreturn]] void fail(const QString& key, const QString& what) const {
+        throw Error(QString("%1: field '%2%3': %4").arg(context, prefix, key, what).toStdString());
+    }
+    int integer(const QJsonValue& v, const QString& key, int lo, int hi) const {
+        if (!v.isDouble() || v.toDouble() != std::floor(v.toDouble()))
+            fail(key, "expected an integer, got " + (v.isDouble() ? QString::number(v.toDouble()) : type_name(v)));
+        const double d = v.toDouble();
+        if (d < lo || d > hi) fail(key, QString("%1 is out of range [%2, %3]").arg(d).arg(lo).arg(hi));
+        return int(d);
+    }
+    double number(const QJsonValue& v, const QString& key, double lo, double hi, bool open_lo = false) const {
+        if (!v.isDouble()) fail(key, "expected a number, got " + type_name(v));
+        const double d = v.toDouble();
+        if (!std::isfinite(d) || d < lo || d > hi || (open_lo && d == lo))
+            fail(key, QString("%1 is out of range %2%3, %4]").arg(d).arg(open_lo ? "(" : "[").arg(lo).arg(hi));
+        return d;
+    }
+    QString string(const QJsonValue& v, const QString& key) const {
+        if (!v.isString()) fail(key, "expected a string, got " + type_name(v));
+        return v.toString();
+    }
+    QString one_of(const QJsonValue& v, const QString& key, const QStringList& allowed) const {
+        const QString s = string(v, key);
+        if (!allowed.contains(s)) fail(key, "'" + s + "' is not one of: " + allowed.join(", "));
+        return s;
+    }
+    bool boolean(const QJsonValue& v, const QString& key) const {
+        if (!v.isBool()) fail(key, "expected true or false, got " + type_name(v));
+        return v.toBool();
+    }
+    quint64 seed(const QJsonValue& v, const QString& key) const {
+        // Seeds above 2^53 do not survive a JSON number, so they are written as strings.
+        if (v.isString()) {
+            bool ok = false;
+            const quint64 s = v.toString().toULongLong(&ok);
+            if (!ok) fail(key, "'" + v.toString() + "' is not an unsigned integer");
+            return s;
+        }
+        if (!v.isDouble() || v.toDouble() < 0 || v.toDouble() != std::floor(v.toDouble()) ||
+            v.toDouble() > 9007199254740992.0)
+            fail(key, "expected an unsigned integer (a string above 2^53), got " +
+                          (v.isDouble() ? QString::number(v.toDouble(), 'g', 17) : type_name(v)));
+        return quint64(v.toDouble());
+    }
+    int size(const QJsonValue& v, const QString& key) const {
+        const int n = integer(v, key, 16, 8192);
+        if (n % 8) fail(key, QString("%1 is not a multiple of 8").arg(n));
+        return n;
+    }
+};
+
+}  // namespace
+
+QString mode_name(GenerationMode m) { return kModes[int(m)]; }
+QString inpaint_mode_name(InpaintMode m) { return kInpaintModes[int(m)]; }
+
+QStringList settings_keys() {
+    return {"model_dir", "width", "height", "steps", "sampler", "cfg", "seed",
+            "random_seed", "strength", "mode", "inpaint_mode", "backend"};
+}
+
+QJsonObject settings_to_json(const GenerationSettings& s) {
+    QJsonObject o;
+    o["model_dir"] = s.model_dir;
+    o["width"] = s.width;
+    o["height"] = s.height;
+    o["steps"] = s.steps;
+    o["sampler"] = s.sampler;
+    o["cfg"] = s.cfg;
+    o["seed"] = s.seed <= (quint64(1) << 53) ? QJsonValue(double(s.seed)) : QJsonValue(QString::number(s.seed));
+    o["random_seed"] = s.random_seed;
+    o["strength"] = s.strength;
+    o["mode"] = mode_name(s.mode);
+    o["inpaint_mode"] = inpaint_mode_name(s.inpaint_mode);
+    o["backend"] = s.backend;
+    return o;
+}
+
+GenerationSettings settings_from_json(const QJsonObject& json, const GenerationSettings& base,
+                                      const QString& context, const QString& prefix) {
+    const Checker c{context, prefix};
+    GenerationSettings s = base;
+    const QStringList known = settings_keys();
+    for (auto it = json.begin(); it != json.end(); ++it)
+        if (!known.contains(it.key())) c.fail(it.key(), "unknown field (known: " + known.join(", ") + ")");
+    auto has = [&](const char* k) { return json.contains(QLatin1String(k)); };
+    if (has("model_dir")) s.model_dir = c.string(json["model_dir"], "model_dir");
+    if (has("width")) s.width = c.size(json["width"], "width");
+    if (has("height")) s.height = c.size(json["height"], "height");
+    if (has("steps")) s.steps = c.integer(json["steps"], "steps", 1, 1000);
+    if (has("sampler")) s.sampler = c.one_of(json["sampler"], "sampler", kSamplers);
+    if (has("cfg")) s.cfg = c.number(json["cfg"], "cfg", 0, 50);
+    if (has("seed")) s.seed = c.seed(json["seed"], "seed");
+    if (has("random_seed")) s.random_seed = c.boolean(json["random_seed"], "random_seed");
+    if (has("strength")) s.strength = c.number(json["strength"], "strength", 0, 1, /*open_lo=*/true);
+    if (has("mode")) s.mode = GenerationMode(kModes.indexOf(c.one_of(json["mode"], "mode", kModes)));
+    if (has("inpaint_mode"))
+        s.inpaint_mode = InpaintMode(kInpaintModes.indexOf(c.one_of(json["inpaint_mode"], "inpaint_mode", kInpaintModes)));
+    if (has("backend")) s.backend = c.one_of(json["backend"], "backend", kBackends);
+    return s;
+}
+
+}  // namespace dit::studio

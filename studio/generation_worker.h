@@ -1,0 +1,94 @@
+#pragma once
+// GenerationWorker: runs dit::Engine::generate on its own thread so the UI thread never waits on
+// the engine. The pattern is Qt's Mandelbrot example: a runner object lives on a QThread and owns
+// the Engine; requests go in through a mutex-guarded queue plus a queued wake-up, and results,
+// progress, previews and errors come back as queued signals that carry the request id. All public
+// methods are thread-safe and return at once.
+//
+// Signals for one request arrive in this order, on the thread the worker was created on:
+//   started, (preview? progress)*, then exactly one of finished | failed | cancelled.
+// A request dropped from the queue before it started gets only `cancelled`.
+#include <QImage>
+#include <QMetaType>
+#include <QObject>
+#include <QString>
+#include <QThread>
+#include <atomic>
+
+#include "engine/pipeline/engine.h"
+
+namespace dit::studio {
+
+struct GenerationRequest {
+    quint64 id = 0;  // 0: submit() assigns the next id
+    dit::Request request;
+};
+
+struct GenerationResult {
+    quint64 id = 0;
+    dit::Request request;
+    QImage image;        // RGB888, the request's size
+    QString parameters;  // the engine's one-line parameter record, for the PNG text chunk
+    double seconds = 0;
+};
+
+class GenerationRunner;
+
+class GenerationWorker : public QObject {
+    Q_OBJECT
+public:
+    explicit GenerationWorker(QObject* parent = nullptr);
+    ~GenerationWorker() override;  // stop(): cancels and joins; never blocks on a long step
+
+    // Minimum time between two previews (default 100 ms); 0 lets every step through (the
+    // one-pending rule below still holds).
+    void setPreviewInterval(int ms);
+    int previewInterval() const;
+
+    // The running request's id, or 0 when idle.
+    quint64 currentId() const;
+    // Requests waiting behind the running one.
+    int queuedCount() const;
+    // The last step the running request finished (0 before the first, or when idle).
+    int currentStep() const;
+
+public slots:
+    // Appends to the queue; returns the request's id.
+    quint64 submit(dit::studio::GenerationRequest request);
+    // Live mode: cancels the running request and drops the queued ones, so this one runs next.
+    quint64 submitLive(dit::studio::GenerationRequest request);
+    // Cancels the running request (within one step); queued ones still run.
+    void cancel();
+    // Cancels the request with this id, running or queued.
+    void cancel(quint64 id);
+    // Cancels the running request and drops every queued one.
+    void cancelAll();
+    // The UI calls this when it has painted the last preview: until then no new preview is sent,
+    // so previews never pile up in the event queue however slow the UI is.
+    void previewConsumed();
+    // Cancels everything and joins the thread. Idempotent; later submits are refused (id 0).
+    void stop();
+
+signals:
+    void started(quint64 id);
+    // seconds since the request started; eta: estimated seconds left (-1 while unknown).
+    void progress(quint64 id, int step, int steps, double seconds, double eta);
+    // The predicted x0 after `step`, scaled to the request's size (smooth), implicitly shared.
+    void preview(quint64 id, QImage image, int step);
+    void finished(dit::studio::GenerationResult result);
+    void failed(quint64 id, QString message);
+    void cancelled(quint64 id);
+
+private:
+    friend class GenerationRunner;
+    void post_cancelled(quint64 id);
+
+    QThread thread_;
+    GenerationRunner* runner_ = nullptr;
+    std::atomic<bool> stopped_{false};
+};
+
+}  // namespace dit::studio
+
+Q_DECLARE_METATYPE(dit::studio::GenerationRequest)
+Q_DECLARE_METATYPE(dit::studio::GenerationResult)

@@ -1,0 +1,281 @@
+#include "studio/project/project_file.h"
+
+#include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QImageReader>
+#include <QImageWriter>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRandomGenerator>
+#include <QSaveFile>
+#include <functional>
+
+#include "engine/error.h"
+#include "studio/control/pose.h"
+
+namespace dit::studio {
+
+namespace {
+
+const char* kFormat = "dit-studio-project";
+constexpr int kMaxCanvas = 16384;
+
+[[noreturn]] void fail(const QString& msg) { throw Error(msg.toStdString()); }
+
+void write_file(const QString& path, const QByteArray& bytes) {
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly)) fail(path + ": cannot write: " + f.errorString());
+    if (f.write(bytes) != bytes.size()) {
+        f.cancelWriting();
+        fail(path + ": cannot write: " + f.errorString());
+    }
+    if (!f.commit()) fail(path + ": cannot write: " + f.errorString());
+}
+
+void write_png(const QString& path, const QImage& img) {
+    QSaveFile f(path);
+    if (!f.open(QIODevice::WriteOnly)) fail(path + ": cannot write: " + f.errorString());
+    QImageWriter w(&f, "png");
+    if (!w.write(img)) {
+        f.cancelWriting();
+        fail(path + ": cannot write PNG: " + w.errorString());
+    }
+    if (!f.commit()) fail(path + ": cannot write: " + f.errorString());
+}
+
+// --- Migrations: kMigrations[v] turns a version-v object into version v + 1.
+
+// v0 (the first studio builds): a flat object with no "format", no pose, regions or edges.
+//   {"version": 0, "width", "height", "prompt", "negative", "image", "mask",
+//    "model", "steps", "cfg", "seed", "sampler"}
+QJsonObject migrate_v0_to_v1(const QJsonObject& v0) {
+    QJsonObject v1;
+    v1["format"] = kFormat;
+    v1["version"] = 1;
+    v1["canvas"] = QJsonObject{{"width", v0["width"]}, {"height", v0["height"]}};
+    v1["layers"] = QJsonObject{{"image", v0.contains("image") ? v0["image"] : QJsonValue()},
+                               {"mask", v0.contains("mask") ? v0["mask"] : QJsonValue()},
+                               {"edges", QJsonValue()}, {"pose", QJsonValue()}};
+    v1["regions"] = QJsonArray();
+    v1["prompt"] = v0["prompt"].toString();
+    v1["negative_prompt"] = v0["negative"].toString();
+    QJsonObject s{{"width", v0["width"]}, {"height", v0["height"]}, {"random_seed", false}};
+    for (auto [from, to] : {std::pair{"model", "model_dir"}, {"steps", "steps"}, {"cfg", "cfg"},
+                            {"seed", "seed"}, {"sampler", "sampler"}})
+        if (v0.contains(QLatin1String(from))) s[QLatin1String(to)] = v0[QLatin1String(from)];
+    v1["settings"] = s;
+    return v1;
+}
+
+const std::vector<std::function<QJsonObject(const QJsonObject&)>> kMigrations = {migrate_v0_to_v1};
+static_assert(kProjectVersion == 1, "add a migration to kMigrations for every new version");
+
+// --- Field readers that name the field on error.
+struct Reader {
+    QString file;
+    [[noreturn]] void bad(const QString& field, const QString& what) const {
+        fail(QString("%1: field '%2': %3").arg(file, field, what));
+    }
+    QJsonValue need(const QJsonObject& o, const QString& field, const QString& key) const {
+        if (!o.contains(key)) bad(field, "missing");
+        return o[key];
+    }
+    QJsonObject object(const QJsonObject& o, const QString& field, const QString& key) const {
+        const QJsonValue v = need(o, field, key);
+        if (!v.isObject()) bad(field, "expected an object");
+        return v.toObject();
+    }
+    QJsonArray array(const QJsonObject& o, const QString& field, const QString& key) const {
+        const QJsonValue v = need(o, field, key);
+        if (!v.isArray()) bad(field, "expected an array");
+        return v.toArray();
+    }
+    QString string(const QJsonObject& o, const QString& field, const QString& key) const {
+        const QJsonValue v = need(o, field, key);
+        if (!v.isString()) bad(field, "expected a string");
+        return v.toString();
+    }
+    int integer(const QJsonValue& v, const QString& field, int lo, int hi) const {
+        const double d = v.toDouble(-1e300);
+        if (!v.isDouble() || d != double(qint64(d))) bad(field, "expected an integer");
+        if (d < lo || d > hi) bad(field, QString("%1 is out of range [%2, %3]").arg(d).arg(lo).arg(hi));
+        return int(d);
+    }
+    // A layer file name inside the project folder: a plain name, never a path out of it.
+    QString layer_name(const QJsonValue& v, const QString& field) const {
+        if (!v.isString()) bad(field, "expected a file name");
+        const QString n = v.toString();
+        if (n.isEmpty() || n.contains('/') || n.contains('\\') || n.startsWith('.'))
+            bad(field, "'" + n + "' is not a file name inside the project folder");
+        return n;
+    }
+};
+
+QImage read_layer(const QString& folder, const QString& name, QSize canvas, QImage::Format format) {
+    const QString path = folder + "/" + name;
+    QImageReader r(path, "png");
+    QImage img = r.read();
+    if (img.isNull()) fail(path + ": cannot read: " + r.errorString());
+    if (img.size() != canvas)
+        fail(QString("%1: is %2x%3 but the canvas is %4x%5")
+                 .arg(path).arg(img.width()).arg(img.height()).arg(canvas.width()).arg(canvas.height()));
+    return img.convertToFormat(format);
+}
+
+}  // namespace
+
+QJsonObject migrate_project(QJsonObject json, const QString& context) {
+    // The earliest files carried no "format" tag; a file that has one must be ours.
+    if (json.contains("format") && json["format"] != QString(kFormat))
+        fail(QString("%1: field 'format': expected \"%2\", got \"%3\"").arg(context, kFormat, json["format"].toString()));
+    if (!json.contains("version")) fail(context + ": field 'version': missing");
+    const QJsonValue v = json["version"];
+    if (!v.isDouble() || v.toDouble() != double(int(v.toDouble())) || v.toDouble() < 0)
+        fail(context + ": field 'version': expected a non-negative integer");
+    int version = int(v.toDouble());
+    if (version > kProjectVersion)
+        fail(QString("%1: field 'version': %2 is newer than this studio reads (%3); update DiT Studio")
+                 .arg(context).arg(version).arg(kProjectVersion));
+    while (version < kProjectVersion) json = kMigrations[size_t(version++)](json);
+    return json;
+}
+
+DocumentState load_project(const QString& folder_in) {
+    const QString folder = QDir::cleanPath(QFileInfo(folder_in).absoluteFilePath());
+    const QString path = folder + "/project.json";
+    QFile f(path);
+    if (!f.open(QIODevice::ReadOnly)) fail(path + ": cannot open: " + f.errorString());
+    QJsonParseError perr;
+    const QJsonDocument doc = QJsonDocument::fromJson(f.readAll(), &perr);
+    if (perr.error != QJsonParseError::NoError)
+        fail(QString("%1: invalid JSON at offset %2: %3").arg(path).arg(perr.offset).arg(perr.errorString()));
+    if (!doc.isObject()) fail(path + ": expected a JSON object");
+    const QJsonObject j = migrate_project(doc.object(), path);
+    const Reader rd{path};
+
+    DocumentState s;
+    const QJsonObject canvas = rd.object(j, "canvas", "canvas");
+    s.canvas = QSize(rd.integer(rd.need(canvas, "canvas.width", "width"), "canvas.width", 8, kMaxCanvas),
+                     rd.integer(rd.need(canvas, "canvas.height", "height"), "canvas.height", 8, kMaxCanvas));
+
+    const QJsonObject layers = rd.object(j, "layers", "layers");
+    auto layer = [&](const char* key, QImage::Format format) -> QImage {
+        const QString field = QString("layers.") + key;
+        const QJsonValue v = layers[QLatin1String(key)];
+        if (v.isNull() || v.isUndefined()) return {};
+        return read_layer(folder, rd.layer_name(v, field), s.canvas, format);
+    };
+    s.image = layer("image", QImage::Format_RGB888);
+    s.mask = layer("mask", QImage::Format_Grayscale8);
+    s.edges = layer("edges", QImage::Format_Grayscale8);
+    if (s.mask.isNull()) s.mask = blank_gray(s.canvas);
+    if (s.edges.isNull()) s.edges = blank_gray(s.canvas);
+
+    // The pose layer is an OpenPose JSON file, read by the studio's one OpenPose parser.
+    const QJsonValue pose = layers["pose"];
+    if (!pose.isNull() && !pose.isUndefined()) {
+        const QString name = rd.layer_name(pose, "layers.pose");
+        for (const PosePerson& p : read_pose_json(folder + "/" + name, s.canvas).people) {
+            Person person;
+            for (int k = 0; k < kBodyKeypoints; ++k)
+                person.keypoints[k] = {p.body[k].x, p.body[k].y, p.body[k].visible()};
+            s.people.push_back(person);
+        }
+    }
+
+    const QJsonArray regions = rd.array(j, "regions", "regions");
+    for (int i = 0; i < regions.size(); ++i) {
+        const QString field = QString("regions[%1]").arg(i);
+        if (!regions[i].isObject()) rd.bad(field, "expected an object");
+        const QJsonObject o = regions[i].toObject();
+        Region r;
+        r.id = quint32(rd.integer(rd.need(o, field + ".id", "id"), field + ".id", 1, 1 << 30));
+        for (const auto& other : s.regions)
+            if (other.id == r.id) rd.bad(field + ".id", QString("%1 is used twice").arg(r.id));
+        r.prompt = rd.string(o, field + ".prompt", "prompt");
+        r.colour = QColor(rd.string(o, field + ".colour", "colour"));
+        if (!r.colour.isValid()) rd.bad(field + ".colour", "'" + o["colour"].toString() + "' is not a colour (#rrggbb)");
+        r.mask = read_layer(folder, rd.layer_name(rd.need(o, field + ".mask", "mask"), field + ".mask"), s.canvas,
+                            QImage::Format_Grayscale8);
+        s.next_region_id = std::max(s.next_region_id, r.id + 1);
+        s.regions.push_back(std::move(r));
+    }
+
+    s.prompt = rd.string(j, "prompt", "prompt");
+    s.negative_prompt = rd.string(j, "negative_prompt", "negative_prompt");
+    GenerationSettings base;
+    base.width = s.canvas.width();
+    base.height = s.canvas.height();
+    const QJsonObject settings = rd.object(j, "settings", "settings");
+    s.settings = settings_from_json(settings, base, path, "settings.");
+    return s;
+}
+
+void save_project(const DocumentState& s, const QString& folder_in) {
+    const QString folder = QDir::cleanPath(QFileInfo(folder_in).absoluteFilePath());
+    const QFileInfo info(folder);
+    const QString parent = info.absolutePath(), name = info.fileName();
+    if (!QDir().mkpath(parent)) fail(parent + ": cannot create folder");
+    const QString tag = QString("%1-%2").arg(QCoreApplication::applicationPid()).arg(QRandomGenerator::global()->generate(), 8, 16, QChar('0'));
+    const QString tmp = parent + "/." + name + ".saving-" + tag;
+    const QString old = parent + "/." + name + ".old-" + tag;
+    if (!QDir().mkdir(tmp)) fail(tmp + ": cannot create folder (is " + parent + " writable?)");
+    try {
+        QJsonObject j;
+        j["format"] = kFormat;
+        j["version"] = kProjectVersion;
+        j["canvas"] = QJsonObject{{"width", s.canvas.width()}, {"height", s.canvas.height()}};
+        QJsonObject layers{{"image", QJsonValue()}, {"mask", "mask.png"}, {"edges", "edges.png"}, {"pose", QJsonValue()}};
+        if (!s.image.isNull()) {
+            write_png(tmp + "/image.png", s.image);
+            layers["image"] = "image.png";
+        }
+        write_png(tmp + "/mask.png", s.mask);
+        write_png(tmp + "/edges.png", s.edges);
+        if (!s.people.empty()) {
+            Pose pose;
+            pose.canvas = s.canvas;
+            for (const Person& person : s.people) {
+                PosePerson p;
+                for (int k = 0; k < kBodyKeypoints; ++k) {
+                    const Keypoint& kp = person.keypoints[k];
+                    p.body[k] = {kp.x, kp.y, kp.visible ? 1.f : 0.f};
+                }
+                pose.people.push_back(p);
+            }
+            write_file(tmp + "/pose.json", pose_to_json(pose));
+            layers["pose"] = "pose.json";
+        }
+        QJsonArray regions;
+        for (size_t i = 0; i < s.regions.size(); ++i) {
+            const Region& r = s.regions[i];
+            const QString file = QString("region_%1.png").arg(i);
+            write_png(tmp + "/" + file, r.mask);
+            regions.append(QJsonObject{{"id", double(r.id)}, {"prompt", r.prompt},
+                                       {"colour", r.colour.name(QColor::HexRgb)}, {"mask", file}});
+        }
+        j["layers"] = layers;
+        j["regions"] = regions;
+        j["prompt"] = s.prompt;
+        j["negative_prompt"] = s.negative_prompt;
+        j["settings"] = settings_to_json(s.settings);
+        write_file(tmp + "/project.json", QJsonDocument(j).toJson(QJsonDocument::Indented));
+
+        // The swap: old out of the way, new in, old removed. Each step is one rename; if the
+        // second fails the old folder goes back.
+        const bool had_old = QFileInfo::exists(folder);
+        if (had_old && !QDir().rename(folder, old)) fail(folder + ": cannot replace the old project (is it writable?)");
+        if (!QDir().rename(tmp, folder)) {
+            if (had_old) QDir().rename(old, folder);
+            fail(folder + ": cannot move the saved project into place");
+        }
+        if (had_old) QDir(old).removeRecursively();
+    } catch (...) {
+        QDir(tmp).removeRecursively();
+        throw;
+    }
+}
+
+}  // namespace dit::studio

@@ -1,0 +1,36 @@
+#pragma once
+// A project is a folder: project.json (versioned, migrated forward on load) plus PNG layers
+// (image.png, mask.png, edges.png, region_N.png) and the pose as OpenPose JSON (pose.json, read
+// and written by studio/control/pose.h, so other pose tools open it as it is).
+//
+// project.json, version 1:
+//   { "format": "dit-studio-project", "version": 1,
+//     "canvas": {"width": W, "height": H},
+//     "layers": {"image": "image.png" | null, "mask": "mask.png", "edges": "edges.png",
+//                "pose": "pose.json" | null},
+//     "regions": [{"id": N, "prompt": "...", "colour": "#rrggbb", "mask": "region_0.png"}],
+//     "prompt": "...", "negative_prompt": "...",
+//     "settings": { generation settings, see generation_settings.h } }
+#include <QJsonObject>
+#include <QString>
+
+#include "studio/document/document_state.h"
+
+namespace dit::studio {
+
+constexpr int kProjectVersion = 1;
+
+// Saves atomically: every file goes into a temporary sibling folder through QSaveFile, then the
+// folder is swapped in with renames, so a failed save leaves the previous project intact.
+// Throws dit::Error naming the file (and what failed).
+void save_project(const DocumentState& state, const QString& folder);
+
+// Throws dit::Error naming the file and field at fault; nothing else is touched, so a failed
+// load leaves the open document as it was.
+DocumentState load_project(const QString& folder);
+
+// Brings a project.json of any known version up to kProjectVersion, one step at a time through
+// the migration table. Throws dit::Error "<context>: field 'version': ..." when it cannot.
+QJsonObject migrate_project(QJsonObject json, const QString& context);
+
+}  // namespace dit::studio

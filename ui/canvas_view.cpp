@@ -1,0 +1,373 @@
+#include "ui/canvas_view.h"
+
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QKeyEvent>
+#include <QMimeData>
+#include <QMouseEvent>
+#include <QPainter>
+#include <QPainterPath>
+#include <QWheelEvent>
+#include <cmath>
+
+namespace dit::ui {
+
+using studio::Document;
+
+namespace {
+
+constexpr double kMinZoom = 1.0 / 16, kMaxZoom = 32;
+
+// OpenPose's body limbs (BODY_18 joint pairs) and colours, in its drawing order.
+constexpr int kLimbs[17][2] = {{1, 2}, {1, 5}, {2, 3}, {3, 4}, {5, 6}, {6, 7}, {1, 8}, {8, 9}, {9, 10},
+                               {1, 11}, {11, 12}, {12, 13}, {1, 0}, {0, 14}, {14, 16}, {0, 15}, {15, 17}};
+constexpr int kPoseColours[18][3] = {
+    {255, 0, 0}, {255, 85, 0}, {255, 170, 0}, {255, 255, 0}, {170, 255, 0}, {85, 255, 0},
+    {0, 255, 0}, {0, 255, 85}, {0, 255, 170}, {0, 255, 255}, {0, 170, 255}, {0, 85, 255},
+    {0, 0, 255}, {85, 0, 255}, {170, 0, 255}, {255, 0, 255}, {255, 0, 170}, {255, 0, 85}};
+
+// A checkerboard behind the canvas, so transparent and black areas read as what they are.
+QBrush checker_brush() {
+    QPixmap tile(16, 16);
+    tile.fill(QColor(58, 58, 60));
+    QPainter p(&tile);
+    p.fillRect(0, 0, 8, 8, QColor(70, 70, 72));
+    p.fillRect(8, 8, 8, 8, QColor(70, 70, 72));
+    return QBrush(tile);
+}
+
+// Writes `tint` with alpha = gray into `overlay` (ARGB32_Premultiplied) over `rect`.
+void tint_gray(const QImage& gray, QImage& overlay, QRect rect, QColor tint) {
+    rect = rect.intersected(gray.rect());
+    const int r = tint.red(), g = tint.green(), b = tint.blue();
+    for (int y = rect.top(); y <= rect.bottom(); ++y) {
+        const uchar* src = gray.constScanLine(y);
+        auto* dst = reinterpret_cast<QRgb*>(overlay.scanLine(y));
+        for (int x = rect.left(); x <= rect.right(); ++x) {
+            const int a = src[x];
+            dst[x] = qRgba(r * a / 255, g * a / 255, b * a / 255, a);
+        }
+    }
+}
+
+}  // namespace
+
+CanvasView::CanvasView(QWidget* parent) : QWidget(parent) {
+    setAcceptDrops(true);
+    setMouseTracking(true);
+    setFocusPolicy(Qt::StrongFocus);
+    setAttribute(Qt::WA_OpaquePaintEvent);
+    setCursor(Qt::CrossCursor);
+    layers_[int(CanvasLayer::Mask)].opacity = 0.5;
+    layers_[int(CanvasLayer::Regions)].opacity = 0.4;
+    brush_.setSize(32);
+}
+
+void CanvasView::setDocument(Document* doc) {
+    if (doc_) disconnect(doc_, nullptr, this, nullptr);
+    if (stroking_) stroking_ = false;
+    doc_ = doc;
+    mask_overlay_ = edges_overlay_ = regions_overlay_ = QImage();
+    if (doc_) {
+        connect(doc_, &Document::layerChanged, this, &CanvasView::onLayerChanged);
+        const QSize s = doc_->canvasSize();
+        mask_overlay_ = QImage(s, QImage::Format_ARGB32_Premultiplied);
+        edges_overlay_ = QImage(s, QImage::Format_ARGB32_Premultiplied);
+        rebuildMaskOverlay({});
+        rebuildEdgesOverlay({});
+        rebuildRegionsOverlay();
+    }
+    auto_fit_ = true;
+    fitToWindow();
+}
+
+void CanvasView::setBrushSize(double px) {
+    px = std::clamp(px, 1.0, 1000.0);
+    if (px == brush_.size()) return;
+    brush_.setSize(px);
+    update();
+    emit brushSizeChanged(px);
+}
+
+void CanvasView::setLayerView(CanvasLayer l, LayerView v) {
+    v.opacity = std::clamp(v.opacity, 0.0, 1.0);
+    layers_[int(l)] = v;
+    update();
+}
+
+void CanvasView::setZoom(double z, QPointF anchor) {
+    z = std::clamp(z, kMinZoom, kMaxZoom);
+    const QPointF c = widgetToCanvas(anchor);
+    zoom_ = z;
+    offset_ = anchor - c * zoom_;  // the canvas point under the anchor stays put
+    auto_fit_ = false;
+    update();
+    emit zoomChanged(zoom_);
+}
+
+void CanvasView::zoomIn() { setZoom(zoom_ * 1.25, rect().center()); }
+void CanvasView::zoomOut() { setZoom(zoom_ / 1.25, rect().center()); }
+
+void CanvasView::fitToWindow() {
+    if (!doc_ || width() < 2 || height() < 2) return;
+    const QSizeF s = doc_->canvasSize();
+    const double margin = 24;
+    double z = std::min((width() - 2 * margin) / s.width(), (height() - 2 * margin) / s.height());
+    // Whole or simple fractional zoom steps keep the pixels crisp.
+    z = z >= 1 ? std::floor(z) : std::max(kMinZoom, z);
+    zoom_ = std::clamp(z, kMinZoom, kMaxZoom);
+    offset_ = QPointF((width() - s.width() * zoom_) / 2, (height() - s.height() * zoom_) / 2);
+    auto_fit_ = true;  // follows the window until the user zooms or pans
+    update();
+    emit zoomChanged(zoom_);
+}
+
+void CanvasView::setPreview(const QImage& preview) {
+    preview_ = preview;
+    preview_unshown_ = !preview.isNull();
+    if (preview_unshown_ && !isVisible()) {
+        // Nothing will be painted; let the worker go on rather than starve it.
+        preview_unshown_ = false;
+        emit previewShown();
+    }
+    update();
+}
+
+QRectF CanvasView::canvasRectOnWidget() const {
+    if (!doc_) return {};
+    return QRectF(offset_, QSizeF(doc_->canvasSize()) * zoom_);
+}
+
+void CanvasView::updateCanvasRect(QRect r) {
+    if (r.isNull()) {
+        update();
+        return;
+    }
+    const QRectF w(canvasToWidget(r.topLeft()), QSizeF(r.size()) * zoom_);
+    update(w.toAlignedRect().adjusted(-2, -2, 2, 2));
+}
+
+void CanvasView::onLayerChanged(Document::Layer layer, QRect rect, quint32) {
+    switch (layer) {
+        case Document::Layer::Mask: rebuildMaskOverlay(rect); updateCanvasRect(rect); break;
+        case Document::Layer::Edges: rebuildEdgesOverlay(rect); updateCanvasRect(rect); break;
+        case Document::Layer::Region:
+        case Document::Layer::Regions: rebuildRegionsOverlay(); update(); break;
+        case Document::Layer::Image:
+        case Document::Layer::Pose: update(); break;
+        default: break;
+    }
+}
+
+void CanvasView::rebuildMaskOverlay(QRect rect) {
+    if (!doc_ || doc_->mask().isNull()) return;
+    tint_gray(doc_->mask(), mask_overlay_, rect.isNull() ? doc_->mask().rect() : rect, mask_tint_);
+}
+
+void CanvasView::rebuildEdgesOverlay(QRect rect) {
+    if (!doc_ || doc_->edges().isNull()) return;
+    tint_gray(doc_->edges(), edges_overlay_, rect.isNull() ? doc_->edges().rect() : rect, QColor(255, 255, 255));
+}
+
+void CanvasView::rebuildRegionsOverlay() {
+    regions_overlay_ = QImage();
+    if (!doc_ || doc_->regions().empty()) return;
+    regions_overlay_ = QImage(doc_->canvasSize(), QImage::Format_ARGB32_Premultiplied);
+    regions_overlay_.fill(Qt::transparent);
+    QPainter p(&regions_overlay_);
+    for (const auto& r : doc_->regions()) {
+        if (r.mask.isNull()) continue;
+        QImage tinted(r.mask.size(), QImage::Format_ARGB32_Premultiplied);
+        tint_gray(r.mask, tinted, r.mask.rect(), r.colour);
+        p.drawImage(0, 0, tinted);
+    }
+}
+
+void CanvasView::drawPose(QPainter& p) const {
+    const double w = std::max(2.0, 4.0 * zoom_);
+    for (const auto& person : doc_->people()) {
+        const auto& k = person.keypoints;
+        for (int i = 0; i < 17; ++i) {
+            const auto &a = k[kLimbs[i][0]], &b = k[kLimbs[i][1]];
+            if (!a.visible || !b.visible) continue;
+            const auto* c = kPoseColours[i];
+            p.setPen(QPen(QColor(c[0], c[1], c[2], 153), w, Qt::SolidLine, Qt::RoundCap));
+            p.drawLine(canvasToWidget({a.x, a.y}), canvasToWidget({b.x, b.y}));
+        }
+        p.setPen(Qt::NoPen);
+        for (int i = 0; i < studio::kBodyKeypoints; ++i) {
+            if (!k[i].visible) continue;
+            const auto* c = kPoseColours[i];
+            p.setBrush(QColor(c[0], c[1], c[2]));
+            p.drawEllipse(canvasToWidget({k[i].x, k[i].y}), w, w);
+        }
+    }
+}
+
+void CanvasView::paintEvent(QPaintEvent*) {
+    QPainter p(this);
+    p.fillRect(rect(), QColor(32, 32, 34));
+    if (!doc_) return;
+    const QRectF target = canvasRectOnWidget();
+    // Magnified pixels stay square; reduced images are smoothed.
+    p.setRenderHint(QPainter::SmoothPixmapTransform, zoom_ < 1);
+    p.fillRect(target, checker_brush());
+
+    auto draw_layer = [&](CanvasLayer l, const QImage& img) {
+        const LayerView v = layers_[int(l)];
+        if (!v.visible || img.isNull() || v.opacity <= 0) return;
+        p.setOpacity(v.opacity);
+        p.drawImage(target, img, QRectF(img.rect()));
+        p.setOpacity(1);
+    };
+    if (!preview_.isNull()) {
+        // The forming image replaces the image layer while a generation runs.
+        p.drawImage(target, preview_, QRectF(preview_.rect()));
+    } else {
+        draw_layer(CanvasLayer::Image, doc_->image());
+    }
+    draw_layer(CanvasLayer::Regions, regions_overlay_);
+    draw_layer(CanvasLayer::Edges, edges_overlay_);
+    draw_layer(CanvasLayer::Mask, mask_overlay_);
+    if (layers_[int(CanvasLayer::Pose)].visible && !doc_->people().empty()) {
+        p.setRenderHint(QPainter::Antialiasing);
+        p.setOpacity(layers_[int(CanvasLayer::Pose)].opacity);
+        drawPose(p);
+        p.setOpacity(1);
+    }
+    p.setRenderHint(QPainter::Antialiasing, false);
+    p.setPen(QPen(QColor(90, 90, 95), 1));
+    p.setBrush(Qt::NoBrush);
+    p.drawRect(target.adjusted(-1, -1, 0, 0));
+
+    if (cursor_inside_ && !panning_ && !space_held_) {
+        // The brush outline: its full size, and a dashed inner ring where the hard core ends.
+        p.setRenderHint(QPainter::Antialiasing);
+        const double r = brush_.size() / 2 * zoom_;
+        p.setPen(QPen(QColor(0, 0, 0, 160), 3));
+        p.drawEllipse(cursor_, r, r);
+        p.setPen(QPen(brush_.eraser() ? QColor(120, 200, 255) : QColor(255, 255, 255), 1));
+        p.drawEllipse(cursor_, r, r);
+        if (brush_.hardness() < 1) {
+            p.setPen(QPen(QColor(255, 255, 255, 120), 1, Qt::DashLine));
+            p.drawEllipse(cursor_, r * brush_.hardness(), r * brush_.hardness());
+        }
+    }
+    if (preview_unshown_) {
+        preview_unshown_ = false;
+        emit previewShown();
+    }
+}
+
+void CanvasView::resizeEvent(QResizeEvent*) {
+    if (auto_fit_) fitToWindow();
+}
+
+void CanvasView::mousePressEvent(QMouseEvent* e) {
+    setFocus(Qt::MouseFocusReason);
+    if (e->button() == Qt::MiddleButton || (e->button() == Qt::LeftButton && space_held_)) {
+        panning_ = true;
+        pan_last_ = e->position().toPoint();
+        setCursor(Qt::ClosedHandCursor);
+        return;
+    }
+    if (e->button() != Qt::LeftButton || !doc_ || stroking_) return;
+    QImage& mask = doc_->beginStroke({Document::PaintTarget::Mask});
+    stroking_ = true;
+    doc_->strokeUpdated(brush_.begin(&mask, widgetToCanvas(e->position())));
+}
+
+void CanvasView::mouseMoveEvent(QMouseEvent* e) {
+    const QPointF old = cursor_;
+    cursor_ = e->position();
+    cursor_inside_ = true;
+    if (panning_) {
+        offset_ += e->position() - QPointF(pan_last_);
+        auto_fit_ = false;
+        pan_last_ = e->position().toPoint();
+        update();
+        return;
+    }
+    if (stroking_ && doc_) doc_->strokeUpdated(brush_.lineTo(widgetToCanvas(e->position())));
+    // Repaint where the brush outline was and is.
+    const double r = brush_.size() / 2 * zoom_ + 4;
+    update(QRectF(old - QPointF(r, r), QSizeF(2 * r, 2 * r)).toAlignedRect());
+    update(QRectF(cursor_ - QPointF(r, r), QSizeF(2 * r, 2 * r)).toAlignedRect());
+}
+
+void CanvasView::mouseReleaseEvent(QMouseEvent* e) {
+    if (panning_ && (e->button() == Qt::MiddleButton || e->button() == Qt::LeftButton)) {
+        panning_ = false;
+        setCursor(space_held_ ? Qt::OpenHandCursor : Qt::CrossCursor);
+        return;
+    }
+    if (e->button() == Qt::LeftButton && stroking_) finishStroke();
+}
+
+void CanvasView::finishStroke() {
+    stroking_ = false;
+    if (!doc_) return;
+    const QRect dirty = brush_.end();
+    doc_->endStroke(dirty, brush_.eraser() ? tr("Erase mask") : tr("Paint mask"));
+    emit strokeFinished();
+}
+
+void CanvasView::wheelEvent(QWheelEvent* e) {
+    const QPoint d = e->angleDelta();
+    if (e->modifiers() & Qt::ControlModifier) {
+        if (d.y() != 0) setZoom(zoom_ * std::pow(1.25, d.y() / 120.0), e->position());
+    } else {
+        // Shift turns a vertical wheel into horizontal scrolling, as in every image editor.
+        QPointF delta = e->modifiers() & Qt::ShiftModifier ? QPointF(d.y(), d.x()) : QPointF(d);
+        offset_ += delta / 2;
+        auto_fit_ = false;
+        update();
+    }
+    e->accept();
+}
+
+void CanvasView::keyPressEvent(QKeyEvent* e) {
+    if (e->key() == Qt::Key_Space && !e->isAutoRepeat()) {
+        space_held_ = true;
+        if (!panning_) setCursor(Qt::OpenHandCursor);
+        update();
+        return;
+    }
+    QWidget::keyPressEvent(e);
+}
+
+void CanvasView::keyReleaseEvent(QKeyEvent* e) {
+    if (e->key() == Qt::Key_Space && !e->isAutoRepeat()) {
+        space_held_ = false;
+        if (!panning_) setCursor(Qt::CrossCursor);
+        update();
+        return;
+    }
+    QWidget::keyReleaseEvent(e);
+}
+
+void CanvasView::leaveEvent(QEvent*) {
+    cursor_inside_ = false;
+    update();
+}
+
+void CanvasView::dragEnterEvent(QDragEnterEvent* e) {
+    if (e->mimeData()->hasUrls()) {
+        for (const QUrl& u : e->mimeData()->urls())
+            if (u.isLocalFile()) {
+                e->acceptProposedAction();
+                return;
+            }
+    }
+}
+
+void CanvasView::dropEvent(QDropEvent* e) {
+    for (const QUrl& u : e->mimeData()->urls())
+        if (u.isLocalFile()) {
+            e->acceptProposedAction();
+            emit fileDropped(u.toLocalFile());
+            return;
+        }
+}
+
+}  // namespace dit::ui

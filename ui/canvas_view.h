@@ -1,0 +1,108 @@
+#pragma once
+// The canvas: the document's layers painted with zoom and pan, the mask as a tinted overlay,
+// the live preview of a running generation on top, and mask painting with the MaskBrush.
+// A brush stroke writes straight into the mask for live feedback and becomes one undo command
+// when the mouse is released (Document::beginStroke / endStroke).
+//
+// Navigation: Ctrl+wheel zooms about the cursor, the wheel scrolls, space+drag or the middle
+// button pans. Dropped files are handed to the window (fileDropped) to open or restore.
+#include <QImage>
+#include <QPointer>
+#include <QWidget>
+#include <array>
+
+#include "studio/document/document.h"
+#include "studio/document/mask_brush.h"
+
+namespace dit::ui {
+
+enum class CanvasLayer { Image, Mask, Pose, Edges, Regions };
+constexpr int kCanvasLayers = 5;
+
+struct LayerView {
+    bool visible = true;
+    double opacity = 1.0;  // 0..1
+};
+
+class CanvasView : public QWidget {
+    Q_OBJECT
+public:
+    explicit CanvasView(QWidget* parent = nullptr);
+
+    void setDocument(dit::studio::Document* doc);
+    dit::studio::Document* document() const { return doc_; }
+
+    studio::MaskBrush& brush() { return brush_; }
+    void setBrushSize(double px);  // clamped to [1, 1000], repaints the cursor
+
+    LayerView layerView(CanvasLayer l) const { return layers_[int(l)]; }
+    void setLayerView(CanvasLayer l, LayerView v);
+    QColor maskTint() const { return mask_tint_; }
+
+    // Zoom is screen pixels per canvas pixel.
+    double zoom() const { return zoom_; }
+    void setZoom(double z, QPointF anchor_widget);
+    void zoomIn();
+    void zoomOut();
+    void fitToWindow();
+    QPointF canvasToWidget(QPointF p) const { return offset_ + p * zoom_; }
+    QPointF widgetToCanvas(QPointF p) const { return (p - offset_) / zoom_; }
+
+    // The running generation's preview, drawn over the canvas scaled to it; null clears it.
+    void setPreview(const QImage& preview);
+    bool hasPreview() const { return !preview_.isNull(); }
+
+    QSize sizeHint() const override { return {800, 600}; }
+
+signals:
+    // A preview handed to setPreview() has been painted (or will not be: the view is hidden);
+    // the worker may send the next one.
+    void previewShown();
+    void fileDropped(const QString& path);
+    void zoomChanged(double zoom);
+    void brushSizeChanged(double px);
+    void strokeFinished();
+
+protected:
+    void paintEvent(QPaintEvent*) override;
+    void resizeEvent(QResizeEvent*) override;
+    void mousePressEvent(QMouseEvent*) override;
+    void mouseMoveEvent(QMouseEvent*) override;
+    void mouseReleaseEvent(QMouseEvent*) override;
+    void wheelEvent(QWheelEvent*) override;
+    void keyPressEvent(QKeyEvent*) override;
+    void keyReleaseEvent(QKeyEvent*) override;
+    void leaveEvent(QEvent*) override;
+    void dragEnterEvent(QDragEnterEvent*) override;
+    void dropEvent(QDropEvent*) override;
+
+private:
+    void onLayerChanged(dit::studio::Document::Layer layer, QRect rect, quint32 region_id);
+    void rebuildMaskOverlay(QRect rect);
+    void rebuildEdgesOverlay(QRect rect);
+    void rebuildRegionsOverlay();
+    void updateCanvasRect(QRect canvas_rect);
+    void drawPose(QPainter& p) const;
+    void finishStroke();
+    QRectF canvasRectOnWidget() const;
+
+    QPointer<dit::studio::Document> doc_;
+    studio::MaskBrush brush_;
+    std::array<LayerView, kCanvasLayers> layers_{};
+    QColor mask_tint_{255, 60, 60};
+    QImage mask_overlay_, edges_overlay_, regions_overlay_;  // ARGB32_Premultiplied, canvas size
+    QImage preview_;
+    bool preview_unshown_ = false;
+
+    double zoom_ = 1.0;
+    QPointF offset_;
+    bool auto_fit_ = true;
+    bool space_held_ = false;
+    bool panning_ = false;
+    QPoint pan_last_;
+    bool stroking_ = false;
+    QPointF cursor_;
+    bool cursor_inside_ = false;
+};
+
+}  // namespace dit::ui

@@ -1,0 +1,240 @@
+#include "ui/generation_panel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QRandomGenerator>
+#include <QRegularExpressionValidator>
+#include <QSpinBox>
+#include <QStandardItemModel>
+#include <QToolButton>
+
+namespace dit::ui {
+
+using studio::Document;
+using studio::GenerationMode;
+using studio::GenerationSettings;
+
+namespace {
+
+void disable_item(QComboBox* box, int index, const QString& why) {
+    if (auto* model = qobject_cast<QStandardItemModel*>(box->model())) {
+        QStandardItem* item = model->item(index);
+        item->setEnabled(false);
+        item->setToolTip(why);
+    }
+}
+
+const QString kNotYet = QObject::tr("Not supported by the engine yet");
+
+}  // namespace
+
+GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
+    auto* v = new QVBoxLayout(this);
+    auto* form = new QFormLayout;
+    form->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
+
+    auto* model_row = new QHBoxLayout;
+    model_ = new QLineEdit(this);
+    model_->setPlaceholderText(tr("diffusers PixArt folder"));
+    auto* browse = new QToolButton(this);
+    browse->setText(tr("…"));
+    browse->setToolTip(tr("Choose the model folder"));
+    model_row->addWidget(model_, 1);
+    model_row->addWidget(browse);
+    form->addRow(tr("Model"), model_row);
+
+    mode_ = new QComboBox(this);
+    mode_->addItems({tr("txt2img"), tr("img2img"), tr("inpaint")});
+    disable_item(mode_, 2, kNotYet);
+    inpaint_mode_ = new QComboBox(this);
+    inpaint_mode_->addItems({tr("full"), tr("crop"), tr("lazy")});
+    inpaint_mode_->setEnabled(false);
+    inpaint_mode_->setToolTip(tr("Inpaint modes: %1").arg(kNotYet));
+    form->addRow(tr("Mode"), mode_);
+    form->addRow(tr("Inpaint"), inpaint_mode_);
+
+    sampler_ = new QComboBox(this);
+    for (const char* s : {"dpm++2m", "ddim", "euler", "euler_a", "lcm", "flow_euler"})
+        sampler_->addItem(QString::fromLatin1(s), QString::fromLatin1(s));
+    form->addRow(tr("Sampler"), sampler_);
+
+    steps_ = new QSpinBox(this);
+    steps_->setRange(1, 1000);
+    form->addRow(tr("Steps"), steps_);
+
+    cfg_ = new QDoubleSpinBox(this);
+    cfg_->setRange(0, 30);
+    cfg_->setSingleStep(0.5);
+    cfg_->setDecimals(1);
+    cfg_->setToolTip(tr("Classifier-free guidance; 1 or less runs the prompt branch only"));
+    form->addRow(tr("CFG"), cfg_);
+
+    auto* seed_row = new QHBoxLayout;
+    seed_ = new QLineEdit(this);
+    seed_->setValidator(new QRegularExpressionValidator(QRegularExpression(QStringLiteral("\\d{1,19}")), seed_));
+    random_ = new QCheckBox(tr("Random"), this);
+    random_->setToolTip(tr("Draw a new seed for every generation"));
+    auto* dice = new QToolButton(this);
+    dice->setText(tr("New"));
+    dice->setToolTip(tr("Draw a new fixed seed"));
+    seed_row->addWidget(seed_, 1);
+    seed_row->addWidget(random_);
+    seed_row->addWidget(dice);
+    form->addRow(tr("Seed"), seed_row);
+
+    auto* size_row = new QHBoxLayout;
+    width_ = new QSpinBox(this);
+    height_ = new QSpinBox(this);
+    for (QSpinBox* s : {width_, height_}) {
+        s->setRange(16, 2048);
+        s->setSingleStep(16);  // multiples of 8 (VAE) x 2 (patch size)
+        s->setSuffix(tr(" px"));
+    }
+    size_row->addWidget(width_, 1);
+    size_row->addWidget(new QLabel(QStringLiteral("×"), this));
+    size_row->addWidget(height_, 1);
+    form->addRow(tr("Size"), size_row);
+
+    strength_ = new QDoubleSpinBox(this);
+    strength_->setRange(0.0, 1.0);
+    strength_->setSingleStep(0.05);
+    strength_->setDecimals(2);
+    strength_->setToolTip(tr("img2img: the fraction of the schedule that is re-run"));
+    form->addRow(tr("Strength"), strength_);
+
+    backend_ = new QComboBox(this);
+    backend_->addItem(tr("CPU (fast)"), QStringLiteral("cpu"));
+    backend_->addItem(tr("CPU (reference loops)"), QStringLiteral("cpu-reference"));
+    form->addRow(tr("Backend"), backend_);
+    v->addLayout(form);
+
+    auto* controls = new QGroupBox(tr("Controls (pose, edges)"), this);
+    auto* cl = new QVBoxLayout(controls);
+    auto* note = new QLabel(tr("Control adapters: %1.").arg(kNotYet), controls);
+    note->setWordWrap(true);
+    cl->addWidget(note);
+    controls->setEnabled(false);
+    v->addWidget(controls);
+
+    generate_ = new QPushButton(tr("Generate"), this);
+    generate_->setToolTip(tr("Generate (Ctrl+Enter)"));
+    generate_->setMinimumHeight(32);
+    generate_->setStyleSheet(QStringLiteral(
+        "QPushButton { background: #2a82da; color: white; font-weight: bold; border-radius: 4px; }"
+        "QPushButton:hover { background: #3b93eb; } QPushButton:pressed { background: #1f6fc0; }"));
+    v->addWidget(generate_);
+    v->addStretch();
+
+    connect(generate_, &QPushButton::clicked, this, &GenerationPanel::generateRequested);
+    connect(browse, &QToolButton::clicked, this, [this] {
+        const QString dir = QFileDialog::getExistingDirectory(this, tr("Model folder"), model_->text());
+        if (!dir.isEmpty()) {
+            model_->setText(dir);
+            change(tr("model"), [&](GenerationSettings& s) { s.model_dir = dir; });
+        }
+    });
+    connect(model_, &QLineEdit::editingFinished, this, [this] {
+        change(tr("model"), [&](GenerationSettings& s) { s.model_dir = model_->text(); });
+    });
+    connect(mode_, &QComboBox::currentIndexChanged, this, [this](int i) {
+        change(tr("mode"), [&](GenerationSettings& s) { s.mode = GenerationMode(i); });
+    });
+    connect(sampler_, &QComboBox::currentIndexChanged, this, [this](int) {
+        change(tr("sampler"), [&](GenerationSettings& s) { s.sampler = sampler_->currentData().toString(); });
+    });
+    connect(backend_, &QComboBox::currentIndexChanged, this, [this](int) {
+        change(tr("backend"), [&](GenerationSettings& s) { s.backend = backend_->currentData().toString(); });
+    });
+    connect(steps_, &QSpinBox::valueChanged, this, [this](int n) {
+        change(tr("steps"), [&](GenerationSettings& s) { s.steps = n; });
+    });
+    connect(cfg_, &QDoubleSpinBox::valueChanged, this, [this](double x) {
+        change(tr("CFG"), [&](GenerationSettings& s) { s.cfg = x; });
+    });
+    connect(strength_, &QDoubleSpinBox::valueChanged, this, [this](double x) {
+        change(tr("strength"), [&](GenerationSettings& s) { s.strength = x; });
+    });
+    connect(width_, &QSpinBox::valueChanged, this, [this](int n) {
+        change(tr("width"), [&](GenerationSettings& s) { s.width = n; });
+    });
+    connect(height_, &QSpinBox::valueChanged, this, [this](int n) {
+        change(tr("height"), [&](GenerationSettings& s) { s.height = n; });
+    });
+    connect(seed_, &QLineEdit::editingFinished, this, [this] {
+        change(tr("seed"), [&](GenerationSettings& s) { s.seed = seed_->text().toULongLong(); });
+    });
+    connect(random_, &QCheckBox::toggled, this, [this](bool on) {
+        change(tr("random seed"), [&](GenerationSettings& s) { s.random_seed = on; });
+    });
+    connect(dice, &QToolButton::clicked, this, [this] {
+        const quint64 seed = QRandomGenerator::global()->generate64() >> 1;
+        change(tr("seed"), [&](GenerationSettings& s) {
+            s.seed = seed;
+            s.random_seed = false;
+        });
+    });
+}
+
+template <class F>
+void GenerationPanel::change(const QString& field, F edit) {
+    if (!doc_) return;
+    GenerationSettings s = doc_->settings();
+    edit(s);
+    if (s == doc_->settings()) return;
+    doc_->setSettings(s, field);
+}
+
+void GenerationPanel::setDocument(Document* doc) {
+    if (doc_) disconnect(doc_, nullptr, this, nullptr);
+    doc_ = doc;
+    if (doc_)
+        connect(doc_, &Document::layerChanged, this, [this](Document::Layer l, QRect, quint32) {
+            if (l == Document::Layer::Settings) pullFromDocument();
+        });
+    pullFromDocument();
+}
+
+void GenerationPanel::pullFromDocument() {
+    if (!doc_) return;
+    const GenerationSettings& s = doc_->settings();
+    const QList<QWidget*> all = {model_, mode_, sampler_, backend_, steps_, cfg_, strength_,
+                                 width_, height_, seed_, random_};
+    for (QWidget* w : all) w->blockSignals(true);
+    if (model_->text() != s.model_dir) model_->setText(s.model_dir);
+    mode_->setCurrentIndex(int(s.mode));
+    inpaint_mode_->setCurrentIndex(int(s.inpaint_mode));
+    const int si = sampler_->findData(s.sampler);
+    if (si < 0) sampler_->addItem(s.sampler, s.sampler);  // a preset's sampler we don't list
+    sampler_->setCurrentIndex(sampler_->findData(s.sampler));
+    const int bi = backend_->findData(s.backend);
+    if (bi < 0) backend_->addItem(s.backend, s.backend);
+    backend_->setCurrentIndex(backend_->findData(s.backend));
+    steps_->setValue(s.steps);
+    cfg_->setValue(s.cfg);
+    strength_->setValue(s.strength);
+    width_->setValue(s.width);
+    height_->setValue(s.height);
+    seed_->setText(QString::number(s.seed));
+    random_->setChecked(s.random_seed);
+    for (QWidget* w : all) w->blockSignals(false);
+    strength_->setEnabled(s.mode == GenerationMode::Img2Img);
+    seed_->setEnabled(!s.random_seed);
+    if (s.model_dir != last_model_dir_) {
+        last_model_dir_ = s.model_dir;
+        emit modelDirChanged(s.model_dir);
+    }
+}
+
+void GenerationPanel::setBusy(bool busy) {
+    generate_->setText(busy ? tr("Queue another") : tr("Generate"));
+}
+
+}  // namespace dit::ui

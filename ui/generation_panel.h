@@ -1,0 +1,60 @@
+#pragma once
+// Generation dock: model folder, mode, sampler, steps, CFG, seed (fixed or random), size and
+// img2img strength, bound to the document's GenerationSettings (each change one undo step;
+// a spin-box drag merges). What the engine cannot run yet (inpainting, controls) is shown
+// disabled with the reason, never faked.
+#include <QPointer>
+#include <QWidget>
+
+#include "studio/document/document.h"
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QLineEdit;
+class QPushButton;
+class QSpinBox;
+
+namespace dit::ui {
+
+class GenerationPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit GenerationPanel(QWidget* parent = nullptr);
+    void setDocument(dit::studio::Document* doc);
+    void setBusy(bool busy);  // while generating: Generate queues, the label says so
+
+    QLineEdit* modelEdit() const { return model_; }
+    QComboBox* modeCombo() const { return mode_; }
+    QComboBox* samplerCombo() const { return sampler_; }
+    QSpinBox* stepsSpin() const { return steps_; }
+    QDoubleSpinBox* cfgSpin() const { return cfg_; }
+    QLineEdit* seedEdit() const { return seed_; }
+    QCheckBox* randomSeedBox() const { return random_; }
+    QSpinBox* widthSpin() const { return width_; }
+    QSpinBox* heightSpin() const { return height_; }
+    QDoubleSpinBox* strengthSpin() const { return strength_; }
+    QPushButton* generateButton() const { return generate_; }
+
+signals:
+    void generateRequested();
+    void modelDirChanged(const QString& dir);
+
+private:
+    void pullFromDocument();
+    // Applies `edit` to a copy of the settings and records it under `field`.
+    template <class F>
+    void change(const QString& field, F edit);
+
+    QPointer<dit::studio::Document> doc_;
+    QString last_model_dir_;
+    QLineEdit* model_;
+    QComboBox *mode_, *inpaint_mode_, *sampler_, *backend_;
+    QSpinBox *steps_, *width_, *height_;
+    QDoubleSpinBox *cfg_, *strength_;
+    QLineEdit* seed_;
+    QCheckBox* random_;
+    QPushButton* generate_;
+};
+
+}  // namespace dit::ui

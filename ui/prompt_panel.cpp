@@ -1,0 +1,101 @@
+#include "ui/prompt_panel.h"
+
+#include <QEvent>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QVBoxLayout>
+
+namespace dit::ui {
+
+using studio::Document;
+
+PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
+    auto* v = new QVBoxLayout(this);
+    prompt_ = new QPlainTextEdit(this);
+    prompt_->setPlaceholderText(tr("Describe the image…"));
+    prompt_->setTabChangesFocus(true);
+    prompt_->setMinimumHeight(60);
+    negative_ = new QPlainTextEdit(this);
+    negative_->setPlaceholderText(tr("What to avoid (negative prompt)"));
+    negative_->setTabChangesFocus(true);
+    negative_->setMaximumHeight(70);
+    tokens_ = new QLabel(this);
+    negative_tokens_ = new QLabel(this);
+    for (QLabel* l : {tokens_, negative_tokens_}) {
+        l->setAlignment(Qt::AlignRight);
+        l->setToolTip(tr("Tokens the text encoder sees, against the model's limit; past it the "
+                         "prompt is cut"));
+    }
+    v->addWidget(new QLabel(tr("Prompt"), this));
+    v->addWidget(prompt_, 2);
+    v->addWidget(tokens_);
+    v->addWidget(new QLabel(tr("Negative prompt"), this));
+    v->addWidget(negative_, 1);
+    v->addWidget(negative_tokens_);
+    prompt_->installEventFilter(this);
+    negative_->installEventFilter(this);
+
+    connect(prompt_, &QPlainTextEdit::textChanged, this, [this] {
+        if (doc_ && doc_->prompt() != prompt_->toPlainText()) doc_->setPrompt(prompt_->toPlainText());
+        updateTokenCount();
+    });
+    connect(negative_, &QPlainTextEdit::textChanged, this, [this] {
+        if (doc_ && doc_->negativePrompt() != negative_->toPlainText())
+            doc_->setNegativePrompt(negative_->toPlainText());
+        updateTokenCount();
+    });
+    updateTokenCount();
+}
+
+void PromptPanel::setDocument(Document* doc) {
+    if (doc_) disconnect(doc_, nullptr, this, nullptr);
+    doc_ = doc;
+    if (doc_)
+        connect(doc_, &Document::layerChanged, this, [this](Document::Layer l, QRect, quint32) {
+            if (l == Document::Layer::Prompts) pullFromDocument();
+        });
+    pullFromDocument();
+}
+
+void PromptPanel::pullFromDocument() {
+    if (!doc_) return;
+    // Only a change from elsewhere (undo, restore) rewrites the field, so typing keeps its cursor.
+    if (prompt_->toPlainText() != doc_->prompt()) {
+        QSignalBlocker b(prompt_);
+        prompt_->setPlainText(doc_->prompt());
+    }
+    if (negative_->toPlainText() != doc_->negativePrompt()) {
+        QSignalBlocker b(negative_);
+        negative_->setPlainText(doc_->negativePrompt());
+    }
+    updateTokenCount();
+}
+
+void PromptPanel::setTokenizer(std::shared_ptr<const T5Tokenizer> tokenizer, int max_tokens) {
+    tokenizer_ = std::move(tokenizer);
+    max_tokens_ = max_tokens;
+    updateTokenCount();
+}
+
+void PromptPanel::updateTokenCount() {
+    auto show = [this](QLabel* label, const QString& text) {
+        if (!tokenizer_) {
+            label->setText(tr("no model: tokens not counted"));
+            label->setStyleSheet({});
+            return;
+        }
+        const int n = tokenizer_->count_tokens(text.toStdString());
+        label->setText(tr("%1 / %2 tokens").arg(n).arg(max_tokens_));
+        label->setStyleSheet(n > max_tokens_ ? QStringLiteral("color: #ff6b6b; font-weight: bold;")
+                                             : QStringLiteral("color: #9a9a9a;"));
+    };
+    show(tokens_, prompt_->toPlainText());
+    show(negative_tokens_, negative_->toPlainText());
+}
+
+bool PromptPanel::eventFilter(QObject* watched, QEvent* event) {
+    if (event->type() == QEvent::FocusOut && doc_) doc_->sealMerging();
+    return QWidget::eventFilter(watched, event);
+}
+
+}  // namespace dit::ui
