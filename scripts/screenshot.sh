@@ -19,5 +19,5 @@ trap 'rm -rf "$XDG_CONFIG_HOME"' EXIT
 timeout 300 xvfb-run -a -s "-screen 0 1600x1000x24" \
   "$BUILD/app/dit-studio" --model "$MODEL" --size 256x256 --steps 20 --seed 7 \
     --prompt "a red ball on a blue floor, soft morning light" \
-    --negative "blurry" --demo-mask --no-autosave --screenshot "$OUT"
+    --negative "blurry" --demo --no-autosave --screenshot "$OUT"
 echo "screenshot: $OUT"

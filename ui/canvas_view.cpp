@@ -10,6 +10,8 @@
 #include <QWheelEvent>
 #include <cmath>
 
+#include "studio/control/pose_renderer.h"
+
 namespace dit::ui {
 
 using studio::Document;
@@ -17,14 +19,6 @@ using studio::Document;
 namespace {
 
 constexpr double kMinZoom = 1.0 / 16, kMaxZoom = 32;
-
-// OpenPose's body limbs (BODY_18 joint pairs) and colours, in its drawing order.
-constexpr int kLimbs[17][2] = {{1, 2}, {1, 5}, {2, 3}, {3, 4}, {5, 6}, {6, 7}, {1, 8}, {8, 9}, {9, 10},
-                               {1, 11}, {11, 12}, {12, 13}, {1, 0}, {0, 14}, {14, 16}, {0, 15}, {15, 17}};
-constexpr int kPoseColours[18][3] = {
-    {255, 0, 0}, {255, 85, 0}, {255, 170, 0}, {255, 255, 0}, {170, 255, 0}, {85, 255, 0},
-    {0, 255, 0}, {0, 255, 85}, {0, 255, 170}, {0, 255, 255}, {0, 170, 255}, {0, 85, 255},
-    {0, 0, 255}, {85, 0, 255}, {170, 0, 255}, {255, 0, 255}, {255, 0, 170}, {255, 0, 85}};
 
 // A checkerboard behind the canvas, so transparent and black areas read as what they are.
 QBrush checker_brush() {
@@ -87,6 +81,34 @@ void CanvasView::setBrushSize(double px) {
     brush_.setSize(px);
     update();
     emit brushSizeChanged(px);
+}
+
+void CanvasView::setTool(CanvasTool t) {
+    if (t == tool_) return;
+    if (stroking_) finishStroke();
+    tool_ = t;
+    setCursor(t == CanvasTool::Pose ? Qt::ArrowCursor : Qt::CrossCursor);
+    update();
+    emit toolChanged(t);
+}
+
+std::pair<int, int> CanvasView::jointAt(QPointF pos) const {
+    if (!doc_) return {-1, -1};
+    const double reach = std::max(8.0, 5.0 * zoom_);
+    double best = reach * reach;
+    std::pair<int, int> hit{-1, -1};
+    const auto& people = doc_->people();
+    for (int p = 0; p < int(people.size()); ++p)
+        for (int j = 0; j < studio::kBodyKeypoints; ++j) {
+            const auto& k = people[p].keypoints[j];
+            const QPointF d = canvasToWidget({k.x, k.y}) - pos;
+            const double d2 = d.x() * d.x() + d.y() * d.y();
+            if (d2 <= best) {
+                best = d2;
+                hit = {p, j};
+            }
+        }
+    return hit;
 }
 
 void CanvasView::setLayerView(CanvasLayer l, LayerView v) {
@@ -187,19 +209,30 @@ void CanvasView::drawPose(QPainter& p) const {
     const double w = std::max(2.0, 4.0 * zoom_);
     for (const auto& person : doc_->people()) {
         const auto& k = person.keypoints;
-        for (int i = 0; i < 17; ++i) {
-            const auto &a = k[kLimbs[i][0]], &b = k[kLimbs[i][1]];
+        for (size_t i = 0; i < studio::kOpenPoseLimbs.size(); ++i) {
+            const auto &a = k[studio::kOpenPoseLimbs[i][0]], &b = k[studio::kOpenPoseLimbs[i][1]];
             if (!a.visible || !b.visible) continue;
-            const auto* c = kPoseColours[i];
+            const auto& c = studio::kOpenPoseColours[i];
             p.setPen(QPen(QColor(c[0], c[1], c[2], 153), w, Qt::SolidLine, Qt::RoundCap));
             p.drawLine(canvasToWidget({a.x, a.y}), canvasToWidget({b.x, b.y}));
         }
         p.setPen(Qt::NoPen);
         for (int i = 0; i < studio::kBodyKeypoints; ++i) {
-            if (!k[i].visible) continue;
-            const auto* c = kPoseColours[i];
+            const QPointF at = canvasToWidget({k[i].x, k[i].y});
+            if (!k[i].visible) {
+                // Deleted joints stay grabbable (right click restores them) while posing.
+                if (tool_ != CanvasTool::Pose) continue;
+                p.setPen(QPen(QColor(200, 200, 200, 160), 1, Qt::DashLine));
+                p.setBrush(Qt::NoBrush);
+                p.drawEllipse(at, w, w);
+                p.setPen(Qt::NoPen);
+                continue;
+            }
+            const auto& c = studio::kOpenPoseColours[i];
             p.setBrush(QColor(c[0], c[1], c[2]));
-            p.drawEllipse(canvasToWidget({k[i].x, k[i].y}), w, w);
+            if (tool_ == CanvasTool::Pose) p.setPen(QPen(QColor(0, 0, 0, 180), 1));
+            p.drawEllipse(at, w, w);
+            p.setPen(Qt::NoPen);
         }
     }
 }
@@ -240,7 +273,7 @@ void CanvasView::paintEvent(QPaintEvent*) {
     p.setBrush(Qt::NoBrush);
     p.drawRect(target.adjusted(-1, -1, 0, 0));
 
-    if (cursor_inside_ && !panning_ && !space_held_) {
+    if (cursor_inside_ && !panning_ && !space_held_ && tool_ != CanvasTool::Pose) {
         // The brush outline: its full size, and a dashed inner ring where the hard core ends.
         p.setRenderHint(QPainter::Antialiasing);
         const double r = brush_.size() / 2 * zoom_;
@@ -271,10 +304,24 @@ void CanvasView::mousePressEvent(QMouseEvent* e) {
         setCursor(Qt::ClosedHandCursor);
         return;
     }
-    if (e->button() != Qt::LeftButton || !doc_ || stroking_) return;
-    QImage& mask = doc_->beginStroke({Document::PaintTarget::Mask});
+    if (!doc_ || stroking_) return;
+    if (tool_ == CanvasTool::Pose) {
+        const auto [person, joint] = jointAt(e->position());
+        if (person < 0) return;
+        if (e->button() == Qt::RightButton) {
+            const bool visible = doc_->people()[person].keypoints[joint].visible;
+            doc_->setJointVisible(person, joint, !visible);
+        } else if (e->button() == Qt::LeftButton) {
+            doc_->sealMerging();  // one drag, one undo step
+            drag_joint_ = {person, joint};
+        }
+        return;
+    }
+    if (e->button() != Qt::LeftButton) return;
+    const auto kind = tool_ == CanvasTool::Edges ? Document::PaintTarget::Edges : Document::PaintTarget::Mask;
+    QImage& layer = doc_->beginStroke({kind});
     stroking_ = true;
-    doc_->strokeUpdated(brush_.begin(&mask, widgetToCanvas(e->position())));
+    doc_->strokeUpdated(brush_.begin(&layer, widgetToCanvas(e->position())));
 }
 
 void CanvasView::mouseMoveEvent(QMouseEvent* e) {
@@ -289,6 +336,14 @@ void CanvasView::mouseMoveEvent(QMouseEvent* e) {
         return;
     }
     if (stroking_ && doc_) doc_->strokeUpdated(brush_.lineTo(widgetToCanvas(e->position())));
+    if (drag_joint_.first >= 0 && doc_) {
+        const QSizeF c = doc_->canvasSize();
+        QPointF at = widgetToCanvas(e->position());
+        at = QPointF(std::clamp(at.x(), 0.0, c.width()), std::clamp(at.y(), 0.0, c.height()));
+        doc_->moveJoint(drag_joint_.first, drag_joint_.second, at);
+        return;
+    }
+    if (tool_ == CanvasTool::Pose) return;
     // Repaint where the brush outline was and is.
     const double r = brush_.size() / 2 * zoom_ + 4;
     update(QRectF(old - QPointF(r, r), QSizeF(2 * r, 2 * r)).toAlignedRect());
@@ -298,7 +353,12 @@ void CanvasView::mouseMoveEvent(QMouseEvent* e) {
 void CanvasView::mouseReleaseEvent(QMouseEvent* e) {
     if (panning_ && (e->button() == Qt::MiddleButton || e->button() == Qt::LeftButton)) {
         panning_ = false;
-        setCursor(space_held_ ? Qt::OpenHandCursor : Qt::CrossCursor);
+        setCursor(space_held_ ? Qt::OpenHandCursor : tool_ == CanvasTool::Pose ? Qt::ArrowCursor : Qt::CrossCursor);
+        return;
+    }
+    if (e->button() == Qt::LeftButton && drag_joint_.first >= 0) {
+        drag_joint_ = {-1, -1};
+        if (doc_) doc_->sealMerging();
         return;
     }
     if (e->button() == Qt::LeftButton && stroking_) finishStroke();
@@ -308,7 +368,9 @@ void CanvasView::finishStroke() {
     stroking_ = false;
     if (!doc_) return;
     const QRect dirty = brush_.end();
-    doc_->endStroke(dirty, brush_.eraser() ? tr("Erase mask") : tr("Paint mask"));
+    const bool edges = tool_ == CanvasTool::Edges;
+    doc_->endStroke(dirty, brush_.eraser() ? (edges ? tr("Erase edges") : tr("Erase mask"))
+                                           : (edges ? tr("Draw edges") : tr("Paint mask")));
     emit strokeFinished();
 }
 
@@ -339,7 +401,7 @@ void CanvasView::keyPressEvent(QKeyEvent* e) {
 void CanvasView::keyReleaseEvent(QKeyEvent* e) {
     if (e->key() == Qt::Key_Space && !e->isAutoRepeat()) {
         space_held_ = false;
-        if (!panning_) setCursor(Qt::CrossCursor);
+        if (!panning_) setCursor(tool_ == CanvasTool::Pose ? Qt::ArrowCursor : Qt::CrossCursor);
         update();
         return;
     }

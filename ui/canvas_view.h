@@ -17,6 +17,9 @@
 namespace dit::ui {
 
 enum class CanvasLayer { Image, Mask, Pose, Edges, Regions };
+// What the left mouse button does: paint the mask, paint the edge map, or drag pose joints
+// (right click on a joint deletes or restores it).
+enum class CanvasTool { Mask, Edges, Pose };
 constexpr int kCanvasLayers = 5;
 
 struct LayerView {
@@ -33,6 +36,10 @@ public:
     dit::studio::Document* document() const { return doc_; }
 
     studio::MaskBrush& brush() { return brush_; }
+    CanvasTool tool() const { return tool_; }
+    void setTool(CanvasTool t);
+    // The joint under a widget point (within a few screen pixels), as {person, joint}; {-1, -1}.
+    std::pair<int, int> jointAt(QPointF widget_pos) const;
     void setBrushSize(double px);  // clamped to [1, 1000], repaints the cursor
 
     LayerView layerView(CanvasLayer l) const { return layers_[int(l)]; }
@@ -62,6 +69,7 @@ signals:
     void zoomChanged(double zoom);
     void brushSizeChanged(double px);
     void strokeFinished();
+    void toolChanged(dit::ui::CanvasTool tool);
 
 protected:
     void paintEvent(QPaintEvent*) override;
@@ -101,6 +109,8 @@ private:
     bool panning_ = false;
     QPoint pan_last_;
     bool stroking_ = false;
+    CanvasTool tool_ = CanvasTool::Mask;
+    std::pair<int, int> drag_joint_{-1, -1};
     QPointF cursor_;
     bool cursor_inside_ = false;
 };

@@ -130,7 +130,11 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     generate_->setStyleSheet(QStringLiteral(
         "QPushButton { background: #2a82da; color: white; font-weight: bold; border-radius: 4px; }"
         "QPushButton:hover { background: #3b93eb; } QPushButton:pressed { background: #1f6fc0; }"));
+    live_ = new QCheckBox(tr("Live: regenerate on every change"), this);
+    live_->setToolTip(tr("Each edit of the prompt, settings, mask or pose starts a new generation "
+                         "that supersedes the running one"));
     v->addWidget(generate_);
+    v->addWidget(live_);
     v->addStretch();
 
     connect(generate_, &QPushButton::clicked, this, &GenerationPanel::generateRequested);

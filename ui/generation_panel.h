@@ -35,6 +35,7 @@ public:
     QSpinBox* heightSpin() const { return height_; }
     QDoubleSpinBox* strengthSpin() const { return strength_; }
     QPushButton* generateButton() const { return generate_; }
+    QCheckBox* liveBox() const { return live_; }
 
 signals:
     void generateRequested();
@@ -53,7 +54,7 @@ private:
     QSpinBox *steps_, *width_, *height_;
     QDoubleSpinBox *cfg_, *strength_;
     QLineEdit* seed_;
-    QCheckBox* random_;
+    QCheckBox *random_, *live_;
     QPushButton* generate_;
 };
 

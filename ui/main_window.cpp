@@ -5,6 +5,7 @@
 #include <QCloseEvent>
 #include <QCoreApplication>
 #include <QDir>
+#include <QCheckBox>
 #include <QDockWidget>
 #include <QFile>
 #include <QFileDialog>
@@ -17,8 +18,10 @@
 #include <QMessageBox>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRadioButton>
 #include <QSettings>
 #include <QStatusBar>
+#include <QTimer>
 #include <QUndoGroup>
 
 #include "engine/error.h"
@@ -30,7 +33,9 @@
 #include "ui/canvas_view.h"
 #include "ui/generation_panel.h"
 #include "ui/history_panel.h"
+#include "ui/edges_panel.h"
 #include "ui/layers_panel.h"
+#include "ui/pose_panel.h"
 #include "ui/mask_panel.h"
 #include "ui/prompt_panel.h"
 
@@ -116,6 +121,14 @@ MainWindow::MainWindow(const Options& options, QWidget* parent) : QMainWindow(pa
     doc->setSettings(s, tr("model"));
     doc->undoStack()->clear();
     setDocument(std::move(doc));
+    live_timer_ = new QTimer(this);
+    live_timer_->setSingleShot(true);
+    live_timer_->setInterval(300);  // typing settles before a run starts
+    connect(live_timer_, &QTimer::timeout, this, &MainWindow::generateLive);
+    connect(generation_->liveBox(), &QCheckBox::toggled, this, [this](bool on) {
+        if (on) live_timer_->start();
+        else live_timer_->stop();
+    });
     resize(1400, 900);
     updateBusy();
     showMessage(tr("Ready. Paint a mask, write a prompt, press Ctrl+Enter."));
@@ -143,19 +156,32 @@ void MainWindow::buildDocks() {
     layers_ = new LayersPanel(canvas_, this);
     mask_ = new MaskPanel(canvas_, this);
     history_ = new HistoryPanel(this);
+    pose_ = new PosePanel(canvas_, this);
+    edges_ = new EdgesPanel(canvas_, this);
 
     auto* dprompt = dock(prompt_, tr("Prompt"), "PromptDock", Qt::RightDockWidgetArea);
     auto* dgen = dock(generation_, tr("Generation"), "GenerationDock", Qt::RightDockWidgetArea);
     auto* dlayers = dock(layers_, tr("Layers"), "LayersDock", Qt::LeftDockWidgetArea);
     auto* dmask = dock(mask_, tr("Mask tools"), "MaskDock", Qt::LeftDockWidgetArea);
+    auto* dpose = dock(pose_, tr("Pose"), "PoseDock", Qt::LeftDockWidgetArea);
+    auto* dedges = dock(edges_, tr("Edges"), "EdgesDock", Qt::LeftDockWidgetArea);
     auto* dhist = dock(history_, tr("History"), "HistoryDock", Qt::BottomDockWidgetArea);
     splitDockWidget(dprompt, dgen, Qt::Vertical);
     splitDockWidget(dlayers, dmask, Qt::Vertical);
+    tabifyDockWidget(dmask, dpose);
+    tabifyDockWidget(dpose, dedges);
+    dmask->raise();
     resizeDocks({dprompt, dgen}, {220, 520}, Qt::Vertical);
     resizeDocks({dlayers, dmask}, {190, 520}, Qt::Vertical);
     resizeDocks({dlayers, dprompt}, {250, 340}, Qt::Horizontal);
     resizeDocks({dhist}, {170}, Qt::Vertical);
-    view_docks_ = {dlayers, dmask, dprompt, dgen, dhist};
+    view_docks_ = {dlayers, dmask, dpose, dedges, dprompt, dgen, dhist};
+    for (auto* panel : {pose_}) connect(panel, &PosePanel::message, this, &MainWindow::showMessage);
+    connect(edges_, &EdgesPanel::message, this, &MainWindow::showMessage);
+    // Choosing a tool brings its panel forward.
+    connect(canvas_, &CanvasView::toolChanged, this, [=](CanvasTool t) {
+        (t == CanvasTool::Pose ? dpose : t == CanvasTool::Edges ? dedges : dmask)->raise();
+    });
 
     connect(generation_, &GenerationPanel::generateRequested, this, &MainWindow::generate);
     connect(generation_, &GenerationPanel::modelDirChanged, this, &MainWindow::loadTokenizer);
@@ -255,6 +281,15 @@ void MainWindow::buildActions() {
     add(edit, tr("Brush larger"), {QKeySequence(Qt::Key_BracketRight)},
         [this] { canvas_->setBrushSize(canvas_->brush().size() * 1.2); });
 
+    QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+    add(tools, tr("&Mask brush"), {QKeySequence(Qt::Key_M), QKeySequence(Qt::Key_B)},
+        [this] { canvas_->setTool(CanvasTool::Mask); });
+    add(tools, tr("&Edge brush"), {QKeySequence(Qt::Key_D)}, [this] { canvas_->setTool(CanvasTool::Edges); });
+    add(tools, tr("&Pose"), {QKeySequence(Qt::Key_P)}, [this] { canvas_->setTool(CanvasTool::Pose); });
+    add(tools, tr("Toggle &eraser"), {QKeySequence(Qt::Key_E)}, [this] {
+        (canvas_->brush().eraser() ? mask_->brushButton() : mask_->eraserButton())->setChecked(true);
+    });
+
     QMenu* view = menuBar()->addMenu(tr("&View"));
     add(view, tr("Zoom &in"), {QKeySequence::ZoomIn, QKeySequence(Qt::Key_Plus), QKeySequence(Qt::Key_Equal)},
         [this] { canvas_->zoomIn(); });
@@ -340,9 +375,16 @@ void MainWindow::setDocument(std::unique_ptr<Document> doc) {
     undo_group_->setActiveStack(doc_->undoStack());
     canvas_->setDocument(doc_.get());
     mask_->setDocument(doc_.get());
+    pose_->setDocument(doc_.get());
+    edges_->setDocument(doc_.get());
     prompt_->setDocument(doc_.get());
     generation_->setDocument(doc_.get());
     connect(doc_->undoStack(), &QUndoStack::cleanChanged, this, &MainWindow::updateTitle);
+    connect(doc_.get(), &Document::layerChanged, this, [this](Document::Layer l, QRect, quint32) {
+        // The image layer is what live mode writes; everything else the user edits re-runs it.
+        if (l != Document::Layer::Image && live_timer_ && generation_->liveBox()->isChecked())
+            live_timer_->start();
+    });
     if (recovery_) {
         autosaver_ = std::make_unique<studio::Autosaver>(doc_.get(), recovery_.get(), 60);
         autosaver_->setProjectPath(project_path_);
@@ -558,6 +600,12 @@ void MainWindow::closeEvent(QCloseEvent* e) {
 
 void MainWindow::generate() {
     doc_->sealMerging();
+    submit(false);
+}
+
+void MainWindow::generateLive() { submit(true); }
+
+void MainWindow::submit(bool live) {
     GenerationRequest req;
     try {
         if (doc_->settings().model_dir.isEmpty())
@@ -567,7 +615,7 @@ void MainWindow::generate() {
         showMessage(QString::fromUtf8(e.what()), true);
         return;
     }
-    const quint64 id = worker_->submit(std::move(req));
+    const quint64 id = live ? worker_->submitLive(std::move(req)) : worker_->submit(std::move(req));
     if (id == 0) {
         showMessage(tr("The generation worker has stopped"), true);
         return;

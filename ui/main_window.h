@@ -19,6 +19,7 @@ class QLabel;
 class QMenu;
 class QProgressBar;
 class QPushButton;
+class QTimer;
 class QUndoGroup;
 
 namespace dit::studio {
@@ -35,6 +36,8 @@ class HistoryPanel;
 class LayersPanel;
 class MaskPanel;
 class PromptPanel;
+class PosePanel;
+class EdgesPanel;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -60,6 +63,8 @@ public:
     HistoryPanel* historyPanel() const { return history_; }
     MaskPanel* maskPanel() const { return mask_; }
     LayersPanel* layersPanel() const { return layers_; }
+    PosePanel* posePanel() const { return pose_; }
+    EdgesPanel* edgesPanel() const { return edges_; }
     QProgressBar* progressBar() const { return progress_; }
     QPushButton* cancelButton() const { return cancel_; }
     QLabel* statusLabel() const { return status_; }
@@ -76,6 +81,8 @@ public:
 
 public slots:
     void generate();
+    // Live mode: the newest request supersedes the running one and drops the queued ones.
+    void generateLive();
     void cancelGeneration();
     void applyResult(int history_index);
 
@@ -88,6 +95,7 @@ protected:
     void closeEvent(QCloseEvent* e) override;
 
 private:
+    void submit(bool live);
     void buildActions();
     void buildDocks();
     void buildStatusBar();
@@ -118,6 +126,8 @@ private:
     PromptPanel* prompt_ = nullptr;
     GenerationPanel* generation_ = nullptr;
     HistoryPanel* history_ = nullptr;
+    PosePanel* pose_ = nullptr;
+    EdgesPanel* edges_ = nullptr;
     QList<QDockWidget*> view_docks_;
     QMenu *view_menu_ = nullptr, *recent_menu_ = nullptr, *preset_menu_ = nullptr;
     QLabel *status_ = nullptr, *eta_ = nullptr, *zoom_label_ = nullptr;
@@ -126,6 +136,7 @@ private:
 
     QSet<quint64> active_;  // submitted and not yet ended
     quint64 running_ = 0;
+    QTimer* live_timer_ = nullptr;
     std::map<QString, std::pair<std::shared_ptr<const dit::T5Tokenizer>, int>> tokenizers_;
     QString project_path_;
     std::unique_ptr<dit::studio::RecoveryStore> recovery_;

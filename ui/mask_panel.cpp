@@ -21,10 +21,8 @@ MaskPanel::MaskPanel(CanvasView* canvas, QWidget* parent) : QWidget(parent), can
     brush_ = new QRadioButton(tr("Brush"), this);
     eraser_ = new QRadioButton(tr("Eraser"), this);
     brush_->setChecked(true);
-    brush_->setToolTip(tr("Paint the area to regenerate (B)"));
+    brush_->setToolTip(tr("Paint the area to regenerate (E toggles)"));
     eraser_->setToolTip(tr("Erase from the mask (E)"));
-    brush_->setShortcut(QKeySequence(Qt::Key_B));
-    eraser_->setShortcut(QKeySequence(Qt::Key_E));
     tool->addWidget(brush_);
     tool->addWidget(eraser_);
     tool->addStretch();

@@ -4,10 +4,13 @@
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QTimer>
+#include <cmath>
 #include <cstdio>
 
 #include "ui/canvas_view.h"
+#include "studio/control/pose.h"
 #include "ui/main_window.h"
+#include "ui/pose_panel.h"
 #include "ui/theme.h"
 
 int main(int argc, char** argv) {
@@ -29,9 +32,9 @@ int main(int argc, char** argv) {
     const QCommandLineOption seed("seed", "Fixed seed (default: random).", "n");
     const QCommandLineOption generate("generate-on-start", "Generate once the window is shown.");
     const QCommandLineOption shot("screenshot", "After the first result, save the window to FILE and quit.", "file");
-    const QCommandLineOption demo_mask("demo-mask", "Paint a sample mask stroke (for screenshots).");
+    const QCommandLineOption demo("demo", "Paint a sample mask stroke and add a person (for screenshots).");
     const QCommandLineOption no_autosave("no-autosave", "Neither autosave nor offer crash recovery.");
-    cli.addOptions({model, prompt, negative, size, steps, seed, generate, shot, demo_mask, no_autosave});
+    cli.addOptions({model, prompt, negative, size, steps, seed, generate, shot, demo, no_autosave});
     cli.addPositionalArgument("file", "A project folder, an image, or a result PNG to open.", "[file]");
     cli.process(app);
 
@@ -57,7 +60,7 @@ int main(int argc, char** argv) {
     }
     doc->setSettings(s, QObject::tr("settings"));
     doc->sealMerging();
-    if (cli.isSet(demo_mask)) {
+    if (cli.isSet(demo)) {
         // A soft stroke across the lower part of the canvas, as a user would paint it.
         const QSize c = doc->canvasSize();
         dit::studio::MaskBrush brush;
@@ -68,6 +71,10 @@ int main(int argc, char** argv) {
         for (int i = 1; i <= 20; ++i)
             brush.lineTo(QPointF(c.width() * (0.2 + 0.6 * i / 20.0), c.height() * (0.75 - 0.1 * std::sin(i / 3.0))));
         doc->endStroke(brush.end());
+        auto person = dit::ui::standing_person(c, 0.5, 0.7);
+        person.keypoints[dit::studio::kRightWrist] = {float(c.width() * 0.28), float(c.height() * 0.2), true};
+        person.keypoints[dit::studio::kRightElbow] = {float(c.width() * 0.36), float(c.height() * 0.33), true};
+        doc->addPerson(person);
     }
     for (const QString& f : cli.positionalArguments()) window.openFile(f);
     window.show();

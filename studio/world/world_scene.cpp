@@ -46,7 +46,7 @@ const char* kPosePhrases[kWorldPoses] = {"standing", "with arms raised", "with a
 
 // Share of the canvas side taken by a shape's square; a grid cell is 1/3, so shapes in different
 // cells never touch.
-constexpr double kSmallExtent = 0.17, kLargeExtent = 0.27;
+constexpr double kSmallExtent = 0.17, kLargeExtent = 0.25;
 
 // --- The stick figure, in figure units (1 = a reference height) with the neck at the origin,
 // facing the viewer: the person's right side is on the image's left (negative x).
@@ -143,8 +143,9 @@ WorldPerson make_person(Rng& rng, int size, int background) {
         const QPointF q = to_canvas(units[j]);
         p.keypoints.body[j] = {float(q.x()), float(q.y()), 1.0f};
     }
-    p.line_width = std::max(1.5, kLineWidth * scale);
-    p.head_radius = kHeadRadius * scale;
+    // At least 2 px, so a figure at 64 px still reads (and covers the pixels of its joints).
+    p.line_width = std::max(2.0, kLineWidth * scale);
+    p.head_radius = std::max(2.0, kHeadRadius * scale);
     p.head_centre = to_canvas({0, kHeadY});
     p.bbox = QRectF(to_canvas(b.topLeft()), to_canvas(b.bottomRight()));
     return p;
@@ -300,7 +301,8 @@ WorldScene make_world_scene(uint64_t seed, const WorldOptions& options) {
         o.size = rng.below(2) ? WorldSize::Large : WorldSize::Small;
         o.colour = colours[rng.below(int(colours.size()))];
         o.extent = (o.size == WorldSize::Large ? kLargeExtent : kSmallExtent) * options.size;
-        const double slack = 0.8 * (cell - o.extent) / 2;
+        // Jitter within 60% of the room left in the cell: neighbours keep a gap of 5% of a cell.
+        const double slack = 0.6 * (cell - o.extent) / 2;
         o.centre = QPointF(cell * (c % 3 + 0.5) + rng.range(-slack, slack),
                            cell * (c / 3 + 0.5) + rng.range(-slack, slack));
         const QPainterPath path = world_shape_path(o.shape, o.centre, o.extent);

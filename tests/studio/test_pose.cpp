@@ -23,6 +23,9 @@ PosePerson standing(float dx = 0) {
     return p;
 }
 
+// 0xRRGGBB, no alpha: what px() returns.
+QRgb c3(int r, int g, int b) { return qRgb(r, g, b) & 0xffffff; }
+
 QRgb px(const QImage& img, double x, double y) { return img.pixel(int(x), int(y)) & 0xffffff; }
 
 QString rgb_str(QRgb c) { return QString("(%1, %2, %3)").arg(qRed(c)).arg(qGreen(c)).arg(qBlue(c)); }
@@ -37,7 +40,7 @@ int count_nonblack(const QImage& img) {
 // The shaded colour of limb i: floor(colour * 0.6), as the annotator's uint8 cast.
 QRgb limb_colour(int i) {
     const auto& c = kOpenPoseColours[i];
-    return qRgb(int(c[0] * kOpenPoseLimbShade), int(c[1] * kOpenPoseLimbShade), int(c[2] * kOpenPoseLimbShade));
+    return c3(int(c[0] * kOpenPoseLimbShade), int(c[1] * kOpenPoseLimbShade), int(c[2] * kOpenPoseLimbShade));
 }
 
 QByteArray one_person_json(const QString& body, const QString& extra = {}) {
@@ -97,9 +100,9 @@ private slots:
         EXPECT_ERROR(pose_from_json("{\"people\": [{}]}"), "people[0].pose_keypoints_2d: missing");
         EXPECT_ERROR(pose_from_json(one_person_json(numbers(53))),
                      "people[0].pose_keypoints_2d: expected 54 numbers (x, y, c for 18 keypoints), got 53");
-        QString body = numbers(54);
-        body.replace(body.indexOf("10", 8), 2, "\"a\"");  // the 4th number: neck x
-        EXPECT_ERROR(pose_from_json(one_person_json(body)), "people[0].pose_keypoints_2d[1] (neck).x: '\"a\"' is not a number");
+        QStringList body = numbers(54).split(", ");
+        body[3 * kNeck] = "\"a\"";
+        EXPECT_ERROR(pose_from_json(one_person_json(body.join(", "))), "people[0].pose_keypoints_2d[1] (neck).x: '\"a\"' is not a number");
         EXPECT_ERROR(pose_from_json(one_person_json(numbers(54), ", \"hand_left_keypoints_2d\": [1, 2]")),
                      "people[0].hand_left_keypoints_2d: expected 63 numbers");
         EXPECT_ERROR(pose_from_json(one_person_json(numbers(54), ", \"face_keypoints_2d\": {}")),
@@ -133,7 +136,7 @@ private slots:
         const PosePoint& rs = pose.people[0].body[kRightShoulder];
         const QRgb mid = px(map, (neck.x + rs.x) / 2, (neck.y + rs.y) / 2);
         QVERIFY2(mid == limb_colour(0), qPrintable("limb 0 midpoint " + rgb_str(mid) + ", want " + rgb_str(limb_colour(0))));
-        QCOMPARE(limb_colour(0), qRgb(153, 0, 0));
+        QCOMPARE(limb_colour(0), c3(153, 0, 0));
         // Every limb's midpoint carries its own shaded colour (this pose has no crossings there).
         for (size_t i = 0; i < kOpenPoseLimbs.size(); ++i) {
             const PosePoint& a = pose.people[0].body[kOpenPoseLimbs[i][0]];
@@ -145,11 +148,11 @@ private slots:
         for (int j = 0; j < kPoseBodyPoints; ++j) {
             const auto& c = kOpenPoseColours[j];
             const PosePoint& p = pose.people[0].body[j];
-            QCOMPARE(px(map, p.x, p.y), qRgb(c[0], c[1], c[2]));
+            QCOMPARE(px(map, p.x, p.y), c3(c[0], c[1], c[2]));
         }
         // Outside the figure: black.
-        QCOMPARE(px(map, 20, 20), qRgb(0, 0, 0));
-        QCOMPARE(px(map, 500, 500), qRgb(0, 0, 0));
+        QCOMPARE(px(map, 20, 20), c3(0, 0, 0));
+        QCOMPARE(px(map, 500, 500), c3(0, 0, 0));
     }
 
     void absent_points_are_not_drawn() {
@@ -160,9 +163,9 @@ private slots:
         p.body[kRightShoulder] = {100, 200, 0};  // absent: limb 0 must not appear
         pose.people = {p};
         const QImage map = render_pose_map(pose, QSize(512, 512));
-        QCOMPARE(px(map, 150, 200), qRgb(0, 0, 0));
-        QCOMPARE(px(map, 100, 200), qRgb(0, 0, 0));
-        QCOMPARE(px(map, 200, 200), qRgb(255, 85, 0));
+        QCOMPARE(px(map, 150, 200), c3(0, 0, 0));
+        QCOMPARE(px(map, 100, 200), c3(0, 0, 0));
+        QCOMPARE(px(map, 200, 200), c3(255, 85, 0));
         // Only the neck's disc of radius 4 is drawn: OpenCV's filled circle has 49 pixels.
         const int n = count_nonblack(map);
         qInfo("non-black pixels with one visible point: %d", n);
@@ -228,10 +231,10 @@ private slots:
         pose.people = {p};
         const QImage map = render_pose_map(pose, QSize(512, 512));
         const auto c0 = hand_bone_colour(0);
-        QCOMPARE(px(map, 130, 100), qRgb(c0[0], c0[1], c0[2]));  // bone 0 midpoint
-        QCOMPARE(px(map, 100, 100), qRgb(0, 0, 255));              // hand joints blue
-        QCOMPARE(px(map, 400, 400), qRgb(255, 255, 255));          // face points white
-        QCOMPARE(px(map, 115, 115), qRgb(0, 0, 0));                // absent hand points: nothing
+        QCOMPARE(px(map, 130, 100), c3(c0[0], c0[1], c0[2]));  // bone 0 midpoint
+        QCOMPARE(px(map, 100, 100), c3(0, 0, 255));              // hand joints blue
+        QCOMPARE(px(map, 400, 400), c3(255, 255, 255));          // face points white
+        QCOMPARE(px(map, 115, 115), c3(0, 0, 0));                // absent hand points: nothing
     }
 };
 

@@ -26,7 +26,9 @@
 #include "ui/canvas_view.h"
 #include "ui/generation_panel.h"
 #include "ui/history_panel.h"
+#include "ui/edges_panel.h"
 #include "ui/mask_panel.h"
+#include "ui/pose_panel.h"
 #include "ui/main_window.h"
 #include "ui/prompt_panel.h"
 
@@ -304,6 +306,95 @@ private slots:
         drop_file(w->canvas(), plain_path);
         QCOMPARE(w->document()->canvasSize(), QSize(80, 48));
         QCOMPARE(w->document()->image(), plain);
+    }
+
+    void poseJointDragIsOneUndoStep() {
+        auto w = make_window();
+        QApplication::setActiveWindow(w.get());
+        QVERIFY(QTest::qWaitForWindowActive(w.get()));
+        Document* doc = w->document();
+        QTest::mouseClick(w->posePanel()->addButton(), Qt::LeftButton);
+        QCOMPARE(int(doc->people().size()), 1);
+        QCOMPARE(w->canvas()->tool(), dit::ui::CanvasTool::Pose);
+        const int undo_count = doc->undoStack()->count();
+        const auto before = doc->people()[0];
+
+        // Drag the right wrist (joint 4) to canvas point (10, 20), in several moves.
+        auto* canvas = w->canvas();
+        const auto& wrist = before.keypoints[4];
+        const QPoint from = canvas->canvasToWidget({wrist.x, wrist.y}).toPoint();
+        const QPoint to = canvas->canvasToWidget({10, 20}).toPoint();
+        QCOMPARE(canvas->jointAt(from), std::make_pair(0, 4));
+        QTest::mousePress(canvas, Qt::LeftButton, {}, from);
+        for (int i = 1; i <= 4; ++i) QTest::mouseMove(canvas, from + (to - from) * i / 4);
+        QTest::mouseRelease(canvas, Qt::LeftButton, {}, to);
+        const auto& moved = doc->people()[0].keypoints[4];
+        const QPointF expect = canvas->widgetToCanvas(to);
+        // Tolerance 1e-3 px: the joint lands where the mouse was released, mapped to the canvas.
+        QVERIFY2(std::abs(moved.x - expect.x()) < 1e-3 && std::abs(moved.y - expect.y()) < 1e-3,
+                 qPrintable(QString("joint at %1,%2, expected %3,%4").arg(moved.x).arg(moved.y)
+                                .arg(expect.x()).arg(expect.y())));
+        QCOMPARE(doc->undoStack()->count(), undo_count + 1);  // the whole drag is one step
+        for (int j = 0; j < dit::studio::kBodyKeypoints; ++j)
+            if (j != 4) QCOMPARE(doc->people()[0].keypoints[j], before.keypoints[j]);
+
+        // Right click deletes a joint; that is a step of its own.
+        const auto& nose = doc->people()[0].keypoints[0];
+        QTest::mouseClick(canvas, Qt::RightButton, {}, canvas->canvasToWidget({nose.x, nose.y}).toPoint());
+        QVERIFY(!doc->people()[0].keypoints[0].visible);
+        QCOMPARE(doc->undoStack()->count(), undo_count + 2);
+
+        QTest::keyClick(w.get(), Qt::Key_Z, Qt::ControlModifier);
+        QVERIFY(doc->people()[0].keypoints[0].visible);
+        QTest::keyClick(w.get(), Qt::Key_Z, Qt::ControlModifier);
+        QCOMPARE(doc->people()[0], before);
+    }
+
+    void cannyEdgesOfTheImageLayer() {
+        auto w = make_window();
+        QVERIFY(QTest::qWaitForWindowExposed(w.get()));
+        QTemporaryDir tmp;
+        QImage img(96, 64, QImage::Format_RGB888);
+        img.fill(Qt::black);
+        for (int y = 16; y < 48; ++y)
+            for (int x = 32; x < 64; ++x) img.setPixelColor(x, y, Qt::white);
+        const QString path = tmp.filePath(QStringLiteral("square.png"));
+        QVERIFY(img.save(path));
+        QVERIFY(w->openFile(path));
+        Document* doc = w->document();
+        QCOMPARE(doc->image(), img);
+        const int undo_count = doc->undoStack()->count();
+        QVERIFY(w->edgesPanel()->detect());
+        QCOMPARE(doc->undoStack()->count(), undo_count + 1);
+        // The square's outline is an edge; its inside and the far background are not.
+        int on_border = 0;
+        for (int x = 34; x < 62; ++x) on_border += doc->edges().pixelColor(x, 16).red() == 255 ||
+                                                   doc->edges().pixelColor(x, 15).red() == 255;
+        QVERIFY2(on_border >= 20, qPrintable(QString("%1 edge pixels on the top side").arg(on_border)));
+        QCOMPARE(doc->edges().pixelColor(48, 32).red(), 0);
+        QCOMPARE(doc->edges().pixelColor(5, 5).red(), 0);
+        doc->undoStack()->undo();
+        QCOMPARE(doc->edges(), dit::studio::blank_gray({96, 64}));
+    }
+
+    void liveModeSupersedesWithTheNewestEdit() {
+        auto w = make_window();
+        QVERIFY(QTest::qWaitForWindowExposed(w.get()));
+        set_up(*w, QStringLiteral("first"), 200);
+        QSignalSpy ended(w.get(), &MainWindow::generationEnded);
+        QSignalSpy started(w->worker(), &dit::studio::GenerationWorker::started);
+        w->generationPanel()->liveBox()->setChecked(true);
+        QTRY_VERIFY_WITH_TIMEOUT(started.count() >= 1, 30000);  // the toggle itself starts a run
+        // An edit while it runs supersedes it: only the newest prompt's result lands.
+        w->generationPanel()->stepsSpin()->setValue(3);
+        w->promptPanel()->promptEdit()->setPlainText(QStringLiteral("second"));
+        QTRY_VERIFY_WITH_TIMEOUT(w->historyPanel()->count() >= 1 && !w->isGenerating(), 60000);
+        const auto& last = w->historyPanel()->result(w->historyPanel()->count() - 1);
+        QCOMPARE(QString::fromStdString(last.request.prompt), QStringLiteral("second"));
+        QCOMPARE(last.request.steps, 3);
+        for (int i = 0; i < w->historyPanel()->count(); ++i)
+            QVERIFY(w->historyPanel()->result(i).request.steps != 200);  // superseded, never finished
+        w->generationPanel()->liveBox()->setChecked(false);
     }
 
     void unsupportedModesAreDisabled() {

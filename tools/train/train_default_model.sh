@@ -8,11 +8,14 @@ cd "$(dirname "$0")/../.."
 py="nice -n 19 /usr/bin/python3"
 train_dir=${DIT_TRAIN_DIR:-$HOME/.cache/dit-studio/train}
 world=$train_dir/world
-[[ -x build/app/dit-cli ]] || scripts/setup.sh
+cli=${DIT_CLI:-build/app/dit-cli}
+if [[ -z ${DIT_CLI:-} ]]; then
+  [[ -d build ]] && cmake --build build --target dit-cli >/dev/null || scripts/setup.sh
+fi
 if [[ ! -f $world/done ]]; then
   read -r count seed people < <($py -c 'import sys; sys.path.insert(0, "tools/train"); import config as c; w = c.WORLD; print(w["count"], w["seed"], w["people_fraction"])')
   rm -rf "$world"
-  build/app/dit-cli world --count "$count" --seed "$seed" --people-fraction "$people" --size 128 --out "$world"
+  "$cli" world --count "$count" --seed "$seed" --people-fraction "$people" --size 128 --out "$world"
   touch "$world/done"
 fi
 cd tools/train
