@@ -22,7 +22,41 @@ def stored_dtype(name, tensor):
     return torch.float16 if tensor.ndim >= 2 and tensor.numel() >= 4096 else torch.float32
 
 
-def main(out=os.path.join(ROOT, "resources", "models", "default")):
+DEFAULT = os.path.join(ROOT, "resources", "models", "default")
+
+
+def _exported_info(key, fingerprint, root):
+    import json
+    meta = os.path.join(root, "training.json")
+    if not os.path.exists(meta):
+        return None
+    with open(meta) as f:
+        info = json.load(f)
+    return info if info.get(key) == fingerprint else None
+
+
+def _load(root, component, name):
+    import safetensors_io
+    return {k: v.float() for k, v in safetensors_io.load(os.path.join(root, component, name)).items()}
+
+
+def read_exported(fingerprint, root=DEFAULT):
+    """(step, T5 state, DiT state) of a committed export made by this recipe, else None."""
+    info = _exported_info("fingerprint", fingerprint, root)
+    if info is None:
+        return None
+    return (info["dit_step"], _load(root, "text_encoder", "model.safetensors"),
+            _load(root, "transformer", "diffusion_pytorch_model.safetensors"))
+
+
+def read_exported_vae(fingerprint, root=DEFAULT):
+    """The exported VAE's state when it was trained by this VAE recipe, else None."""
+    if _exported_info("vae_fingerprint", fingerprint, root) is None:
+        return None
+    return _load(root, "vae", "diffusion_pytorch_model.safetensors")
+
+
+def main(out=DEFAULT):
     d = config.train_dir()
     spiece = os.path.join(d, "spiece.model")
     vocab = spm.SentencePieceProcessor(model_file=spiece).vocab_size()
@@ -41,6 +75,7 @@ def main(out=os.path.join(ROOT, "resources", "models", "default")):
     diffusers_folder.write_component(os.path.join(tmp, "vae"), vae_cfg, vae_model.state_dict(), stored_dtype)
     diffusers_folder.write_json(os.path.join(tmp, "training.json"), {
         "dit_step": ck["step"], "vae_steps": config.VAE["steps"], "recipe": "tools/train/config.py",
+        "fingerprint": train_dit.recipe_fingerprint(), "vae_fingerprint": config.fingerprint(config.VAE),
     })
     if os.path.exists(out):
         os.rename(out, out + ".old")

@@ -59,10 +59,29 @@ def latents(world_dir, images):
     return z, scaling
 
 
+def warm_start(fp, text_encoder, transformer, ema_t5, ema_dit):
+    """Without a checkpoint (a fresh machine), continue from the committed export of the same
+    recipe: its EMA weights become the model and the EMA; only the optimizer state is new."""
+    import export
+    exported = export.read_exported(fp)
+    if exported is None:
+        return 0
+    step, t5_state, dit_state = exported
+    for model, ema, state in ((text_encoder, ema_t5, t5_state), (transformer, ema_dit, dit_state)):
+        model.load_state_dict(state, strict=False)  # the export drops the tied embedding copy
+        ema.shadow = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    print(f"warm start from the exported model at step {step}")
+    return step
+
+
 def models(vocab_size):
     text_encoder = t5.T5EncoderModel(t5.T5Config(vocab_size=vocab_size, **config.T5))
     transformer = pixart.PixArtTransformer2DModel(config.DIT["config"])
     return text_encoder, transformer
+
+
+def recipe_fingerprint():
+    return config.fingerprint([config.DIT, config.T5, config.TOKENIZER, config.VAE])
 
 
 def main(world_dir):
@@ -81,9 +100,11 @@ def main(world_dir):
     opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=0.0)
     ema_t5, ema_dit = checkpoint.Ema(text_encoder, cfg["ema"]), checkpoint.Ema(transformer, cfg["ema"])
     path = os.path.join(config.train_dir(), "dit.pt")
-    fp = config.fingerprint([cfg, config.T5, config.TOKENIZER, config.VAE])
+    fp = recipe_fingerprint()
     step = checkpoint.load(path, fp, text_encoder=text_encoder, transformer=transformer, opt=opt,
                            ema_t5=ema_t5, ema_dit=ema_dit)
+    if step == 0:
+        step = warm_start(fp, text_encoder, transformer, ema_t5, ema_dit)
 
     betas = torch.linspace(config.SCHEDULER["beta_start"], config.SCHEDULER["beta_end"], 1000, dtype=torch.float64)
     alphas_cumprod = torch.cumprod(1 - betas, 0).float()

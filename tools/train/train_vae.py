@@ -34,6 +34,14 @@ def main(world_dir):
     path = os.path.join(config.train_dir(), "vae.pt")
     fp = config.fingerprint(cfg)
     step = checkpoint.load(path, fp, model=model, opt=opt)
+    if step == 0:  # a fresh machine: the committed export's VAE, so its latents stay the same
+        import export
+        state = export.read_exported_vae(fp)
+        if state is not None:
+            model.load_state_dict(state)
+            step = cfg["steps"]
+            checkpoint.save(path, fp, step, model=model, opt=opt)
+            print("VAE taken from the exported default model")
     rng = np.random.default_rng(step)
     c, n = cfg["crop"], len(data)
     start = time.time()
