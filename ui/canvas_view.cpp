@@ -254,8 +254,15 @@ void CanvasView::paintEvent(QPaintEvent*) {
         p.setOpacity(1);
     };
     if (!preview_.isNull()) {
-        // The forming image replaces the image layer while a generation runs.
-        p.drawImage(target, preview_, QRectF(preview_.rect()));
+        // The forming image replaces the image layer while a generation runs. A request of
+        // another size than the canvas (the result will resize it) keeps its aspect ratio.
+        QRectF r = target;
+        if (preview_.size() != doc_->canvasSize()) {
+            const QSizeF fitted = QSizeF(preview_.size()).scaled(target.size(), Qt::KeepAspectRatio);
+            r = QRectF(target.center() - QPointF(fitted.width() / 2, fitted.height() / 2), fitted);
+            p.fillRect(target, QColor(32, 32, 34));
+        }
+        p.drawImage(r, preview_, QRectF(preview_.rect()));
     } else {
         draw_layer(CanvasLayer::Image, doc_->image());
     }

@@ -216,6 +216,25 @@ private slots:
         QCOMPARE(px(render_pose_map(pose, QSize(64, 64)), 231 / 8, 150 / 8), limb_colour(0));
     }
 
+    // The annotator's own drawing (tools/reference/make_pose_fixture.py: ControlNet 1.1's calls
+    // restated with OpenCV in Python) of two random people with hands and faces: exact match.
+    void matches_the_annotator() {
+        const Pose pose = read_pose_json(DIT_FIXTURES "/pose/two_people.json");
+        const QImage want = QImage(DIT_FIXTURES "/pose/two_people_openpose.png").convertToFormat(QImage::Format_RGB888);
+        QVERIFY(!want.isNull());
+        const QImage got = render_pose_map(pose, want.size());
+        int worst = 0, differing = 0;
+        for (int y = 0; y < want.height(); ++y)
+            for (int x = 0; x < 3 * want.width(); ++x) {
+                const int d = std::abs(int(got.constScanLine(y)[x]) - int(want.constScanLine(y)[x]));
+                worst = std::max(worst, d);
+                differing += d > 0;
+            }
+        // Tolerance 0: same OpenCV primitives, same integer truncations.
+        qInfo("vs the annotator: max abs error %d levels over %d bytes differing (tolerance 0)", worst, differing);
+        QCOMPARE(worst, 0);
+    }
+
     void hands_and_face() {
         QCOMPARE(hand_bone_colour(0), (std::array<int, 3>{255, 0, 0}));
         QCOMPARE(hand_bone_colour(5), (std::array<int, 3>{128, 255, 0}));  // HSV(0.25): 127.5 rounds to even 128

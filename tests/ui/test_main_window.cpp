@@ -8,6 +8,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QPlainTextEdit>
 #include <QProgressBar>
@@ -185,8 +186,13 @@ private slots:
         QVERIFY(w->isGenerating());
         QCOMPARE(w->promptPanel()->promptEdit()->toPlainText(), QStringLiteral("a long run"));
         QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= 2, 60000);
-        const int step_at_cancel = w->worker()->currentStep();
+        const int step_before = w->worker()->currentStep();
         QTest::mouseClick(w->cancelButton(), Qt::LeftButton);
+        // Read after the click: the flag is set by now, so only the step running then can still
+        // complete. If the run has already ended (0: idle), bound it by the step read just
+        // before the click, which may have completed one more step before the flag was set.
+        const int step_after = w->worker()->currentStep();
+        const int step_at_cancel = step_after > 0 ? step_after : step_before + 1;
         QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, 30000);
         QCOMPARE(cancelled.count(), 1);
         int last_step = 0;
@@ -198,6 +204,15 @@ private slots:
         QVERIFY(!w->isGenerating());
         QVERIFY(!w->canvas()->hasPreview());
         QVERIFY(w->statusLabel()->text().contains(QStringLiteral("cancelled")));
+
+        // Escape cancels too.
+        progress.clear();
+        QTest::keyClick(w->promptPanel()->promptEdit(), Qt::Key_Return, Qt::ControlModifier);
+        QTRY_VERIFY_WITH_TIMEOUT(progress.count() >= 1, 60000);
+        QTest::keyClick(w.get(), Qt::Key_Escape);
+        QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 2, 30000);
+        QCOMPARE(cancelled.count(), 2);
+        QCOMPARE(w->historyPanel()->count(), 0);
     }
 
     void maskStrokeIsOneUndoStep() {
@@ -380,7 +395,7 @@ private slots:
     void liveModeSupersedesWithTheNewestEdit() {
         auto w = make_window();
         QVERIFY(QTest::qWaitForWindowExposed(w.get()));
-        set_up(*w, QStringLiteral("first"), 200);
+        set_up(*w, QStringLiteral("first"), 1000);
         QSignalSpy ended(w.get(), &MainWindow::generationEnded);
         QSignalSpy started(w->worker(), &dit::studio::GenerationWorker::started);
         w->generationPanel()->liveBox()->setChecked(true);
@@ -393,8 +408,77 @@ private slots:
         QCOMPARE(QString::fromStdString(last.request.prompt), QStringLiteral("second"));
         QCOMPARE(last.request.steps, 3);
         for (int i = 0; i < w->historyPanel()->count(); ++i)
-            QVERIFY(w->historyPanel()->result(i).request.steps != 200);  // superseded, never finished
+            QVERIFY(w->historyPanel()->result(i).request.steps != 1000);  // superseded, never finished
         w->generationPanel()->liveBox()->setChecked(false);
+    }
+
+    void projectSaveAndOpen() {
+        auto w = make_window();
+        QTemporaryDir tmp;
+        Document* doc = w->document();
+        doc->setPrompt(QStringLiteral("saved prompt"));
+        doc->fillMask();
+        const QString folder = tmp.filePath(QStringLiteral("proj"));
+        QVERIFY(w->saveProject(folder));
+        QVERIFY(!doc->isModified());
+        QVERIFY(w->windowTitle().startsWith(QStringLiteral("proj")));
+        doc->setPrompt(QStringLiteral("changed"));
+        doc->clearMask();
+        QVERIFY(w->openProject(folder));
+        QCOMPARE(w->document()->prompt(), QStringLiteral("saved prompt"));
+        QCOMPARE(w->document()->mask().pixelColor(10, 10).red(), 255);
+        QCOMPARE(w->promptPanel()->promptEdit()->toPlainText(), QStringLiteral("saved prompt"));
+
+        // A broken project leaves the open document as it was, with a message.
+        const QString broken = tmp.filePath(QStringLiteral("broken"));
+        QVERIFY(QDir().mkpath(broken));
+        QFile f(broken + QStringLiteral("/project.json"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write("{ not json");
+        f.close();
+        Document* before = w->document();
+        QVERIFY(!w->openProject(broken));
+        QCOMPARE(w->document(), before);
+        QCOMPARE(w->document()->prompt(), QStringLiteral("saved prompt"));
+        QVERIFY(w->statusLabel()->text().contains(QStringLiteral("Could not open")));
+        for (QWidget* top : QApplication::topLevelWidgets())
+            if (auto* box = qobject_cast<QMessageBox*>(top)) box->close();
+    }
+
+    void zoomAndPan() {
+        auto w = make_window();
+        QApplication::setActiveWindow(w.get());
+        QVERIFY(QTest::qWaitForWindowActive(w.get()));
+        auto* canvas = w->canvas();
+        const double z0 = canvas->zoom();
+        // Ctrl+wheel zooms about the cursor: the canvas point under it stays put.
+        const QPointF at(canvas->width() / 3.0, canvas->height() / 3.0);
+        const QPointF under = canvas->widgetToCanvas(at);
+        QWheelEvent wheel(at, canvas->mapToGlobal(at), {}, {0, 120}, Qt::NoButton, Qt::ControlModifier,
+                          Qt::NoScrollPhase, false);
+        QCoreApplication::sendEvent(canvas, &wheel);
+        QVERIFY(canvas->zoom() > z0);
+        const QPointF still = canvas->canvasToWidget(under);
+        QVERIFY2(std::abs(still.x() - at.x()) < 1e-6 && std::abs(still.y() - at.y()) < 1e-6, "zoom anchor moved");
+        // - and + keys.
+        const double z1 = canvas->zoom();
+        QTest::keyClick(w.get(), Qt::Key_Minus);
+        QVERIFY(canvas->zoom() < z1);
+        QTest::keyClick(w.get(), Qt::Key_Plus);
+        QVERIFY(std::abs(canvas->zoom() - z1) < 1e-9);
+        // Space+drag pans and paints nothing.
+        canvas->setFocus();
+        const QImage mask = w->document()->mask();
+        const QPointF origin = canvas->canvasToWidget({0, 0});
+        QTest::keyPress(canvas, Qt::Key_Space);
+        QTest::mousePress(canvas, Qt::LeftButton, {}, QPoint(100, 100));
+        QTest::mouseMove(canvas, QPoint(130, 110));
+        QTest::mouseRelease(canvas, Qt::LeftButton, {}, QPoint(130, 110));
+        QTest::keyRelease(canvas, Qt::Key_Space);
+        const QPointF moved = canvas->canvasToWidget({0, 0}) - origin;
+        QVERIFY2(std::abs(moved.x() - 30) < 1e-6 && std::abs(moved.y() - 10) < 1e-6,
+                 qPrintable(QString("panned by %1,%2").arg(moved.x()).arg(moved.y())));
+        QCOMPARE(w->document()->mask(), mask);
     }
 
     void unsupportedModesAreDisabled() {
@@ -411,6 +495,21 @@ private slots:
         w->generate();
         QVERIFY(!w->isGenerating());
         QVERIFY(w->statusLabel()->text().contains(QStringLiteral("img2img")));
+
+        // An engine error (a model folder that does not exist) is a message, not a crash.
+        mode->setCurrentIndex(0);
+        QSignalSpy ended(w.get(), &MainWindow::generationEnded);
+        QSignalSpy failed(w->worker(), &dit::studio::GenerationWorker::failed);
+        w->generationPanel()->modelEdit()->setText(QStringLiteral("/nonexistent/model"));
+        emit w->generationPanel()->modelEdit()->editingFinished();
+        QCOMPARE(w->document()->settings().model_dir, QStringLiteral("/nonexistent/model"));
+        w->generate();
+        QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 1, 30000);
+        QCOMPARE(failed.count(), 1);
+        qInfo("engine error shown: %s", qPrintable(w->statusLabel()->text()));
+        QVERIFY(w->statusLabel()->text().contains(QStringLiteral("failed")));
+        QVERIFY(w->statusLabel()->text().contains(QStringLiteral("nonexistent")));
+        QVERIFY(!w->isGenerating());
     }
 };
 
