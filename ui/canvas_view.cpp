@@ -135,8 +135,8 @@ void CanvasView::fitToWindow() {
     const QSizeF s = doc_->canvasSize();
     const double margin = 24;
     double z = std::min((width() - 2 * margin) / s.width(), (height() - 2 * margin) / s.height());
-    // Whole or simple fractional zoom steps keep the pixels crisp.
-    z = z >= 1 ? std::floor(z) : std::max(kMinZoom, z);
+    // From 2x up, whole steps keep magnified pixels square and crisp.
+    z = z >= 2 ? std::floor(z) : std::max(kMinZoom, z);
     zoom_ = std::clamp(z, kMinZoom, kMaxZoom);
     offset_ = QPointF((width() - s.width() * zoom_) / 2, (height() - s.height() * zoom_) / 2);
     auto_fit_ = true;  // follows the window until the user zooms or pans
@@ -243,7 +243,8 @@ void CanvasView::paintEvent(QPaintEvent*) {
     if (!doc_) return;
     const QRectF target = canvasRectOnWidget();
     // Magnified pixels stay square; reduced images are smoothed.
-    p.setRenderHint(QPainter::SmoothPixmapTransform, zoom_ < 1);
+    p.setRenderHint(QPainter::SmoothPixmapTransform,
+                    zoom_ < 2 && std::abs(zoom_ - std::round(zoom_)) > 1e-9);
     p.fillRect(target, checker_brush());
 
     auto draw_layer = [&](CanvasLayer l, const QImage& img) {

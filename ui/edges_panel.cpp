@@ -51,7 +51,7 @@ EdgesPanel::EdgesPanel(CanvasView* canvas, QWidget* parent) : QWidget(parent), c
     v->addLayout(grid);
     v->addStretch();
 
-    auto labels = [=] {
+    auto labels = [=, this] {
         low_label->setText(tr("%1 (gradient)").arg(low_->value()));
         high_label->setText(tr("%1 (gradient)").arg(high_->value()));
     };
@@ -60,7 +60,7 @@ EdgesPanel::EdgesPanel(CanvasView* canvas, QWidget* parent) : QWidget(parent), c
     debounce_.setInterval(150);
     connect(&debounce_, &QTimer::timeout, this, [this] { this->detect(); });
     for (QSlider* s : {low_, high_})
-        connect(s, &QSlider::valueChanged, this, [=] {
+        connect(s, &QSlider::valueChanged, this, [=, this] {
             // Keep low <= high, as Canny requires.
             if (low_->value() > high_->value()) (s == low_ ? high_ : low_)->setValue(s->value());
             labels();

@@ -6,6 +6,7 @@
 #include <QTimer>
 #include <cmath>
 #include <cstdio>
+#include <memory>
 
 #include "ui/canvas_view.h"
 #include "studio/control/pose.h"
@@ -32,9 +33,10 @@ int main(int argc, char** argv) {
     const QCommandLineOption seed("seed", "Fixed seed (default: random).", "n");
     const QCommandLineOption generate("generate-on-start", "Generate once the window is shown.");
     const QCommandLineOption shot("screenshot", "After the first result, save the window to FILE and quit.", "file");
+    const QCommandLineOption shot_step("screenshot-step", "With --screenshot: grab at this step of the run instead, while the preview forms.", "n");
     const QCommandLineOption demo("demo", "Paint a sample mask stroke and add a person (for screenshots).");
     const QCommandLineOption no_autosave("no-autosave", "Neither autosave nor offer crash recovery.");
-    cli.addOptions({model, prompt, negative, size, steps, seed, generate, shot, demo, no_autosave});
+    cli.addOptions({model, prompt, negative, size, steps, seed, generate, shot, shot_step, demo, no_autosave});
     cli.addPositionalArgument("file", "A project folder, an image, or a result PNG to open.", "[file]");
     cli.process(app);
 
@@ -82,15 +84,29 @@ int main(int argc, char** argv) {
 
     if (cli.isSet(shot)) {
         const QString file = cli.value(shot);
-        QObject::connect(&window, &dit::ui::MainWindow::generationEnded, &window, [&, file](quint64) {
-            // Let the result's repaint land before grabbing.
-            QTimer::singleShot(300, &window, [&, file] {
+        auto grab_and_quit = [&window, file] {
+            // Let the last repaint land before grabbing.
+            QTimer::singleShot(300, &window, [&window, file] {
                 const bool ok = window.grab().save(file);
                 std::fprintf(ok ? stdout : stderr, "dit-studio: %s %s\n", ok ? "saved" : "could not save",
                              qPrintable(file));
+                window.worker()->cancelAll();
                 QCoreApplication::exit(ok ? 0 : 1);
             });
-        });
+        };
+        if (cli.isSet(shot_step)) {
+            const int at = cli.value(shot_step).toInt();
+            auto fired = std::make_shared<bool>(false);
+            QObject::connect(window.worker(), &dit::studio::GenerationWorker::preview, &window,
+                             [=](quint64, const QImage&, int step) {
+                                 if (step < at || *fired) return;
+                                 *fired = true;
+                                 grab_and_quit();
+                             });
+        } else {
+            QObject::connect(&window, &dit::ui::MainWindow::generationEnded, &window,
+                             [=](quint64) { grab_and_quit(); });
+        }
     }
     if (cli.isSet(generate) || cli.isSet(shot)) QTimer::singleShot(200, &window, [&] { window.generate(); });
     return app.exec();
