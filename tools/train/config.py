@@ -1,7 +1,7 @@
 """The default model's recipe: one place for every size, step count and learning rate, so the
 export, the training stages and the notes agree. Change a number here and re-run
 tools/train/train_default_model.sh; a stage resumes from its checkpoint only while its config
-is unchanged (a hash of its section is stored with the checkpoint)."""
+is unchanged (a hash of its section, less its step counts, is stored with the checkpoint)."""
 import hashlib
 import json
 import os
@@ -20,7 +20,7 @@ VAE = {
         "in_channels": 3, "out_channels": 3, "latent_channels": 4, "sample_size": IMAGE_SIZE,
         "scaling_factor": 1.0,  # set at export from the latents' std, as SD's 0.18215 was
     },
-    "steps": 3000, "batch": 32, "crop": 64, "lr": 1e-3, "kl_weight": 1e-6,
+    "steps": 2000, "batch": 32, "crop": 64, "lr": 1e-3, "kl_weight": 1e-6,
 }
 
 T5 = {"d_model": 128, "d_kv": 32, "num_heads": 4, "d_ff": 256, "num_layers": 3,
@@ -56,5 +56,17 @@ def train_dir():
     return d
 
 
+# How long a stage runs is not part of its recipe: raising `steps` continues a checkpoint.
+_NOT_RECIPE = {"steps", "checkpoint_every"}
+
+
+def _recipe(obj):
+    if isinstance(obj, dict):
+        return {k: _recipe(v) for k, v in obj.items() if k not in _NOT_RECIPE}
+    if isinstance(obj, (list, tuple)):
+        return [_recipe(v) for v in obj]
+    return obj
+
+
 def fingerprint(section):
-    return hashlib.sha256(json.dumps(section, sort_keys=True).encode()).hexdigest()[:16]
+    return hashlib.sha256(json.dumps(_recipe(section), sort_keys=True).encode()).hexdigest()[:16]
