@@ -10,7 +10,9 @@ IMAGE_SIZE = 128  # pixels; latent 16 x 16 through the f8 VAE, 64 tokens with pa
 WORLD = {"count": 20000, "seed": 1, "people_fraction": 0.3}
 MAX_CAPTION_TOKENS = 32  # training length; inference pads to 120, masked keys change nothing
 
-TOKENIZER = {"vocab_size": 160, "model_type": "unigram"}
+# Whole words: the world has ~40 of them, so every caption fits MAX_CAPTION_TOKENS (a unigram
+# model trained on so few sentences splits words into letters and overflows it).
+TOKENIZER = {"vocab_size": 80, "model_type": "word"}
 
 VAE = {
     "config": {

@@ -25,7 +25,10 @@ def tokenize(sp, captions, length):
     ids = np.full((len(captions), length), sp.pad_id(), dtype=np.int64)
     mask = np.zeros((len(captions), length), dtype=np.int64)
     for i, c in enumerate(captions):
-        p = sp.encode(c.lower().strip())[: length - 1] + [sp.eos_id()]
+        p = sp.encode(c.lower().strip())
+        if len(p) >= length:  # a truncated caption would teach the model to ignore its end
+            raise SystemExit(f"caption {i} needs {len(p) + 1} tokens, MAX_CAPTION_TOKENS is {length}: {c}")
+        p = p + [sp.eos_id()]
         ids[i, : len(p)] = p
         mask[i, : len(p)] = 1
     return torch.from_numpy(ids), torch.from_numpy(mask)
