@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set-up (scripts/setup.sh), then the main job: generate an image with dit-cli. Extra arguments
-# go to `dit-cli generate` (e.g. --model /path/to/PixArt-XL-2-512x512 --steps 20).
+# Set-up (scripts/setup.sh), then the main job: the studio on the embedded default model. With no
+# display (a server, CI), it generates one image with dit-cli instead (out/generate.png). Extra
+# arguments go to dit-studio or `dit-cli generate` (e.g. --model /path/to/PixArt-XL-2-512x512).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -8,7 +9,11 @@ model=resources/models/default
 # Until the embedded default model lands, the tiny PixArt test pipeline stands in for it: it
 # exercises the whole path (T5, DiT steps, VAE) but its random weights draw noise, not scenes.
 [[ -d $model ]] || model=tests/fixtures/tiny-pixart-alpha
+prompt="a large red circle at the top left and a small blue square at the bottom right on a yellow background"
+if [[ -n ${DISPLAY:-}${WAYLAND_DISPLAY:-} ]]; then
+  exec ./build/app/dit-studio --model "$model" --prompt "$prompt" --size 128x128 "$@"
+fi
+echo "run.sh: no display; generating with dit-cli instead (out/generate.png)" >&2
 mkdir -p out
-./build/app/dit-cli generate --model "$model" \
-  --prompt "a red circle at the top left and a blue square on a yellow background" \
-  --width 256 --height 256 --steps 20 --seed 1 --output out/generate.png "$@"
+./build/app/dit-cli generate --model "$model" --prompt "$prompt" \
+  --width 128 --height 128 --steps 20 --seed 1 --output out/generate.png "$@"
