@@ -12,28 +12,18 @@
 
 #include "engine/io/npy.h"
 #include "studio/result_png.h"
+#include "tests/common/cli_runner.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
 const QString kFixtures = QStringLiteral(DIT_FIXTURES);
-const QString kCli = QStringLiteral(DIT_BINARY_DIR "/app/dit-cli");
+using dit::testing::kCli;
 
-struct Run {
-    int code = -1;
-    QString err;
-};
-
-Run run_cli(const QStringList& args) {
-    QProcess p;
-    p.start(kCli, QStringList{"generate"} + args);
-    if (!p.waitForFinished(300000)) {
-        p.kill();
-        return {-1, "timed out"};
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardError())};
+// Every call here is `dit-cli generate ...`.
+dit::testing::CliRun run_cli(const QStringList& args) {
+    return dit::testing::run_cli(QStringList{"generate"} + args);
 }
 
 // Max |png - reference| in units of 8-bit levels; the reference is the decoded image in [-1, 1].
@@ -99,7 +89,7 @@ private slots:
         const QString png = out(name + ".png");
         args << "--prompt" << "a red circle at the top left" << "--negative" << "blurry"
              << "--width" << "96" << "--height" << "64" << "--output" << png << "--quiet";
-        const Run r = run_cli(args);
+        const dit::testing::CliRun r = run_cli(args);
         QVERIFY2(r.code == 0, qPrintable(r.err));
         // Tolerance: 2 of 255 levels. The C++ and PyTorch pipelines agree to ~1e-5 in f32 before
         // quantisation; 8-bit rounding of values that straddle a level boundary adds one level.
@@ -110,7 +100,7 @@ private slots:
 
     void png_carries_parameters() {
         const QString png = out("params.png");
-        const Run r = run_cli({"--model", kFixtures + "/tiny-pixart-alpha", "--prompt", "a blue star",
+        const dit::testing::CliRun r = run_cli({"--model", kFixtures + "/tiny-pixart-alpha", "--prompt", "a blue star",
                                "--width", "32", "--height", "32", "--steps", "2", "--seed", "99",
                                "--cfg", "3.5", "--output", png, "--quiet"});
         QVERIFY2(r.code == 0, qPrintable(r.err));
@@ -160,7 +150,7 @@ private slots:
         QFETCH(QStringList, args);
         QFETCH(int, code);
         QFETCH(QString, message);
-        const Run r = run_cli(args + QStringList{"--output", out("never.png"), "--quiet"});
+        const dit::testing::CliRun r = run_cli(args + QStringList{"--output", out("never.png"), "--quiet"});
         QCOMPARE(r.code, code);
         QVERIFY2(r.err.contains(message), qPrintable(r.err));
         QVERIFY2(r.err.trimmed().count('\n') == 0, qPrintable("more than one line: " + r.err));
@@ -188,7 +178,7 @@ private slots:
             QVERIFY(f.open(QIODevice::WriteOnly));
             f.write(QByteArray("\x80\x02}q\x00.", 6));  // a pickle stream's first bytes
         }
-        const Run r = run_cli({"--model", dir, "--prompt", "x", "--width", "32", "--height", "32",
+        const dit::testing::CliRun r = run_cli({"--model", dir, "--prompt", "x", "--width", "32", "--height", "32",
                                "--steps", "1", "--output", out("never.png"), "--quiet"});
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.contains(message), qPrintable(r.err));

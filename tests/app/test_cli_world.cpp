@@ -12,25 +12,13 @@
 
 #include "studio/control/pose.h"
 #include "studio/control/pose_renderer.h"
+#include "tests/common/cli_runner.h"
 
 namespace {
 
-const QString kCli = QStringLiteral(DIT_BINARY_DIR "/app/dit-cli");
-
-struct Run {
-    int code = -1;
-    QString err;
-};
-
-Run run_cli(const QStringList& args) {
-    QProcess p;
-    p.start(kCli, args);
-    if (!p.waitForFinished(120000)) {
-        p.kill();
-        return {-1, "timed out"};
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardError())};
-}
+using dit::testing::kCli;
+using dit::testing::run_cli;
+using Run = dit::testing::CliRun;
 
 QByteArray read(const QString& path) {
     QFile f(path);

@@ -4,6 +4,7 @@
 #include <QtTest>
 
 #include "engine/error.h"
+#include "tests/common/document_compare.h"
 #include "studio/document/document.h"
 #include "studio/document/mask_brush.h"
 
@@ -11,16 +12,7 @@ using namespace dit::studio;
 
 namespace {
 
-bool same_state(const DocumentState& a, const DocumentState& b) {
-    if (a.canvas != b.canvas || a.image != b.image || a.mask != b.mask || a.edges != b.edges) return false;
-    if (a.people != b.people || a.prompt != b.prompt || a.negative_prompt != b.negative_prompt) return false;
-    if (!(a.settings == b.settings) || a.regions.size() != b.regions.size()) return false;
-    for (size_t i = 0; i < a.regions.size(); ++i) {
-        const Region &x = a.regions[i], &y = b.regions[i];
-        if (x.id != y.id || x.prompt != y.prompt || x.colour != y.colour || x.mask != y.mask) return false;
-    }
-    return true;
-}
+using dit::testing::same_state;
 
 QImage noise_gray(QSize s, quint32 seed) {
     QImage img(s, QImage::Format_Grayscale8);
