@@ -10,6 +10,7 @@ namespace dit::cli {
 int generate_command(const std::vector<std::string>& argv);
 int world_command(const std::vector<std::string>& argv);     // world_command.cpp
 int pose_map_command(const std::vector<std::string>& argv);  // world_command.cpp
+int eval_command(const std::vector<std::string>& argv);      // eval_command.cpp
 
 // resources/models/default in the source tree, or $DIT_DEFAULT_MODEL.
 std::filesystem::path default_model_dir();

@@ -18,6 +18,7 @@ const char* kUsage =
     "  generate   make an image from a prompt (txt2img) or an init image (img2img)\n"
     "  world      write scenes of the procedural world (image, edges, pose, caption, layout)\n"
     "  pose-map   render an OpenPose JSON as a pose control map\n"
+    "  eval       measure how well a model follows the procedural world (quality harness)\n"
     "run 'dit-cli <command> --help' for its options\n";
 
 }  // namespace
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
         if (command == "generate") return dit::cli::generate_command(args);
         if (command == "world") return dit::cli::world_command(args);
         if (command == "pose-map") return dit::cli::pose_map_command(args);
+        if (command == "eval") return dit::cli::eval_command(args);
         std::fprintf(stderr, "dit-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
         return 2;
     } catch (const dit::cli::UsageError& e) {
