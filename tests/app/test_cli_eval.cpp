@@ -9,26 +9,14 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "tests/common/cli_runner.h"
+
 namespace {
 
-const QString kCli = QStringLiteral(DIT_BINARY_DIR "/app/dit-cli");
 const QString kFixtures = QStringLiteral(DIT_FIXTURES);
-
-struct Run {
-    int code = -1;
-    QString out, err;
-};
-
-Run run_cli(const QStringList& args) {
-    QProcess p;
-    p.start(kCli, args);
-    if (!p.waitForFinished(300000)) {
-        p.kill();
-        return {-1, {}, "timed out"};
-    }
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
+using dit::testing::kCli;
+using dit::testing::run_cli;
+using Run = dit::testing::CliRun;
 
 // The figure: the last number on the table's last line ("overall attribute accuracy ... 0.993").
 double figure_of(const QString& table, QString* last_line = nullptr) {

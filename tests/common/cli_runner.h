@@ -11,6 +11,7 @@ inline const QString kCli = QStringLiteral(DIT_BINARY_DIR "/app/dit-cli");
 struct CliRun {
     int code = -1;  // -1: crashed or timed out
     QString err;
+    QString out;
 };
 
 inline CliRun run_cli(const QStringList& args, int timeout_ms = 300000) {
@@ -19,10 +20,10 @@ inline CliRun run_cli(const QStringList& args, int timeout_ms = 300000) {
     if (!p.waitForFinished(timeout_ms)) {
         p.kill();
         p.waitForFinished();
-        return {-1, "timed out"};
+        return {-1, "timed out", {}};
     }
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1,
-            QString::fromUtf8(p.readAllStandardError())};
+            QString::fromUtf8(p.readAllStandardError()), QString::fromUtf8(p.readAllStandardOutput())};
 }
 
 }  // namespace dit::testing
