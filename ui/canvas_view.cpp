@@ -99,9 +99,10 @@ std::pair<int, int> CanvasView::jointAt(QPointF pos) const {
     std::pair<int, int> hit{-1, -1};
     const auto& people = doc_->people();
     for (int p = 0; p < int(people.size()); ++p)
-        for (int j = 0; j < studio::kBodyKeypoints; ++j) {
-            const auto& k = people[p].keypoints[j];
-            const QPointF d = canvasToWidget({k.x, k.y}) - pos;
+        for (int j = 0; j < studio::kPosePointCount; ++j) {
+            const studio::PosePoint* k = studio::pose_point(people[p], j);
+            if (!k) continue;
+            const QPointF d = canvasToWidget({k->x, k->y}) - pos;
             const double d2 = d.x() * d.x() + d.y() * d.y();
             if (d2 <= best) {
                 best = d2;
@@ -205,35 +206,67 @@ void CanvasView::rebuildRegionsOverlay() {
     }
 }
 
+void CanvasView::setCompareImage(const QImage& image) {
+    compare_ = image;
+    dragging_split_ = false;
+    update();
+}
+
+void CanvasView::setCompareSplit(double fraction) {
+    compare_split_ = std::clamp(fraction, 0.0, 1.0);
+    if (!compare_.isNull()) update();
+}
+
 void CanvasView::drawPose(QPainter& p) const {
+    // The editing overlay uses the control map's own tables (studio/control/pose_renderer.h), so
+    // what the user drags is coloured like what the model will see.
     const double w = std::max(2.0, 4.0 * zoom_);
+    const double small = std::max(1.5, 2.0 * zoom_);  // hands and face are dense: smaller dots
+    auto point = [&](const studio::PosePoint& k, QColor fill, double r) {
+        const QPointF at = canvasToWidget({k.x, k.y});
+        if (!k.visible()) {
+            // Deleted points stay grabbable (right click restores them) while posing.
+            if (tool_ != CanvasTool::Pose) return;
+            p.setPen(QPen(QColor(200, 200, 200, 160), 1, Qt::DashLine));
+            p.setBrush(Qt::NoBrush);
+            p.drawEllipse(at, r, r);
+            p.setPen(Qt::NoPen);
+            return;
+        }
+        p.setBrush(fill);
+        if (tool_ == CanvasTool::Pose) p.setPen(QPen(QColor(0, 0, 0, 180), 1));
+        p.drawEllipse(at, r, r);
+        p.setPen(Qt::NoPen);
+    };
+    auto hand = [&](const std::vector<studio::PosePoint>& h) {
+        if (h.size() != size_t(studio::kPoseHandPoints)) return;
+        for (size_t i = 0; i < studio::kOpenPoseHandBones.size(); ++i) {
+            const auto &a = h[size_t(studio::kOpenPoseHandBones[i][0])], &b = h[size_t(studio::kOpenPoseHandBones[i][1])];
+            if (!a.visible() || !b.visible()) continue;
+            const auto c = studio::hand_bone_colour(int(i));
+            p.setPen(QPen(QColor(c[0], c[1], c[2]), std::max(1.0, zoom_), Qt::SolidLine, Qt::RoundCap));
+            p.drawLine(canvasToWidget({a.x, a.y}), canvasToWidget({b.x, b.y}));
+        }
+        p.setPen(Qt::NoPen);
+        for (const auto& k : h) point(k, QColor(0, 0, 255), small);
+    };
     for (const auto& person : doc_->people()) {
-        const auto& k = person.keypoints;
+        const auto& k = person.body;
         for (size_t i = 0; i < studio::kOpenPoseLimbs.size(); ++i) {
-            const auto &a = k[studio::kOpenPoseLimbs[i][0]], &b = k[studio::kOpenPoseLimbs[i][1]];
-            if (!a.visible || !b.visible) continue;
+            const auto &a = k[size_t(studio::kOpenPoseLimbs[i][0])], &b = k[size_t(studio::kOpenPoseLimbs[i][1])];
+            if (!a.visible() || !b.visible()) continue;
             const auto& c = studio::kOpenPoseColours[i];
             p.setPen(QPen(QColor(c[0], c[1], c[2], 153), w, Qt::SolidLine, Qt::RoundCap));
             p.drawLine(canvasToWidget({a.x, a.y}), canvasToWidget({b.x, b.y}));
         }
         p.setPen(Qt::NoPen);
         for (int i = 0; i < studio::kBodyKeypoints; ++i) {
-            const QPointF at = canvasToWidget({k[i].x, k[i].y});
-            if (!k[i].visible) {
-                // Deleted joints stay grabbable (right click restores them) while posing.
-                if (tool_ != CanvasTool::Pose) continue;
-                p.setPen(QPen(QColor(200, 200, 200, 160), 1, Qt::DashLine));
-                p.setBrush(Qt::NoBrush);
-                p.drawEllipse(at, w, w);
-                p.setPen(Qt::NoPen);
-                continue;
-            }
-            const auto& c = studio::kOpenPoseColours[i];
-            p.setBrush(QColor(c[0], c[1], c[2]));
-            if (tool_ == CanvasTool::Pose) p.setPen(QPen(QColor(0, 0, 0, 180), 1));
-            p.drawEllipse(at, w, w);
-            p.setPen(Qt::NoPen);
+            const auto& c = studio::kOpenPoseColours[size_t(i)];
+            point(k[size_t(i)], QColor(c[0], c[1], c[2]), w);
         }
+        hand(person.hand_left);
+        hand(person.hand_right);
+        for (const auto& f : person.face) point(f, QColor(255, 255, 255), small);
     }
 }
 
@@ -276,6 +309,20 @@ void CanvasView::paintEvent(QPaintEvent*) {
         drawPose(p);
         p.setOpacity(1);
     }
+    if (!compare_.isNull()) {
+        // The result over the right part of the canvas, above every layer, so it reads as
+        // "what you would get" against "what you have".
+        const double x = target.left() + target.width() * compare_split_;
+        p.save();
+        p.setClipRect(QRectF(QPointF(x, target.top()), target.bottomRight()));
+        p.drawImage(target, compare_, QRectF(compare_.rect()));
+        p.restore();
+        p.setRenderHint(QPainter::Antialiasing, false);
+        p.setPen(QPen(QColor(0, 0, 0, 160), 3));
+        p.drawLine(QPointF(x, target.top()), QPointF(x, target.bottom()));
+        p.setPen(QPen(QColor(255, 255, 255), 1));
+        p.drawLine(QPointF(x, target.top()), QPointF(x, target.bottom()));
+    }
     p.setRenderHint(QPainter::Antialiasing, false);
     p.setPen(QPen(QColor(90, 90, 95), 1));
     p.setBrush(Qt::NoBrush);
@@ -313,11 +360,20 @@ void CanvasView::mousePressEvent(QMouseEvent* e) {
         return;
     }
     if (!doc_ || stroking_) return;
+    if (!compare_.isNull() && e->button() == Qt::LeftButton) {
+        // The split line takes the mouse first: grabbing it must never paint or move a joint.
+        const QRectF t = canvasRectOnWidget();
+        if (std::abs(e->position().x() - (t.left() + t.width() * compare_split_)) <= 6) {
+            dragging_split_ = true;
+            setCursor(Qt::SplitHCursor);
+            return;
+        }
+    }
     if (tool_ == CanvasTool::Pose) {
         const auto [person, joint] = jointAt(e->position());
         if (person < 0) return;
         if (e->button() == Qt::RightButton) {
-            const bool visible = doc_->people()[person].keypoints[joint].visible;
+            const bool visible = studio::pose_point(doc_->people()[size_t(person)], joint)->visible();
             doc_->setJointVisible(person, joint, !visible);
         } else if (e->button() == Qt::LeftButton) {
             doc_->sealMerging();  // one drag, one undo step
@@ -343,6 +399,11 @@ void CanvasView::mouseMoveEvent(QMouseEvent* e) {
         update();
         return;
     }
+    if (dragging_split_) {
+        const QRectF t = canvasRectOnWidget();
+        setCompareSplit(t.width() > 0 ? (e->position().x() - t.left()) / t.width() : 0.5);
+        return;
+    }
     if (stroking_ && doc_) doc_->strokeUpdated(brush_.lineTo(widgetToCanvas(e->position())));
     if (drag_joint_.first >= 0 && doc_) {
         const QSizeF c = doc_->canvasSize();
@@ -362,6 +423,11 @@ void CanvasView::mouseReleaseEvent(QMouseEvent* e) {
     if (panning_ && (e->button() == Qt::MiddleButton || e->button() == Qt::LeftButton)) {
         panning_ = false;
         setCursor(space_held_ ? Qt::OpenHandCursor : tool_ == CanvasTool::Pose ? Qt::ArrowCursor : Qt::CrossCursor);
+        return;
+    }
+    if (e->button() == Qt::LeftButton && dragging_split_) {
+        dragging_split_ = false;
+        setCursor(tool_ == CanvasTool::Pose ? Qt::ArrowCursor : Qt::CrossCursor);
         return;
     }
     if (e->button() == Qt::LeftButton && drag_joint_.first >= 0) {

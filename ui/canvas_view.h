@@ -59,6 +59,14 @@ public:
     void setPreview(const QImage& preview);
     bool hasPreview() const { return !preview_.isNull(); }
 
+    // Compare with the canvas: `image` (a history result) is drawn right of a vertical split
+    // line the user drags, the canvas left of it. Only the view changes, never the document.
+    // A null image ends the comparison. `split` is a fraction of the canvas width.
+    void setCompareImage(const QImage& image);
+    bool isComparing() const { return !compare_.isNull(); }
+    double compareSplit() const { return compare_split_; }
+    void setCompareSplit(double fraction);
+
     QSize sizeHint() const override { return {800, 600}; }
 
 signals:
@@ -100,6 +108,9 @@ private:
     QColor mask_tint_{255, 60, 60};
     QImage mask_overlay_, edges_overlay_, regions_overlay_;  // ARGB32_Premultiplied, canvas size
     QImage preview_;
+    QImage compare_;
+    double compare_split_ = 0.5;
+    bool dragging_split_ = false;
     bool preview_unshown_ = false;
 
     double zoom_ = 1.0;

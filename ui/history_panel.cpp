@@ -41,6 +41,10 @@ HistoryPanel::HistoryPanel(QWidget* parent) : QWidget(parent) {
     restore_ = new QPushButton(tr("Restore parameters"), this);
     apply_ = new QPushButton(tr("Apply as image"), this);
     save_ = new QPushButton(tr("Save PNG…"), this);
+    compare_ = new QPushButton(tr("Compare with canvas"), this);
+    compare_->setCheckable(true);
+    compare_->setToolTip(tr("Show the selected result over the canvas; drag the split line"));
+    row->addWidget(compare_);
     row->addWidget(restore_);
     row->addWidget(apply_);
     row->addWidget(save_);
@@ -52,7 +56,11 @@ HistoryPanel::HistoryPanel(QWidget* parent) : QWidget(parent) {
     v->addLayout(row);
     h->addLayout(v);
 
-    connect(list_, &QListWidget::currentRowChanged, this, [this] { updateDetails(); });
+    connect(list_, &QListWidget::currentRowChanged, this, [this] {
+        updateDetails();
+        if (compare_->isChecked()) emit compareChanged(compareImage());
+    });
+    connect(compare_, &QPushButton::toggled, this, [this] { emit compareChanged(compareImage()); });
     connect(list_, &QListWidget::itemActivated, this, [this] {
         if (currentIndex() >= 0) emit restoreRequested(currentIndex());
     });
@@ -79,6 +87,11 @@ void HistoryPanel::addResult(const studio::GenerationResult& r) {
     list_->setCurrentItem(item);
 }
 
+QImage HistoryPanel::compareImage() const {
+    const int i = currentIndex();
+    return compare_->isChecked() && i >= 0 ? results_[size_t(i)].image : QImage();
+}
+
 int HistoryPanel::currentIndex() const {
     const QListWidgetItem* item = list_->currentItem();
     return item ? item->data(Qt::UserRole).toInt() : -1;
@@ -91,7 +104,7 @@ void HistoryPanel::setCurrentIndex(int i) {
 
 void HistoryPanel::updateDetails() {
     const int i = currentIndex();
-    for (QPushButton* b : {restore_, apply_, save_}) b->setEnabled(i >= 0);
+    for (QPushButton* b : {restore_, apply_, save_, compare_}) b->setEnabled(i >= 0);
     if (i < 0) {
         details_->setText(results_.empty() ? tr("No results yet.") : QString());
         return;

@@ -184,6 +184,7 @@ void MainWindow::buildDocks() {
         showMessage(tr("Parameters of result #%1 restored").arg(history_->result(i).id));
     });
     connect(history_, &HistoryPanel::applyRequested, this, &MainWindow::applyResult);
+    connect(history_, &HistoryPanel::compareChanged, canvas_, &CanvasView::setCompareImage);
     connect(history_, &HistoryPanel::saveRequested, this, [this](int i) {
         const GenerationResult& r = history_->result(i);
         const QString path = QFileDialog::getSaveFileName(this, tr("Save result"),
@@ -401,10 +402,11 @@ void MainWindow::resizeCanvas(QSize size) {
     s.edges = scaled_layer(s.edges, size).convertToFormat(QImage::Format_Grayscale8);
     for (auto& r : s.regions) r.mask = scaled_layer(r.mask, size).convertToFormat(QImage::Format_Grayscale8);
     for (auto& p : s.people)
-        for (auto& k : p.keypoints) {
-            k.x = float(k.x * sx);
-            k.y = float(k.y * sy);
-        }
+        for (int i = 0; i < studio::kPosePointCount; ++i)
+            if (studio::PosePoint* k = studio::pose_point(p, i)) {
+                k->x = float(k->x * sx);
+                k->y = float(k->y * sy);
+            }
     setDocument(std::make_unique<Document>(std::move(s)));
 }
 

@@ -1,6 +1,8 @@
 #include "ui/pose_panel.h"
 
+#include <QComboBox>
 #include <QFileDialog>
+#include <QGroupBox>
 #include <QGridLayout>
 #include <QLabel>
 #include <QPushButton>
@@ -14,6 +16,7 @@ namespace dit::ui {
 
 using studio::Document;
 using studio::Person;
+using studio::PosePart;
 
 Person standing_person(QSize canvas, double cx, double fraction) {
     // BODY_18 joints of a person facing the viewer, in units of its height (y down from the top
@@ -27,7 +30,7 @@ Person standing_person(QSize canvas, double cx, double fraction) {
     const float top = float(canvas.height() * (1 - fraction) / 2), x0 = float(canvas.width() * cx);
     Person p;
     for (int i = 0; i < studio::kBodyKeypoints; ++i)
-        p.keypoints[i] = {x0 + kPose[i][0] * h, top + kPose[i][1] * h, true};
+        p.body[size_t(i)] = {x0 + kPose[i][0] * h, top + kPose[i][1] * h, 1.f};
     return p;
 }
 
@@ -47,10 +50,11 @@ PosePanel::PosePanel(CanvasView* canvas, QWidget* parent) : QWidget(parent), can
     grid->addWidget(remove_, 1, 1);
     auto* import = new QPushButton(tr("Import JSON…"), this);
     auto* exp = new QPushButton(tr("Export JSON…"), this);
-    import->setToolTip(tr("OpenPose JSON (people[].pose_keypoints_2d); hands and face are not kept yet"));
+    import->setToolTip(tr("OpenPose JSON: body, hands and face keypoints"));
     grid->addWidget(import, 2, 0);
     grid->addWidget(exp, 2, 1);
     v->addLayout(grid);
+    v->addWidget(buildTransforms());
     v->addStretch();
 
     connect(tool_, &QPushButton::toggled, this, [this](bool on) {
@@ -97,6 +101,44 @@ void PosePanel::refresh() {
     person_->setRange(0, std::max(0, n - 1));
     person_->setEnabled(n > 0);
     remove_->setEnabled(n > 0);
+    transforms_->setEnabled(n > 0);
+}
+
+QWidget* PosePanel::buildTransforms() {
+    transforms_ = new QGroupBox(tr("Transform"), this);
+    auto* g = new QGridLayout(transforms_);
+    part_ = new QComboBox(transforms_);
+    part_->addItem(tr("Whole person"), int(PosePart::Person));
+    part_->addItem(tr("Left hand"), int(PosePart::LeftHand));
+    part_->addItem(tr("Right hand"), int(PosePart::RightHand));
+    part_->setToolTip(tr("A person turns and scales about its neck, a hand about its wrist"));
+    g->addWidget(part_, 0, 0, 1, 4);
+    int col = 0;
+    auto button = [&](const QString& text, const QString& tip, int row, auto apply) {
+        auto* b = new QPushButton(text, transforms_);
+        b->setToolTip(tip);
+        g->addWidget(b, row, col++ % 4);
+        connect(b, &QPushButton::clicked, this, [this, text, apply] { transformSelected(text, apply); });
+    };
+    // Steps a user can repeat: 4 px nudges, 10% scales and 15 degree turns cover posing by clicks.
+    constexpr double kNudge = 4, kScale = 1.1, kTurn = 15;
+    button(tr("←"), tr("Move left"), 1, [](const Person& p, PosePart t) { return studio::translated(p, t, {-kNudge, 0}); });
+    button(tr("→"), tr("Move right"), 1, [](const Person& p, PosePart t) { return studio::translated(p, t, {kNudge, 0}); });
+    button(tr("↑"), tr("Move up"), 1, [](const Person& p, PosePart t) { return studio::translated(p, t, {0, -kNudge}); });
+    button(tr("↓"), tr("Move down"), 1, [](const Person& p, PosePart t) { return studio::translated(p, t, {0, kNudge}); });
+    button(tr("Larger"), tr("Scale up 10%"), 2, [](const Person& p, PosePart t) { return studio::scaled(p, t, kScale); });
+    button(tr("Smaller"), tr("Scale down 10%"), 2, [](const Person& p, PosePart t) { return studio::scaled(p, t, 1 / kScale); });
+    button(tr("⟲ 15°"), tr("Rotate counter-clockwise"), 2, [](const Person& p, PosePart t) { return studio::rotated(p, t, -kTurn); });
+    button(tr("⟳ 15°"), tr("Rotate clockwise"), 2, [](const Person& p, PosePart t) { return studio::rotated(p, t, kTurn); });
+    button(tr("Mirror"), tr("Mirror left-right"), 3, [](const Person& p, PosePart t) { return studio::mirrored(p, t); });
+    return transforms_;
+}
+
+void PosePanel::transformSelected(const QString& name, const std::function<Person(const Person&, PosePart)>& apply) {
+    if (!doc_ || person_->value() >= int(doc_->people().size())) return;
+    const int index = person_->value();
+    const auto part = PosePart(part_->currentData().toInt());
+    doc_->setPerson(index, apply(doc_->people()[size_t(index)], part), tr("Transform pose: %1").arg(name));
 }
 
 bool PosePanel::importJson(const QString& path) {
@@ -106,12 +148,7 @@ bool PosePanel::importJson(const QString& path) {
                                                       doc_->canvasSize());
         doc_->undoStack()->beginMacro(tr("Import pose"));
         while (!doc_->people().empty()) doc_->removePerson(int(doc_->people().size()) - 1);
-        for (const auto& pp : pose.people) {
-            Person p;
-            for (int i = 0; i < studio::kBodyKeypoints; ++i)
-                p.keypoints[i] = {pp.body[i].x, pp.body[i].y, pp.body[i].visible()};
-            doc_->addPerson(p);
-        }
+        for (const auto& pp : pose.people) doc_->addPerson(pp);
         doc_->undoStack()->endMacro();
         emit message(tr("Imported %1 people from %2").arg(pose.people.size()).arg(path), false);
         return true;
@@ -126,12 +163,7 @@ bool PosePanel::exportJson(const QString& path) {
     try {
         studio::Pose pose;
         pose.canvas = doc_->canvasSize();
-        for (const auto& p : doc_->people()) {
-            studio::PosePerson pp;
-            for (int i = 0; i < studio::kBodyKeypoints; ++i)
-                pp.body[i] = {p.keypoints[i].x, p.keypoints[i].y, p.keypoints[i].visible ? 1.f : 0.f};
-            pose.people.push_back(pp);
-        }
+        pose.people = doc_->people();
         studio::write_pose_json(pose, path);
         emit message(tr("Exported the pose to %1").arg(path), false);
         return true;

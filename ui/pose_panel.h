@@ -1,11 +1,17 @@
 #pragma once
 // Pose dock: the pose tool (drag joints on the canvas, right click deletes / restores one),
-// add and remove people, and OpenPose JSON import / export of the body keypoints.
+// add and remove people, move / scale / rotate / mirror a person or a hand, and OpenPose JSON
+// import / export (body, hands, face).
 #include <QPointer>
 #include <QWidget>
 
+#include <functional>
+
+#include "studio/control/pose_transform.h"
 #include "studio/document/document.h"
 
+class QComboBox;
+class QGroupBox;
 class QPushButton;
 class QSpinBox;
 
@@ -25,16 +31,25 @@ public:
 
     bool importJson(const QString& path);  // replaces the people (one undo step)
     bool exportJson(const QString& path);
+    // The selected person (spin box) and part (whole person or a hand) the transforms act on.
+    QSpinBox* personBox() const { return person_; }
+    QComboBox* partBox() const { return part_; }
+    QGroupBox* transformsBox() const { return transforms_; }
 
 signals:
     void message(const QString& text, bool error);
 
 private:
     void refresh();
+    QWidget* buildTransforms();
+    void transformSelected(const QString& name,
+                           const std::function<dit::studio::Person(const dit::studio::Person&, dit::studio::PosePart)>& apply);
     CanvasView* canvas_;
     QPointer<dit::studio::Document> doc_;
     QPushButton *tool_, *add_, *remove_;
     QSpinBox* person_;
+    QGroupBox* transforms_ = nullptr;
+    QComboBox* part_ = nullptr;
 };
 
 }  // namespace dit::ui

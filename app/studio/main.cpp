@@ -74,8 +74,8 @@ int main(int argc, char** argv) {
             brush.lineTo(QPointF(c.width() * (0.2 + 0.6 * i / 20.0), c.height() * (0.75 - 0.1 * std::sin(i / 3.0))));
         doc->endStroke(brush.end());
         auto person = dit::ui::standing_person(c, 0.5, 0.7);
-        person.keypoints[dit::studio::kRightWrist] = {float(c.width() * 0.28), float(c.height() * 0.2), true};
-        person.keypoints[dit::studio::kRightElbow] = {float(c.width() * 0.36), float(c.height() * 0.33), true};
+        person.body[dit::studio::kRightWrist] = {float(c.width() * 0.28), float(c.height() * 0.2), true};
+        person.body[dit::studio::kRightElbow] = {float(c.width() * 0.36), float(c.height() * 0.33), true};
         doc->addPerson(person);
     }
     for (const QString& f : cli.positionalArguments()) window.openFile(f);

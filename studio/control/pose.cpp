@@ -1,5 +1,7 @@
 #include "studio/control/pose.h"
 
+#include <utility>
+
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -169,6 +171,22 @@ Pose scaled_pose(const Pose& pose, QSize canvas) {
         for (PosePoint& q : p.face) scale(q);
     }
     return out;
+}
+
+const PosePoint* pose_point(const PosePerson& person, int index) {
+    auto in = [&](const std::vector<PosePoint>& part, int base) -> const PosePoint* {
+        const int k = index - base;
+        return k < int(part.size()) ? &part[size_t(k)] : nullptr;
+    };
+    if (index < 0 || index >= kPosePointCount) return nullptr;
+    if (index < kPoseLeftHandBase) return &person.body[size_t(index)];
+    if (index < kPoseRightHandBase) return in(person.hand_left, kPoseLeftHandBase);
+    if (index < kPoseFaceBase) return in(person.hand_right, kPoseRightHandBase);
+    return in(person.face, kPoseFaceBase);
+}
+
+PosePoint* pose_point(PosePerson& person, int index) {
+    return const_cast<PosePoint*>(pose_point(std::as_const(person), index));
 }
 
 }  // namespace dit::studio

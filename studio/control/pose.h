@@ -54,6 +54,16 @@ struct PosePerson {
     bool operator==(const PosePerson&) const = default;
 };
 
+// One flat index over a person's points, so an edit (a joint drag, an undo command) names any of
+// them with one int: body 0..17, left hand 18..38, right hand 39..59, face 60..129.
+constexpr int kPoseLeftHandBase = kPoseBodyPoints;
+constexpr int kPoseRightHandBase = kPoseLeftHandBase + kPoseHandPoints;
+constexpr int kPoseFaceBase = kPoseRightHandBase + kPoseHandPoints;
+constexpr int kPosePointCount = kPoseFaceBase + kPoseFacePoints;
+// nullptr when the index is out of range or names a hand/face the person does not have.
+PosePoint* pose_point(PosePerson& person, int index);
+const PosePoint* pose_point(const PosePerson& person, int index);
+
 struct Pose {
     QSize canvas;  // canvas_width x canvas_height; invalid when unknown
     std::vector<PosePerson> people;

@@ -109,12 +109,13 @@ void Document::featherMask(int px) { push_mask_op(feather_mask(state_.mask, px),
 static void check_joint(const DocumentState& s, int person, int joint) {
     if (person < 0 || person >= int(s.people.size()))
         throw Error("person " + std::to_string(person) + " does not exist");
-    if (joint < 0 || joint >= kBodyKeypoints) throw Error("joint " + std::to_string(joint) + " is out of range");
+    if (!pose_point(s.people[person], joint))
+        throw Error("person " + std::to_string(person) + " has no point " + std::to_string(joint));
 }
 
 void Document::moveJoint(int person, int joint, QPointF pos) {
     check_joint(state_, person, joint);
-    const Keypoint before = state_.people[person].keypoints[joint];
+    const Keypoint before = *pose_point(state_.people[person], joint);
     Keypoint after = before;
     after.x = float(pos.x());
     after.y = float(pos.y());
@@ -123,9 +124,10 @@ void Document::moveJoint(int person, int joint, QPointF pos) {
 
 void Document::setJointVisible(int person, int joint, bool visible) {
     check_joint(state_, person, joint);
-    const Keypoint before = state_.people[person].keypoints[joint];
+    const Keypoint before = *pose_point(state_.people[person], joint);
     Keypoint after = before;
-    after.visible = visible;
+    // Restoring gives full confidence: the detector's original value is not worth a field.
+    after.confidence = visible ? 1.f : 0.f;
     auto* cmd = new JointCommand(this, person, joint, before, after, visible ? tr("Restore joint") : tr("Delete joint"));
     cmd->sealed = true;  // a separate step, never folded into a drag
     sealMerging();
@@ -134,6 +136,14 @@ void Document::setJointVisible(int person, int joint, bool visible) {
 
 void Document::addPerson(const Person& person) {
     undo_.push(new PersonCommand(this, true, int(state_.people.size()), person));
+}
+
+void Document::setPerson(int index, const Person& after, const QString& text) {
+    if (index < 0 || index >= int(state_.people.size()))
+        throw Error("person " + std::to_string(index) + " does not exist");
+    if (state_.people[index] == after) return;
+    sealMerging();
+    undo_.push(new PersonEditCommand(this, index, state_.people[index], after, text));
 }
 
 void Document::removePerson(int index) {

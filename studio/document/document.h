@@ -63,10 +63,14 @@ public:
     void featherMask(int px);
 
     // --- Pose. Consecutive moves of one joint merge into one command until sealMerging().
+    // `joint` is pose_point()'s flat index (body, then hands, then face: studio/control/pose.h),
+    // so hand and face points drag, delete and undo exactly like body joints.
     void moveJoint(int person, int joint, QPointF pos);
     void setJointVisible(int person, int joint, bool visible);
     void addPerson(const Person& person);
     void removePerson(int index);
+    // Replaces a whole person in one undo step (a skeleton or hand transform).
+    void setPerson(int index, const Person& after, const QString& text);
 
     // --- Regions.
     quint32 addRegion(const QString& prompt, const QColor& colour);

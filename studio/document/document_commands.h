@@ -63,7 +63,7 @@ public:
 
 private:
     void set(const Keypoint& k) {
-        state().people[person_].keypoints[joint_] = k;
+        *pose_point(state().people[person_], joint_) = k;
         notify(Document::Layer::Pose);
     }
     int person_, joint_;
@@ -90,6 +90,23 @@ private:
     bool add_;
     int index_;
     Person person_;
+};
+
+// A whole person before and after, so any transform of a skeleton or hand undoes exactly.
+class PersonEditCommand : public DocumentCommand {
+public:
+    PersonEditCommand(Document* doc, int index, Person before, Person after, const QString& text)
+        : DocumentCommand(doc, text), index_(index), before_(std::move(before)), after_(std::move(after)) {}
+    void undo() override { set(before_); }
+    void redo() override { set(after_); }
+
+private:
+    void set(const Person& p) {
+        state().people[index_] = p;
+        notify(Document::Layer::Pose);
+    }
+    int index_;
+    Person before_, after_;
 };
 
 class RegionCommand : public DocumentCommand {

@@ -8,22 +8,16 @@
 #include <array>
 #include <vector>
 
+#include "studio/control/pose.h"
 #include "studio/document/generation_settings.h"
 
 namespace dit::studio {
 
-// The 18 COCO/OpenPose body keypoints (nose, neck, right shoulder, ...), in canvas pixels.
-// Kept minimal here; the full pose model (hands, face, OpenPose JSON) lives in studio/control.
-constexpr int kBodyKeypoints = 18;
-struct Keypoint {
-    float x = 0, y = 0;
-    bool visible = false;
-    bool operator==(const Keypoint&) const = default;
-};
-struct Person {
-    std::array<Keypoint, kBodyKeypoints> keypoints{};
-    bool operator==(const Person&) const = default;
-};
+// A person of the pose layer is the studio's one pose model (body, hands, face, in canvas
+// pixels), so import, editing, projects and undo all keep hands and face.
+constexpr int kBodyKeypoints = kPoseBodyPoints;
+using Person = PosePerson;
+using Keypoint = PosePoint;
 
 struct Region {
     quint32 id = 0;  // stable across add/remove, so undo commands can name it

@@ -177,12 +177,7 @@ DocumentState load_project(const QString& folder_in) {
     const QJsonValue pose = layers["pose"];
     if (!pose.isNull() && !pose.isUndefined()) {
         const QString name = rd.layer_name(pose, "layers.pose");
-        for (const PosePerson& p : read_pose_json(folder + "/" + name, s.canvas).people) {
-            Person person;
-            for (int k = 0; k < kBodyKeypoints; ++k)
-                person.keypoints[k] = {p.body[k].x, p.body[k].y, p.body[k].visible()};
-            s.people.push_back(person);
-        }
+        s.people = read_pose_json(folder + "/" + name, s.canvas).people;
     }
 
     const QJsonArray regions = rd.array(j, "regions", "regions");
@@ -237,14 +232,7 @@ void save_project(const DocumentState& s, const QString& folder_in) {
         if (!s.people.empty()) {
             Pose pose;
             pose.canvas = s.canvas;
-            for (const Person& person : s.people) {
-                PosePerson p;
-                for (int k = 0; k < kBodyKeypoints; ++k) {
-                    const Keypoint& kp = person.keypoints[k];
-                    p.body[k] = {kp.x, kp.y, kp.visible ? 1.f : 0.f};
-                }
-                pose.people.push_back(p);
-            }
+            pose.people = s.people;
             write_file(tmp + "/pose.json", pose_to_json(pose));
             layers["pose"] = "pose.json";
         }

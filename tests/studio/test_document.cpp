@@ -24,7 +24,7 @@ QImage noise_gray(QSize s, quint32 seed) {
 
 Person standing(float dx = 0) {
     Person p;
-    for (int i = 0; i < kBodyKeypoints; ++i) p.keypoints[i] = {10.f + dx + i, 5.f + 2 * i, true};
+    for (int i = 0; i < kBodyKeypoints; ++i) p.body[size_t(i)] = {10.f + dx + i, 5.f + 2 * i, 1.f};
     return p;
 }
 
@@ -136,11 +136,11 @@ private slots:
     void joint_drag_merges_until_sealed() {
         Document doc(QSize(64, 64));
         doc.addPerson(standing());
-        const Keypoint start = doc.people()[0].keypoints[3];
+        const Keypoint start = doc.people()[0].body[3];
         const int count = doc.undoStack()->count();
         for (int i = 1; i <= 10; ++i) doc.moveJoint(0, 3, {20.0 + i, 30.0 - i});
         QCOMPARE(doc.undoStack()->count(), count + 1);  // one drag, one command
-        QCOMPARE(doc.people()[0].keypoints[3].x, 30.f);
+        QCOMPARE(doc.people()[0].body[3].x, 30.f);
         doc.moveJoint(0, 4, {1, 1});  // another joint: a new command
         QCOMPARE(doc.undoStack()->count(), count + 2);
         doc.sealMerging();  // mouse released
@@ -149,7 +149,7 @@ private slots:
         doc.undoStack()->undo();
         doc.undoStack()->undo();
         doc.undoStack()->undo();
-        QCOMPARE(doc.people()[0].keypoints[3], start);
+        QCOMPARE(doc.people()[0].body[3], start);
     }
 
     void typing_merges_until_sealed() {

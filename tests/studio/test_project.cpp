@@ -34,7 +34,7 @@ DocumentState rich_state() {
     s.edges = noise(s.canvas, QImage::Format_Grayscale8, 3);
     for (int p = 0; p < 2; ++p) {
         Person person;
-        for (int k = 0; k < kBodyKeypoints; ++k) person.keypoints[k] = {1.25f * k + p, 0.5f * k, (k + p) % 3 != 0};
+        for (int k = 0; k < kBodyKeypoints; ++k) person.body[size_t(k)] = {1.25f * k + p, 0.5f * k, (k + p) % 3 != 0 ? 1.f : 0.f};
         s.people.push_back(person);
     }
     s.regions.push_back({3, "a red cat", QColor(255, 0, 0), noise(s.canvas, QImage::Format_Grayscale8, 4)});

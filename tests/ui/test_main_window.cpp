@@ -336,14 +336,14 @@ private slots:
 
         // Drag the right wrist (joint 4) to canvas point (10, 20), in several moves.
         auto* canvas = w->canvas();
-        const auto& wrist = before.keypoints[4];
+        const auto& wrist = before.body[4];
         const QPoint from = canvas->canvasToWidget({wrist.x, wrist.y}).toPoint();
         const QPoint to = canvas->canvasToWidget({10, 20}).toPoint();
         QCOMPARE(canvas->jointAt(from), std::make_pair(0, 4));
         QTest::mousePress(canvas, Qt::LeftButton, {}, from);
         for (int i = 1; i <= 4; ++i) QTest::mouseMove(canvas, from + (to - from) * i / 4);
         QTest::mouseRelease(canvas, Qt::LeftButton, {}, to);
-        const auto& moved = doc->people()[0].keypoints[4];
+        const auto& moved = doc->people()[0].body[4];
         const QPointF expect = canvas->widgetToCanvas(to);
         // Tolerance 1e-3 px: the joint lands where the mouse was released, mapped to the canvas.
         QVERIFY2(std::abs(moved.x - expect.x()) < 1e-3 && std::abs(moved.y - expect.y()) < 1e-3,
@@ -351,16 +351,16 @@ private slots:
                                 .arg(expect.x()).arg(expect.y())));
         QCOMPARE(doc->undoStack()->count(), undo_count + 1);  // the whole drag is one step
         for (int j = 0; j < dit::studio::kBodyKeypoints; ++j)
-            if (j != 4) QCOMPARE(doc->people()[0].keypoints[j], before.keypoints[j]);
+            if (j != 4) QCOMPARE(doc->people()[0].body[j], before.body[j]);
 
         // Right click deletes a joint; that is a step of its own.
-        const auto& nose = doc->people()[0].keypoints[0];
+        const auto& nose = doc->people()[0].body[0];
         QTest::mouseClick(canvas, Qt::RightButton, {}, canvas->canvasToWidget({nose.x, nose.y}).toPoint());
-        QVERIFY(!doc->people()[0].keypoints[0].visible);
+        QVERIFY(!doc->people()[0].body[0].visible());
         QCOMPARE(doc->undoStack()->count(), undo_count + 2);
 
         QTest::keyClick(w.get(), Qt::Key_Z, Qt::ControlModifier);
-        QVERIFY(doc->people()[0].keypoints[0].visible);
+        QVERIFY(doc->people()[0].body[0].visible());
         QTest::keyClick(w.get(), Qt::Key_Z, Qt::ControlModifier);
         QCOMPARE(doc->people()[0], before);
     }
