@@ -4,10 +4,10 @@
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
-#include <QSaveFile>
 #include <QStandardPaths>
 
 #include "engine/error.h"
+#include "studio/atomic_file.h"
 
 namespace dit::studio {
 
@@ -53,9 +53,7 @@ void save_preset(const QString& path, const Preset& p) {
     if (!p.description.isEmpty()) j["description"] = p.description;
     validate(j, path);
     const QByteArray bytes = QJsonDocument(j).toJson(QJsonDocument::Indented);
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size() || !f.commit())
-        fail(path + ": cannot write: " + f.errorString());
+    write_file_atomically(path, bytes);
 }
 
 Preset preset_from_settings(const QString& name, const GenerationSettings& s) {

@@ -13,6 +13,7 @@
 #include <functional>
 
 #include "engine/error.h"
+#include "studio/atomic_file.h"
 #include "studio/control/pose.h"
 
 namespace dit::studio {
@@ -23,16 +24,6 @@ const char* kFormat = "dit-studio-project";
 constexpr int kMaxCanvas = 16384;
 
 [[noreturn]] void fail(const QString& msg) { throw Error(msg.toStdString()); }
-
-void write_file(const QString& path, const QByteArray& bytes) {
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly)) fail(path + ": cannot write: " + f.errorString());
-    if (f.write(bytes) != bytes.size()) {
-        f.cancelWriting();
-        fail(path + ": cannot write: " + f.errorString());
-    }
-    if (!f.commit()) fail(path + ": cannot write: " + f.errorString());
-}
 
 void write_png(const QString& path, const QImage& img) {
     QSaveFile f(path);
@@ -233,7 +224,7 @@ void save_project(const DocumentState& s, const QString& folder_in) {
             Pose pose;
             pose.canvas = s.canvas;
             pose.people = s.people;
-            write_file(tmp + "/pose.json", pose_to_json(pose));
+            write_file_atomically(tmp + "/pose.json", pose_to_json(pose));
             layers["pose"] = "pose.json";
         }
         QJsonArray regions;
@@ -249,7 +240,7 @@ void save_project(const DocumentState& s, const QString& folder_in) {
         j["prompt"] = s.prompt;
         j["negative_prompt"] = s.negative_prompt;
         j["settings"] = settings_to_json(s.settings);
-        write_file(tmp + "/project.json", QJsonDocument(j).toJson(QJsonDocument::Indented));
+        write_file_atomically(tmp + "/project.json", QJsonDocument(j).toJson(QJsonDocument::Indented));
 
         // The swap: old out of the way, new in, old removed. Each step is one rename; if the
         // second fails the old folder goes back.

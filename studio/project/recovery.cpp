@@ -5,13 +5,13 @@
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QSaveFile>
 #include <QStandardPaths>
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
 
 #include "engine/error.h"
+#include "studio/atomic_file.h"
 #include "studio/document/document.h"
 #include "studio/project/project_file.h"
 
@@ -55,20 +55,14 @@ DocumentState RecoveryStore::restore(const Entry& e) const { return load_project
 
 void RecoveryStore::discard(const Entry& e) const { QDir(e.folder).removeRecursively(); }
 
-static void write_small(const QString& path, const QByteArray& bytes) {
-    QSaveFile f(path);
-    if (!f.open(QIODevice::WriteOnly) || f.write(bytes) != bytes.size() || !f.commit())
-        throw Error((path + ": cannot write: " + f.errorString()).toStdString());
-}
-
 void RecoveryStore::save(const DocumentState& state, const QString& project_path) {
     if (!QDir().mkpath(session_)) throw Error((session_ + ": cannot create folder").toStdString());
-    write_small(session_ + "/lock", QByteArray::number(QCoreApplication::applicationPid()));
+    write_file_atomically(session_ + "/lock", QByteArray::number(QCoreApplication::applicationPid()));
     save_project(state, session_ + "/project");
     const QJsonObject meta{{"project", project_path},
                            {"saved", QDateTime::currentDateTime().toString(Qt::ISODateWithMs)},
                            {"pid", double(QCoreApplication::applicationPid())}};
-    write_small(session_ + "/meta.json", QJsonDocument(meta).toJson());
+    write_file_atomically(session_ + "/meta.json", QJsonDocument(meta).toJson());
 }
 
 void RecoveryStore::clear() { QDir(session_).removeRecursively(); }

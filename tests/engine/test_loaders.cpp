@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/common/test_helpers.h"
 #include "engine/error.h"
 #include "engine/image.h"
 #include "engine/io/config.h"
@@ -22,6 +23,7 @@
 #include "engine/io/weights.h"
 
 using namespace dit;
+using namespace dit::testing;
 namespace fs = std::filesystem;
 using nlohmann::json;
 
@@ -54,27 +56,6 @@ std::string halves(std::initializer_list<uint16_t> v) {
     return std::string(reinterpret_cast<const char*>(std::data(v)), v.size() * 2);
 }
 
-// Runs `fn`, which must throw dit::Error containing `want`; returns the message (and prints
-// it, so the log documents every message a user can see).
-std::string error_of(const std::function<void()>& fn) {
-    try {
-        fn();
-    } catch (const Error& e) {
-        return e.what();
-    } catch (const std::exception& e) {
-        return std::string("<not a dit::Error> ") + e.what();
-    }
-    return "<no error>";
-}
-
-#define EXPECT_ERROR(stmt, want)                                                                      \
-    do {                                                                                              \
-        const std::string msg_ = error_of([&] { stmt; });                                             \
-        qInfo("%s", msg_.c_str());                                                                    \
-        QVERIFY2(msg_.find(want) != std::string::npos,                                                \
-                 qPrintable(QString("expected '%1' in: %2").arg(QString::fromStdString(want),         \
-                                                               QString::fromStdString(msg_))));       \
-    } while (0)
 
 bool same_bits(float a, float b) {
     if (std::isnan(a) && std::isnan(b)) return true;
