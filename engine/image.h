@@ -13,6 +13,13 @@ struct Image {
     bool empty() const { return rgb.empty(); }
 };
 
+// An 8-bit single-channel mask: 0 keeps a pixel, 255 regenerates it, values between blend.
+struct Mask {
+    int width = 0, height = 0;
+    std::vector<uint8_t> value;  // row-major, 1 byte a pixel
+    bool empty() const { return value.empty(); }
+};
+
 // [1, 3, H, W] in [-1, 1] -> Image (rounded, clamped) and back.
 Image image_from_tensor(const Tensor& t);
 Tensor tensor_from_image(const Image& img);

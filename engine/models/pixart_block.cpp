@@ -32,7 +32,8 @@ TransformerBlock TransformerBlock::bind(ParamBinder& p, const std::string& prefi
 }
 
 void TransformerBlock::forward(float* x, const float* modulation, const float* prompt_k, const float* prompt_v,
-                               const float* key_bias, int64_t L, BlockBuffers& buf, kernels::Backend& ops) const {
+                               const float* key_bias, int64_t L, BlockBuffers& buf, kernels::Backend& ops,
+                               const BlockExtras* extras) const {
     // x: [B, N, D]
     const int64_t B = buf.B, N = buf.N, D = dim, M = B * N;
     // mods[j, b, :] = scale_shift_table[j] + modulation[b, j*D : (j+1)*D]: chunk-major so each
@@ -75,7 +76,12 @@ void TransformerBlock::forward(float* x, const float* modulation, const float* p
     a.v = prompt_v;
     a.Lk = L;
     a.key_bias = key_bias;
+    if (extras) {
+        a.query_group = extras->query_group;
+        a.key_group = extras->key_group;
+    }
     ops.attention(a);
+    a.query_group = a.key_group = nullptr;
     attn2.to_out.forward(buf.attn.data(), h, M, ops);
     ops.add_gated(x, h, nullptr, B, N, D);
 

@@ -34,6 +34,14 @@ struct BlockBuffers {
     BlockBuffers(int64_t B, int64_t N, int64_t D);
 };
 
+// What a block needs beyond the plain forward, per call. Each feature owns its fields.
+struct BlockExtras {
+    // Regional prompts: cross-attention groups (kernels::AttentionArgs::query_group/key_group),
+    // query_group [B, N] for the tokens in this forward, key_group [B, L].
+    const int32_t* query_group = nullptr;
+    const int32_t* key_group = nullptr;
+};
+
 struct TransformerBlock {
     Tensor scale_shift_table;  // [6, D]
     Attention attn1;           // self-attention
@@ -48,7 +56,8 @@ struct TransformerBlock {
     // prompt_k, prompt_v: [B, L, D] (attn2.to_k/to_v of the projected caption);
     // key_bias: [B, L] additive (0 keep, -10000 padding).
     void forward(float* x, const float* modulation, const float* prompt_k, const float* prompt_v,
-                 const float* key_bias, int64_t L, BlockBuffers& buf, kernels::Backend& ops) const;
+                 const float* key_bias, int64_t L, BlockBuffers& buf, kernels::Backend& ops,
+                 const BlockExtras* extras = nullptr) const;
 };
 
 }  // namespace dit::pixart

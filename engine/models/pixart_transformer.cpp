@@ -159,7 +159,8 @@ PixArtTransformer2DModel::PromptCache PixArtTransformer2DModel::encode_prompt(co
 
 Tensor PixArtTransformer2DModel::forward(const Tensor& latent, const std::vector<float>& timestep,
                                          const PromptCache& prompt, int image_height, int image_width,
-                                         kernels::Backend& ops, const std::function<bool()>* cancelled) const {
+                                         kernels::Backend& ops, const std::function<bool()>* cancelled,
+                                         const ForwardExtras* extras) const {
     const int64_t p = cfg_.patch_size;
     if (latent.ndim() != 4 || latent.dim(1) != cfg_.in_channels)
         throw Error("PixArt transformer: latent must be [B, " + std::to_string(cfg_.in_channels) +
@@ -189,7 +190,8 @@ Tensor PixArtTransformer2DModel::forward(const Tensor& latent, const std::vector
     for (size_t i = 0; i < transformer_blocks_.size(); ++i) {
         if (cancelled && *cancelled && (*cancelled)()) throw Cancelled();
         transformer_blocks_[i].forward(x.data(), cond.modulation.data(), prompt.k[i].data(), prompt.v[i].data(),
-                      prompt.key_bias.data(), prompt.L, buf, ops);
+                                       prompt.key_bias.data(), prompt.L, buf, ops, extras ? &extras->block : nullptr);
+        if (extras && extras->after_block) extras->after_block(static_cast<int>(i), x.data(), N, cond.modulation.data());
     }
 
     // Final layer: shift, scale = scale_shift_table[2, D] + the embedded timestep (pre-SiLU).

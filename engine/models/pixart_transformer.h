@@ -43,6 +43,16 @@ struct PixArtConfig {
     static PixArtConfig from(const Config& c);
 };
 
+// What one forward needs beyond the plain text-to-image call. Each feature owns its fields.
+struct ForwardExtras {
+    // ControlNet-Transformer: called after base block `block` with the residual stream
+    // x: [B, n, D] (n tokens in this forward) and adaln_single's modulation [B, 6D]; it adds the
+    // control branch's residual to x in place (the input of block `block + 1`).
+    std::function<void(int block, float* x, int64_t n, const float* modulation)> after_block;
+    // Regional prompts: cross-attention groups, see pixart::BlockExtras.
+    pixart::BlockExtras block;
+};
+
 class PixArtTransformer2DModel {
 public:
     // `component_dir` holds config.json and the weights (single or sharded safetensors).
@@ -65,7 +75,7 @@ public:
     // Returns [B, out_channels, H, W]. Polls *cancelled between blocks (throws dit::Cancelled).
     Tensor forward(const Tensor& latent, const std::vector<float>& timestep, const PromptCache& prompt,
                    int image_height, int image_width, kernels::Backend& ops,
-                   const std::function<bool()>* cancelled = nullptr) const;
+                   const std::function<bool()>* cancelled = nullptr, const ForwardExtras* extras = nullptr) const;
 
 private:
     PixArtConfig cfg_;

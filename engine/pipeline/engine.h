@@ -12,6 +12,21 @@
 
 namespace dit {
 
+// One control adapter's input (ControlNet-Transformer).
+struct ControlInput {
+    std::string type;                    // "edges" | "pose": names the adapter
+    std::filesystem::path adapter_dir;   // empty: the model folder's controlnet_<type>/
+    Image image;                         // the control map at the request's size
+    float weight = 1.0f;
+    float start = 0.0f, end = 1.0f;      // the fraction of the schedule the control acts in
+};
+
+// A regional prompt: image tokens under the mask attend to this prompt (and the global one).
+struct RegionPrompt {
+    std::string prompt;
+    Mask mask;                           // at the request's size; > 127 is inside
+};
+
 struct Request {
     std::filesystem::path model_dir;      // a diffusers PixArt folder
     std::string prompt;
@@ -25,6 +40,13 @@ struct Request {
     std::optional<Image> init_image;      // img2img when set
     float strength = 0.8f;                // img2img: fraction of the schedule that is re-run
     std::string backend = "cpu";          // cpu (fast path) | cpu-reference (plain loops)
+
+    std::vector<ControlInput> controls;   // any number, composed by summing their residuals
+    // Inpainting when set (needs init_image): regenerate where the mask is > 0.
+    std::optional<Mask> mask;
+    std::string inpaint_mode = "full";    // full | crop | lazy
+    int lazy_refresh = 4;                 // lazy: refresh the known tokens' keys/values every k steps
+    std::vector<RegionPrompt> regions;
 };
 
 struct Progress {

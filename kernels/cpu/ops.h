@@ -31,6 +31,12 @@ struct AttentionArgs {
     // padding token). A query whose keys are all dropped gets the softmax of the raw scores plus
     // that constant, i.e. it stays finite, as PyTorch's additive masks do.
     const float* key_bias = nullptr;
+    // Optional groups for region-masked attention (regional prompts): query_group [B, Lq] and
+    // key_group [B, Lk]. A key of group 0 is seen by every query; a key of group g > 0 only by
+    // queries of group g. Keys a query cannot see get no weight at all (not a large negative
+    // bias), so the result equals attention over that query's visible keys alone.
+    const int32_t* query_group = nullptr;
+    const int32_t* key_group = nullptr;
 };
 
 struct Conv2dArgs {
