@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what DiT Studio needs from Debian's packages, only what is missing, then configures
-# and builds the project into build/. Safe to run again.
+# and builds the project into build/. Safe to run again. `--deps-only` stops after the packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +10,7 @@ PACKAGES=(
   libopencv-dev nlohmann-json3-dev libsentencepiece-dev libopenblas-dev
   python3-torch python3-numpy python3-sentencepiece python3-opencv
   xvfb xauth
+  clang libclang-rt-14-dev libomp-14-dev dpkg-dev
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -21,6 +22,8 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+[[ ${1:-} == --deps-only ]] && exit 0
 
 BUILD_TYPE=${BUILD_TYPE:-Release}
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE="$BUILD_TYPE" >/dev/null

@@ -11,8 +11,9 @@ int generate_command(const std::vector<std::string>& argv);
 int world_command(const std::vector<std::string>& argv);     // world_command.cpp
 int pose_map_command(const std::vector<std::string>& argv);  // world_command.cpp
 int eval_command(const std::vector<std::string>& argv);      // eval_command.cpp
+int control_relevance_command(const std::vector<std::string>& argv);  // control_relevance_command.cpp
 
-// resources/models/default in the source tree, or $DIT_DEFAULT_MODEL.
+// studio::default_model_dir(), or an error that says where it looked.
 std::filesystem::path default_model_dir();
 
 }  // namespace dit::cli

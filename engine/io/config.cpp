@@ -130,6 +130,11 @@ Config Config::read(const fs::path& file) {
         if (colon != std::string::npos) reason = reason.substr(colon + 2);
         throw Error(where + "invalid JSON at line " + std::to_string(line) + ", column " + std::to_string(col) +
                     ": " + reason);
+    } catch (const Json::exception& e) {
+        // Valid syntax nlohmann still refuses, e.g. a number too large for a double.
+        const std::string what = e.what();
+        const size_t close = what.find("] ");
+        throw Error(where + "invalid JSON: " + (close == std::string::npos ? what : what.substr(close + 2)));
     }
     if (!j.is_object()) throw Error(where + "should hold a JSON object, found " + describe(j));
     return Config(std::move(j), file);

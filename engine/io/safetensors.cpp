@@ -100,6 +100,13 @@ struct SafetensorsFile::Impl {
     void check_entry(const std::string& name, const json& e);
 };
 
+// nlohmann's message less its "[json.exception.<kind>.<id>] " preamble.
+static std::string json_reason(const json::exception& e) {
+    const std::string what = e.what();
+    const size_t close = what.find("] ");
+    return close == std::string::npos ? what : what.substr(close + 2);
+}
+
 void SafetensorsFile::Impl::parse_header(const char* text, size_t n) {
     json h;
     try {
@@ -113,6 +120,9 @@ void SafetensorsFile::Impl::parse_header(const char* text, size_t n) {
         if (colon != std::string::npos) reason = reason.substr(colon + 2);
         fail("header is not valid JSON (at byte " + std::to_string(std::min<size_t>(e.byte, n)) + " of the " +
              std::to_string(n) + "-byte header): " + reason);
+    } catch (const json::exception& e) {
+        // Valid syntax nlohmann still refuses, e.g. a number too large for a double.
+        fail("header is not valid JSON: " + json_reason(e));
     }
     if (!h.is_object()) fail(std::string("header should be a JSON object, found ") + h.type_name());
     for (const auto& [name, entry] : h.items()) {

@@ -8,6 +8,7 @@
 
 #include "engine/error.h"
 #include "studio/atomic_file.h"
+#include "studio/install_paths.h"
 
 namespace dit::studio {
 
@@ -68,11 +69,7 @@ QStringList preset_dirs() {
     QStringList dirs;
     const QString user = QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
     if (!user.isEmpty()) dirs << user + "/presets";
-    if (QCoreApplication::instance()) {
-        const QString app = QCoreApplication::applicationDirPath();
-        for (const char* rel : {"/../share/dit-studio/presets", "/../presets", "/../../presets"})
-            if (QDir(app + rel).exists()) dirs << QDir::cleanPath(app + rel);
-    }
+    for (const auto& dir : shipped_data_dirs("presets")) dirs << QString::fromStdString(dir.string());
     return dirs;
 }
 

@@ -60,6 +60,9 @@ private slots:
         EXPECT_ERROR(Config::read(bad), "invalid JSON at line 1, column 1");
         write_bytes(bad, "[1, 2]");
         EXPECT_ERROR(Config::read(bad), "should hold a JSON object, found array");
+        // Valid syntax that no double holds (found by fuzz/fuzz_model_config).
+        write_bytes(bad, "{\"num_layers\": 1e999999999999}");
+        EXPECT_ERROR(Config::read(bad), bad.string() + ": invalid JSON: number overflow parsing '1e999999999999'");
         EXPECT_ERROR(Config::read(dir() / "absent.json"), "absent.json: file is missing");
 
         const fs::path good = dir() / "config.json";

@@ -228,6 +228,8 @@ private slots:
         expect_st_error("len_past_end.safetensors", u64le(1000) + "{}", "header length 1000 runs past the end of the file (size 10)");
         expect_st_error("bad_json.safetensors", st_bytes(R"({"w": {"dtype": "F32",)", ""), "header is not valid JSON");
         expect_st_error("not_object.safetensors", st_bytes("[1, 2]", ""), "header should be a JSON object, found array");
+        expect_st_error("huge_number.safetensors", st_bytes(R"({"w": {"shape": [1e999999]}})", ""),
+                        "header is not valid JSON: number overflow parsing '1e999999'");
         expect_st_error("entry_not_object.safetensors", st_bytes(R"({"w": 3})", ""), "tensor 'w': entry should be an object");
         expect_st_error("unknown_dtype.safetensors",
                         st_bytes(R"({"x":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}})", data16),
