@@ -8,9 +8,9 @@
 #include <QPainter>
 #include <QPainterPath>
 #include <QWheelEvent>
+#include <algorithm>
 #include <cmath>
 
-#include "studio/control/pose_renderer.h"
 
 namespace dit::ui {
 
@@ -81,6 +81,12 @@ void CanvasView::setBrushSize(double px) {
     brush_.setSize(px);
     update();
     emit brushSizeChanged(px);
+}
+
+void CanvasView::setActiveRegion(quint32 id) {
+    if (id == active_region_) return;
+    if (stroking_ && tool_ == CanvasTool::Region) finishStroke();
+    active_region_ = id;
 }
 
 void CanvasView::setTool(CanvasTool t) {
@@ -174,9 +180,10 @@ void CanvasView::onLayerChanged(Document::Layer layer, QRect rect, quint32) {
     switch (layer) {
         case Document::Layer::Mask: rebuildMaskOverlay(rect); updateCanvasRect(rect); break;
         case Document::Layer::Edges: rebuildEdgesOverlay(rect); updateCanvasRect(rect); break;
-        case Document::Layer::Region:
+        case Document::Layer::Region: rebuildRegionsOverlay(rect); updateCanvasRect(rect); break;
         case Document::Layer::Regions: rebuildRegionsOverlay(); update(); break;
         case Document::Layer::Image:
+        case Document::Layer::PoseBackground:
         case Document::Layer::Pose: update(); break;
         default: break;
     }
@@ -192,17 +199,35 @@ void CanvasView::rebuildEdgesOverlay(QRect rect) {
     tint_gray(doc_->edges(), edges_overlay_, rect.isNull() ? doc_->edges().rect() : rect, QColor(255, 255, 255));
 }
 
-void CanvasView::rebuildRegionsOverlay() {
-    regions_overlay_ = QImage();
-    if (!doc_ || doc_->regions().empty()) return;
-    regions_overlay_ = QImage(doc_->canvasSize(), QImage::Format_ARGB32_Premultiplied);
-    regions_overlay_.fill(Qt::transparent);
-    QPainter p(&regions_overlay_);
+void CanvasView::rebuildRegionsOverlay(QRect rect) {
+    if (!doc_ || doc_->regions().empty()) {
+        regions_overlay_ = QImage();
+        return;
+    }
+    if (regions_overlay_.size() != doc_->canvasSize()) {
+        regions_overlay_ = QImage(doc_->canvasSize(), QImage::Format_ARGB32_Premultiplied);
+        rect = {};
+    }
+    // Only the changed rect is recomposed, so painting a region stays cheap on a big canvas:
+    // each region's colour, alpha = its mask, over the ones before it.
+    rect = rect.isNull() ? regions_overlay_.rect() : rect.intersected(regions_overlay_.rect());
+    for (int y = rect.top(); y <= rect.bottom(); ++y)
+        std::fill_n(reinterpret_cast<QRgb*>(regions_overlay_.scanLine(y)) + rect.left(), rect.width(), QRgb(0));
     for (const auto& r : doc_->regions()) {
-        if (r.mask.isNull()) continue;
-        QImage tinted(r.mask.size(), QImage::Format_ARGB32_Premultiplied);
-        tint_gray(r.mask, tinted, r.mask.rect(), r.colour);
-        p.drawImage(0, 0, tinted);
+        if (r.mask.size() != regions_overlay_.size()) continue;
+        const int cr = r.colour.red(), cg = r.colour.green(), cb = r.colour.blue();
+        for (int y = rect.top(); y <= rect.bottom(); ++y) {
+            const uchar* src = r.mask.constScanLine(y);
+            auto* dst = reinterpret_cast<QRgb*>(regions_overlay_.scanLine(y));
+            for (int x = rect.left(); x <= rect.right(); ++x) {
+                const int a = src[x];
+                if (!a) continue;
+                const QRgb d = dst[x];
+                const int k = 255 - a;
+                dst[x] = qRgba(cr * a / 255 + qRed(d) * k / 255, cg * a / 255 + qGreen(d) * k / 255,
+                               cb * a / 255 + qBlue(d) * k / 255, a + qAlpha(d) * k / 255);
+            }
+        }
     }
 }
 
@@ -215,59 +240,6 @@ void CanvasView::setCompareImage(const QImage& image) {
 void CanvasView::setCompareSplit(double fraction) {
     compare_split_ = std::clamp(fraction, 0.0, 1.0);
     if (!compare_.isNull()) update();
-}
-
-void CanvasView::drawPose(QPainter& p) const {
-    // The editing overlay uses the control map's own tables (studio/control/pose_renderer.h), so
-    // what the user drags is coloured like what the model will see.
-    const double w = std::max(2.0, 4.0 * zoom_);
-    const double small = std::max(1.5, 2.0 * zoom_);  // hands and face are dense: smaller dots
-    auto point = [&](const studio::PosePoint& k, QColor fill, double r) {
-        const QPointF at = canvasToWidget({k.x, k.y});
-        if (!k.visible()) {
-            // Deleted points stay grabbable (right click restores them) while posing.
-            if (tool_ != CanvasTool::Pose) return;
-            p.setPen(QPen(QColor(200, 200, 200, 160), 1, Qt::DashLine));
-            p.setBrush(Qt::NoBrush);
-            p.drawEllipse(at, r, r);
-            p.setPen(Qt::NoPen);
-            return;
-        }
-        p.setBrush(fill);
-        if (tool_ == CanvasTool::Pose) p.setPen(QPen(QColor(0, 0, 0, 180), 1));
-        p.drawEllipse(at, r, r);
-        p.setPen(Qt::NoPen);
-    };
-    auto hand = [&](const std::vector<studio::PosePoint>& h) {
-        if (h.size() != size_t(studio::kPoseHandPoints)) return;
-        for (size_t i = 0; i < studio::kOpenPoseHandBones.size(); ++i) {
-            const auto &a = h[size_t(studio::kOpenPoseHandBones[i][0])], &b = h[size_t(studio::kOpenPoseHandBones[i][1])];
-            if (!a.visible() || !b.visible()) continue;
-            const auto c = studio::hand_bone_colour(int(i));
-            p.setPen(QPen(QColor(c[0], c[1], c[2]), std::max(1.0, zoom_), Qt::SolidLine, Qt::RoundCap));
-            p.drawLine(canvasToWidget({a.x, a.y}), canvasToWidget({b.x, b.y}));
-        }
-        p.setPen(Qt::NoPen);
-        for (const auto& k : h) point(k, QColor(0, 0, 255), small);
-    };
-    for (const auto& person : doc_->people()) {
-        const auto& k = person.body;
-        for (size_t i = 0; i < studio::kOpenPoseLimbs.size(); ++i) {
-            const auto &a = k[size_t(studio::kOpenPoseLimbs[i][0])], &b = k[size_t(studio::kOpenPoseLimbs[i][1])];
-            if (!a.visible() || !b.visible()) continue;
-            const auto& c = studio::kOpenPoseColours[i];
-            p.setPen(QPen(QColor(c[0], c[1], c[2], 153), w, Qt::SolidLine, Qt::RoundCap));
-            p.drawLine(canvasToWidget({a.x, a.y}), canvasToWidget({b.x, b.y}));
-        }
-        p.setPen(Qt::NoPen);
-        for (int i = 0; i < studio::kBodyKeypoints; ++i) {
-            const auto& c = studio::kOpenPoseColours[size_t(i)];
-            point(k[size_t(i)], QColor(c[0], c[1], c[2]), w);
-        }
-        hand(person.hand_left);
-        hand(person.hand_right);
-        for (const auto& f : person.face) point(f, QColor(255, 255, 255), small);
-    }
 }
 
 void CanvasView::paintEvent(QPaintEvent*) {
@@ -299,6 +271,9 @@ void CanvasView::paintEvent(QPaintEvent*) {
         p.drawImage(r, preview_, QRectF(preview_.rect()));
     } else {
         draw_layer(CanvasLayer::Image, doc_->image());
+        // The picture to trace, under every overlay and the skeleton; hidden with the pose
+        // layer, and while a generation forms (it never goes into one).
+        if (layers_[int(CanvasLayer::Pose)].visible) drawPoseBackground(p, target);
     }
     draw_layer(CanvasLayer::Regions, regions_overlay_);
     draw_layer(CanvasLayer::Edges, edges_overlay_);
@@ -382,8 +357,12 @@ void CanvasView::mousePressEvent(QMouseEvent* e) {
         return;
     }
     if (e->button() != Qt::LeftButton) return;
-    const auto kind = tool_ == CanvasTool::Edges ? Document::PaintTarget::Edges : Document::PaintTarget::Mask;
-    QImage& layer = doc_->beginStroke({kind});
+    Document::PaintTarget target{tool_ == CanvasTool::Edges ? Document::PaintTarget::Edges : Document::PaintTarget::Mask};
+    if (tool_ == CanvasTool::Region) {
+        if (!doc_->region(active_region_)) return;  // no region chosen (or it was removed)
+        target = {Document::PaintTarget::Region, active_region_};
+    }
+    QImage& layer = doc_->beginStroke(target);
     stroking_ = true;
     doc_->strokeUpdated(brush_.begin(&layer, widgetToCanvas(e->position())));
 }
@@ -442,9 +421,11 @@ void CanvasView::finishStroke() {
     stroking_ = false;
     if (!doc_) return;
     const QRect dirty = brush_.end();
-    const bool edges = tool_ == CanvasTool::Edges;
-    doc_->endStroke(dirty, brush_.eraser() ? (edges ? tr("Erase edges") : tr("Erase mask"))
-                                           : (edges ? tr("Draw edges") : tr("Paint mask")));
+    const bool erase = brush_.eraser();
+    const QString text = tool_ == CanvasTool::Edges    ? (erase ? tr("Erase edges") : tr("Draw edges"))
+                         : tool_ == CanvasTool::Region ? (erase ? tr("Erase region") : tr("Paint region"))
+                                                       : (erase ? tr("Erase mask") : tr("Paint mask"));
+    doc_->endStroke(dirty, text);
     emit strokeFinished();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
-// The canvas: the document's layers painted with zoom and pan, the mask as a tinted overlay,
-// the live preview of a running generation on top, and mask painting with the MaskBrush.
+// The canvas: the document's layers painted with zoom and pan, the mask and the regions as
+// tinted overlays, the pose background (a picture to trace) under the skeleton, the live preview
+// of a running generation on top, and painting with the MaskBrush (mask, edges, a region).
 // A brush stroke writes straight into the mask for live feedback and becomes one undo command
 // when the mouse is released (Document::beginStroke / endStroke).
 //
@@ -17,9 +18,9 @@
 namespace dit::ui {
 
 enum class CanvasLayer { Image, Mask, Pose, Edges, Regions };
-// What the left mouse button does: paint the mask, paint the edge map, or drag pose joints
-// (right click on a joint deletes or restores it).
-enum class CanvasTool { Mask, Edges, Pose };
+// What the left mouse button does: paint the mask, paint the edge map, drag pose joints (right
+// click on a joint deletes or restores it), or paint the active region's mask.
+enum class CanvasTool { Mask, Edges, Pose, Region };
 constexpr int kCanvasLayers = 5;
 
 struct LayerView {
@@ -37,10 +38,14 @@ public:
 
     studio::MaskBrush& brush() { return brush_; }
     CanvasTool tool() const { return tool_; }
+    bool isStroking() const { return stroking_; }
     void setTool(CanvasTool t);
     // The joint under a widget point (within a few screen pixels), as {person, joint}; {-1, -1}.
     std::pair<int, int> jointAt(QPointF widget_pos) const;
     void setBrushSize(double px);  // clamped to [1, 1000], repaints the cursor
+    // The region the Region tool paints into (0: none; the tool then paints nothing).
+    quint32 activeRegion() const { return active_region_; }
+    void setActiveRegion(quint32 id);
 
     LayerView layerView(CanvasLayer l) const { return layers_[int(l)]; }
     void setLayerView(CanvasLayer l, LayerView v);
@@ -96,9 +101,10 @@ private:
     void onLayerChanged(dit::studio::Document::Layer layer, QRect rect, quint32 region_id);
     void rebuildMaskOverlay(QRect rect);
     void rebuildEdgesOverlay(QRect rect);
-    void rebuildRegionsOverlay();
+    void rebuildRegionsOverlay(QRect rect = {});
     void updateCanvasRect(QRect canvas_rect);
-    void drawPose(QPainter& p) const;
+    void drawPose(QPainter& p) const;                               // canvas_pose.cpp
+    void drawPoseBackground(QPainter& p, const QRectF& target) const;  // canvas_pose.cpp
     void finishStroke();
     QRectF canvasRectOnWidget() const;
 
@@ -121,6 +127,7 @@ private:
     QPoint pan_last_;
     bool stroking_ = false;
     CanvasTool tool_ = CanvasTool::Mask;
+    quint32 active_region_ = 0;
     std::pair<int, int> drag_joint_{-1, -1};
     QPointF cursor_;
     bool cursor_inside_ = false;

@@ -16,25 +16,14 @@
 #include <QStandardItemModel>
 #include <QToolButton>
 
+#include "ui/controls_editor.h"
+
 namespace dit::ui {
 
 using studio::Document;
 using studio::GenerationMode;
 using studio::GenerationSettings;
-
-namespace {
-
-void disable_item(QComboBox* box, int index, const QString& why) {
-    if (auto* model = qobject_cast<QStandardItemModel*>(box->model())) {
-        QStandardItem* item = model->item(index);
-        item->setEnabled(false);
-        item->setToolTip(why);
-    }
-}
-
-const QString kNotYet = QObject::tr("Not supported by the engine yet");
-
-}  // namespace
+using studio::InpaintMode;
 
 GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     auto* v = new QVBoxLayout(this);
@@ -53,13 +42,20 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
 
     mode_ = new QComboBox(this);
     mode_->addItems({tr("txt2img"), tr("img2img"), tr("inpaint")});
-    disable_item(mode_, 2, kNotYet);
+    mode_->setToolTip(tr("inpaint regenerates where the mask is painted and keeps the rest of the image"));
+    auto* inpaint_row = new QHBoxLayout;
     inpaint_mode_ = new QComboBox(this);
     inpaint_mode_->addItems({tr("full"), tr("crop"), tr("lazy")});
-    inpaint_mode_->setEnabled(false);
-    inpaint_mode_->setToolTip(tr("Inpaint modes: %1").arg(kNotYet));
+    inpaint_mode_->setToolTip(tr("full: the whole image each step; crop: the mask's box with context, at "
+                                 "the model's size; lazy: only the masked tokens (cost follows the mask area)"));
+    lazy_refresh_ = new QSpinBox(this);
+    lazy_refresh_->setRange(1, 1000);
+    lazy_refresh_->setPrefix(tr("refresh "));
+    lazy_refresh_->setToolTip(tr("lazy: recompute the kept tokens' keys/values every k steps"));
+    inpaint_row->addWidget(inpaint_mode_, 1);
+    inpaint_row->addWidget(lazy_refresh_, 1);
     form->addRow(tr("Mode"), mode_);
-    form->addRow(tr("Inpaint"), inpaint_mode_);
+    form->addRow(tr("Inpaint"), inpaint_row);
 
     sampler_ = new QComboBox(this);
     for (const char* s : {"dpm++2m", "ddim", "euler", "euler_a", "lcm", "flow_euler"})
@@ -118,10 +114,8 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
 
     auto* controls = new QGroupBox(tr("Controls (pose, edges)"), this);
     auto* cl = new QVBoxLayout(controls);
-    auto* note = new QLabel(tr("Control adapters: %1.").arg(kNotYet), controls);
-    note->setWordWrap(true);
-    cl->addWidget(note);
-    controls->setEnabled(false);
+    controls_ = new ControlsEditor(controls);
+    cl->addWidget(controls_);
     v->addWidget(controls);
 
     generate_ = new QPushButton(tr("Generate"), this);
@@ -150,6 +144,12 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     });
     connect(mode_, &QComboBox::currentIndexChanged, this, [this](int i) {
         change(tr("mode"), [&](GenerationSettings& s) { s.mode = GenerationMode(i); });
+    });
+    connect(inpaint_mode_, &QComboBox::currentIndexChanged, this, [this](int i) {
+        change(tr("inpaint mode"), [&](GenerationSettings& s) { s.inpaint_mode = InpaintMode(i); });
+    });
+    connect(lazy_refresh_, &QSpinBox::valueChanged, this, [this](int n) {
+        change(tr("lazy refresh"), [&](GenerationSettings& s) { s.lazy_refresh = n; });
     });
     connect(sampler_, &QComboBox::currentIndexChanged, this, [this](int) {
         change(tr("sampler"), [&](GenerationSettings& s) { s.sampler = sampler_->currentData().toString(); });
@@ -203,18 +203,20 @@ void GenerationPanel::setDocument(Document* doc) {
         connect(doc_, &Document::layerChanged, this, [this](Document::Layer l, QRect, quint32) {
             if (l == Document::Layer::Settings) pullFromDocument();
         });
+    controls_->setDocument(doc);
     pullFromDocument();
 }
 
 void GenerationPanel::pullFromDocument() {
     if (!doc_) return;
     const GenerationSettings& s = doc_->settings();
-    const QList<QWidget*> all = {model_, mode_, sampler_, backend_, steps_, cfg_, strength_,
-                                 width_, height_, seed_, random_};
+    const QList<QWidget*> all = {model_, mode_, inpaint_mode_, lazy_refresh_, sampler_, backend_, steps_,
+                                 cfg_, strength_, width_, height_, seed_, random_};
     for (QWidget* w : all) w->blockSignals(true);
     if (model_->text() != s.model_dir) model_->setText(s.model_dir);
     mode_->setCurrentIndex(int(s.mode));
     inpaint_mode_->setCurrentIndex(int(s.inpaint_mode));
+    lazy_refresh_->setValue(s.lazy_refresh);
     const int si = sampler_->findData(s.sampler);
     if (si < 0) sampler_->addItem(s.sampler, s.sampler);  // a preset's sampler we don't list
     sampler_->setCurrentIndex(sampler_->findData(s.sampler));
@@ -230,6 +232,8 @@ void GenerationPanel::pullFromDocument() {
     random_->setChecked(s.random_seed);
     for (QWidget* w : all) w->blockSignals(false);
     strength_->setEnabled(s.mode == GenerationMode::Img2Img);
+    inpaint_mode_->setEnabled(s.mode == GenerationMode::Inpaint);
+    lazy_refresh_->setEnabled(s.mode == GenerationMode::Inpaint && s.inpaint_mode == InpaintMode::Lazy);
     seed_->setEnabled(!s.random_seed);
     if (s.model_dir != last_model_dir_) {
         last_model_dir_ = s.model_dir;

@@ -1,8 +1,9 @@
 #pragma once
-// Generation dock: model folder, mode, sampler, steps, CFG, seed (fixed or random), size and
-// img2img strength, bound to the document's GenerationSettings (each change one undo step;
-// a spin-box drag merges). What the engine cannot run yet (inpainting, controls) is shown
-// disabled with the reason, never faked.
+// Generation dock: model folder, mode (txt2img, img2img, inpaint with full/crop/lazy and the
+// lazy refresh interval), sampler, steps, CFG, seed (fixed or random), size, img2img strength
+// and the controls list, bound to the document's GenerationSettings (each change one undo step;
+// a spin-box drag merges). What the engine cannot run is shown disabled with the reason, never
+// faked; an engine that refuses a request says why in the status bar.
 #include <QPointer>
 #include <QWidget>
 
@@ -17,6 +18,8 @@ class QSpinBox;
 
 namespace dit::ui {
 
+class ControlsEditor;
+
 class GenerationPanel : public QWidget {
     Q_OBJECT
 public:
@@ -26,6 +29,9 @@ public:
 
     QLineEdit* modelEdit() const { return model_; }
     QComboBox* modeCombo() const { return mode_; }
+    QComboBox* inpaintModeCombo() const { return inpaint_mode_; }
+    QSpinBox* lazyRefreshSpin() const { return lazy_refresh_; }
+    ControlsEditor* controlsEditor() const { return controls_; }
     QComboBox* samplerCombo() const { return sampler_; }
     QSpinBox* stepsSpin() const { return steps_; }
     QDoubleSpinBox* cfgSpin() const { return cfg_; }
@@ -51,7 +57,8 @@ private:
     QString last_model_dir_;
     QLineEdit* model_;
     QComboBox *mode_, *inpaint_mode_, *sampler_, *backend_;
-    QSpinBox *steps_, *width_, *height_;
+    QSpinBox *steps_, *width_, *height_, *lazy_refresh_;
+    ControlsEditor* controls_;
     QDoubleSpinBox *cfg_, *strength_;
     QLineEdit* seed_;
     QCheckBox *random_, *live_;

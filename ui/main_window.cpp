@@ -19,12 +19,15 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QRadioButton>
+#include <QScrollArea>
+#include <QScrollBar>
 #include <QSettings>
 #include <QStatusBar>
 #include <QTimer>
 #include <QUndoGroup>
 
 #include "engine/error.h"
+#include "studio/install_paths.h"
 #include "studio/project/presets.h"
 #include "studio/project/project_file.h"
 #include "studio/project/recent_files.h"
@@ -38,6 +41,7 @@
 #include "ui/pose_panel.h"
 #include "ui/mask_panel.h"
 #include "ui/prompt_panel.h"
+#include "ui/region_editor.h"
 
 #ifndef DIT_SOURCE_DIR
 #define DIT_SOURCE_DIR ""
@@ -63,18 +67,7 @@ QImage scaled_layer(const QImage& img, QSize size) {
 }  // namespace
 
 QString MainWindow::default_model_dir() {
-    const QString app = QCoreApplication::applicationDirPath();
-    const QStringList candidates = {
-        app + "/../share/dit-studio/models/default",
-        app + "/../resources/models/default",
-        app + "/../../resources/models/default",
-        QStringLiteral(DIT_SOURCE_DIR "/resources/models/default"),
-        QStringLiteral(DIT_SOURCE_DIR "/tests/fixtures/tiny-pixart-alpha"),
-    };
-    for (const QString& c : candidates)
-        if (QFileInfo::exists(c + "/model_index.json"))
-            return QDir::cleanPath(c);
-    return {};
+    return QString::fromStdString(studio::default_model_dir().string());
 }
 
 MainWindow::MainWindow(const Options& options, QWidget* parent) : QMainWindow(parent), options_(options) {
@@ -139,14 +132,21 @@ void MainWindow::buildDocks() {
     auto dock = [this](QWidget* w, const QString& title, const QString& name, Qt::DockWidgetArea area) {
         auto* d = new QDockWidget(title, this);
         d->setObjectName(name);
-        d->setWidget(w);
+        // Panels scroll rather than force the window taller than a laptop screen.
+        auto* scroll = new QScrollArea(d);
+        scroll->setWidget(w);
+        scroll->setWidgetResizable(true);
+        scroll->setFrameShape(QFrame::NoFrame);
+        scroll->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);  // panels are as wide as they need
+        scroll->setMinimumWidth(w->minimumSizeHint().width() + scroll->verticalScrollBar()->sizeHint().width());
+        d->setWidget(scroll);
         d->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable |
                        QDockWidget::DockWidgetClosable);
         addDockWidget(area, d);
         return d;
     };
     generation_ = new GenerationPanel(this);
-    prompt_ = new PromptPanel(this);
+    prompt_ = new PromptPanel(canvas_, this);
     layers_ = new LayersPanel(canvas_, this);
     mask_ = new MaskPanel(canvas_, this);
     history_ = new HistoryPanel(this);
@@ -165,7 +165,7 @@ void MainWindow::buildDocks() {
     tabifyDockWidget(dmask, dpose);
     tabifyDockWidget(dpose, dedges);
     dmask->raise();
-    resizeDocks({dprompt, dgen}, {220, 520}, Qt::Vertical);
+    resizeDocks({dprompt, dgen}, {440, 420}, Qt::Vertical);
     resizeDocks({dlayers, dmask}, {190, 520}, Qt::Vertical);
     resizeDocks({dlayers, dprompt}, {250, 340}, Qt::Horizontal);
     resizeDocks({dhist}, {170}, Qt::Vertical);
@@ -174,7 +174,7 @@ void MainWindow::buildDocks() {
     connect(edges_, &EdgesPanel::message, this, &MainWindow::showMessage);
     // Choosing a tool brings its panel forward.
     connect(canvas_, &CanvasView::toolChanged, this, [=](CanvasTool t) {
-        (t == CanvasTool::Pose ? dpose : t == CanvasTool::Edges ? dedges : dmask)->raise();
+        (t == CanvasTool::Pose ? dpose : t == CanvasTool::Edges ? dedges : t == CanvasTool::Region ? dprompt : dmask)->raise();
     });
 
     connect(generation_, &GenerationPanel::generateRequested, this, &MainWindow::generate);
@@ -281,6 +281,7 @@ void MainWindow::buildActions() {
         [this] { canvas_->setTool(CanvasTool::Mask); });
     add(tools, tr("&Edge brush"), {QKeySequence(Qt::Key_D)}, [this] { canvas_->setTool(CanvasTool::Edges); });
     add(tools, tr("&Pose"), {QKeySequence(Qt::Key_P)}, [this] { canvas_->setTool(CanvasTool::Pose); });
+    add(tools, tr("&Region brush"), {QKeySequence(Qt::Key_R)}, [this] { prompt_->regionEditor()->paintButton()->setChecked(true); });
     add(tools, tr("Toggle &eraser"), {QKeySequence(Qt::Key_E)}, [this] {
         (canvas_->brush().eraser() ? mask_->brushButton() : mask_->eraserButton())->setChecked(true);
     });
@@ -377,7 +378,8 @@ void MainWindow::setDocument(std::unique_ptr<Document> doc) {
     connect(doc_->undoStack(), &QUndoStack::cleanChanged, this, &MainWindow::updateTitle);
     connect(doc_.get(), &Document::layerChanged, this, [this](Document::Layer l, QRect, quint32) {
         // The image layer is what live mode writes; everything else the user edits re-runs it.
-        if (l != Document::Layer::Image && live_timer_ && generation_->liveBox()->isChecked())
+        if (l != Document::Layer::Image && l != Document::Layer::PoseBackground && live_timer_ &&
+            generation_->liveBox()->isChecked())
             live_timer_->start();
     });
     if (recovery_) {
@@ -460,28 +462,6 @@ void MainWindow::updateBusy() {
 void MainWindow::updateTitle() {
     const QString name = project_path_.isEmpty() ? tr("Untitled") : QFileInfo(project_path_).fileName();
     setWindowTitle(QStringLiteral("%1%2 — DiT Studio").arg(name, doc_ && doc_->isModified() ? "*" : ""));
-}
-
-void MainWindow::restoreParameters(const dit::Request& r, bool mode_known) {
-    doc_->sealMerging();
-    doc_->undoStack()->beginMacro(tr("Restore parameters"));
-    doc_->setPrompt(QString::fromStdString(r.prompt));
-    doc_->setNegativePrompt(QString::fromStdString(r.negative_prompt));
-    GenerationSettings s = doc_->settings();
-    if (!r.model_dir.empty()) s.model_dir = QString::fromStdString(r.model_dir.string());
-    s.width = r.width;
-    s.height = r.height;
-    s.steps = r.steps;
-    s.sampler = QString::fromStdString(r.sampler);
-    s.cfg = r.cfg;
-    s.seed = r.seed;
-    s.random_seed = false;  // restoring means: make this image again
-    s.strength = r.strength;
-    if (mode_known) s.mode = r.init_image ? GenerationMode::Img2Img : GenerationMode::Txt2Img;
-    if (!r.backend.empty()) s.backend = QString::fromStdString(r.backend);
-    doc_->setSettings(s, tr("parameters"));
-    doc_->undoStack()->endMacro();
-    doc_->sealMerging();
 }
 
 bool MainWindow::openFile(const QString& path) {

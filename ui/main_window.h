@@ -51,8 +51,7 @@ public:
     MainWindow() : MainWindow(Options{}) {}
     ~MainWindow() override;
 
-    // resources/models/default next to the executable or in the source tree, else the tiny
-    // test model of the source tree; empty when neither exists.
+    // The embedded default model (studio::default_model_dir); empty when none is found.
     static QString default_model_dir();
 
     dit::studio::Document* document() const { return doc_.get(); }

@@ -16,6 +16,8 @@ namespace dit::ui {
 
 using studio::GenerationRequest;
 using studio::GenerationResult;
+using studio::GenerationMode;
+using studio::GenerationSettings;
 
 namespace {
 
@@ -123,6 +125,41 @@ void MainWindow::applyResult(int index) {
     } catch (const std::exception& e) {
         showMessage(QString::fromUtf8(e.what()), true);
     }
+}
+
+// --- Parameters of a result (history or a dropped PNG) back into the document.
+
+void MainWindow::restoreParameters(const dit::Request& r, bool mode_known) {
+    doc_->sealMerging();
+    doc_->undoStack()->beginMacro(tr("Restore parameters"));
+    doc_->setPrompt(QString::fromStdString(r.prompt));
+    doc_->setNegativePrompt(QString::fromStdString(r.negative_prompt));
+    GenerationSettings s = doc_->settings();
+    if (!r.model_dir.empty()) s.model_dir = QString::fromStdString(r.model_dir.string());
+    s.width = r.width;
+    s.height = r.height;
+    s.steps = r.steps;
+    s.sampler = QString::fromStdString(r.sampler);
+    s.cfg = r.cfg;
+    s.seed = r.seed;
+    s.random_seed = false;  // restoring means: make this image again
+    s.strength = r.strength;
+    if (mode_known) s.mode = r.mask ? GenerationMode::Inpaint : r.init_image ? GenerationMode::Img2Img : GenerationMode::Txt2Img;
+    if (!r.backend.empty()) s.backend = QString::fromStdString(r.backend);
+    if (r.mask) {
+        s.inpaint_mode = studio::InpaintMode(std::max<qsizetype>(0, QStringList{"full", "crop", "lazy"}.indexOf(
+                                                                         QString::fromStdString(r.inpaint_mode))));
+        s.lazy_refresh = r.lazy_refresh;
+    }
+    // The controls' settings (their maps come from the document); a history entry says all.
+    if (mode_known || !r.controls.empty()) {
+        s.controls.clear();
+        for (const auto& c : r.controls)
+            s.controls.push_back({QString::fromStdString(c.type), true, c.weight, c.start, c.end});
+    }
+    doc_->setSettings(s, tr("parameters"));
+    doc_->undoStack()->endMacro();
+    doc_->sealMerging();
 }
 
 }  // namespace dit::ui

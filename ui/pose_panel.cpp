@@ -1,13 +1,20 @@
 #include "ui/pose_panel.h"
 
 #include <QComboBox>
+#include <QDragEnterEvent>
+#include <QDropEvent>
 #include <QFileDialog>
+#include <QFileInfo>
+#include <QImageReader>
+#include <QMimeData>
+#include <QSlider>
 #include <QGroupBox>
 #include <QGridLayout>
 #include <QLabel>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QVBoxLayout>
+#include <cmath>
 
 #include "studio/control/pose.h"
 #include "ui/canvas_view.h"
@@ -55,7 +62,9 @@ PosePanel::PosePanel(CanvasView* canvas, QWidget* parent) : QWidget(parent), can
     grid->addWidget(exp, 2, 1);
     v->addLayout(grid);
     v->addWidget(buildTransforms());
+    v->addWidget(buildBackground());
     v->addStretch();
+    setAcceptDrops(true);
 
     connect(tool_, &QPushButton::toggled, this, [this](bool on) {
         canvas_->setTool(on ? CanvasTool::Pose : CanvasTool::Mask);
@@ -92,8 +101,10 @@ void PosePanel::setDocument(Document* doc) {
     if (doc_)
         connect(doc_, &Document::layerChanged, this, [this](Document::Layer l, QRect, quint32) {
             if (l == Document::Layer::Pose) refresh();
+            if (l == Document::Layer::PoseBackground) refreshBackground();
         });
     refresh();
+    refreshBackground();
 }
 
 void PosePanel::refresh() {
@@ -171,6 +182,92 @@ bool PosePanel::exportJson(const QString& path) {
         emit message(QString::fromUtf8(e.what()), true);
         return false;
     }
+}
+
+QWidget* PosePanel::buildBackground() {
+    auto* box = new QGroupBox(tr("Background to trace"), this);
+    box->setToolTip(tr("A picture drawn under the skeleton to pose from; drop an image on this "
+                       "panel or load one. It is saved with the project and never generated from."));
+    auto* g = new QGridLayout(box);
+    bg_load_ = new QPushButton(tr("Load image…"), box);
+    bg_clear_ = new QPushButton(tr("Remove"), box);
+    bg_opacity_ = new QSlider(Qt::Horizontal, box);
+    bg_opacity_->setRange(0, 100);
+    bg_opacity_->setToolTip(tr("Opacity of the background picture"));
+    bg_label_ = new QLabel(box);
+    bg_label_->setWordWrap(true);
+    g->addWidget(bg_load_, 0, 0);
+    g->addWidget(bg_clear_, 0, 1);
+    g->addWidget(new QLabel(tr("Opacity"), box), 1, 0);
+    g->addWidget(bg_opacity_, 1, 1);
+    g->addWidget(bg_label_, 2, 0, 1, 2);
+    connect(bg_load_, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Background to trace"), {},
+                                                          tr("Images (*.png *.jpg *.jpeg *.webp *.bmp)"));
+        if (!path.isEmpty()) loadBackground(path);
+    });
+    connect(bg_clear_, &QPushButton::clicked, this, [this] {
+        if (doc_) doc_->setPoseBackground({});
+    });
+    connect(bg_opacity_, &QSlider::valueChanged, this, [this](int v) {
+        if (doc_) doc_->setPoseBackgroundOpacity(v / 100.0);
+    });
+    connect(bg_opacity_, &QSlider::sliderReleased, this, [this] {
+        if (doc_) doc_->sealMerging();  // one drag, one undo step
+    });
+    return box;
+}
+
+void PosePanel::refreshBackground() {
+    const bool has = doc_ && !doc_->state().pose_background.isNull();
+    bg_clear_->setEnabled(has);
+    bg_opacity_->setEnabled(has);
+    {
+        QSignalBlocker b(bg_opacity_);
+        bg_opacity_->setValue(doc_ ? int(std::lround(doc_->state().pose_background_opacity * 100)) : 50);
+    }
+    const QSize size = has ? doc_->state().pose_background.size() : QSize();
+    bg_label_->setText(has ? tr("%1×%2 picture under the skeleton").arg(size.width()).arg(size.height())
+                           : tr("None: drop an image here"));
+}
+
+bool PosePanel::loadBackground(const QString& path) {
+    if (!doc_) return false;
+    QImageReader reader(path);
+    reader.setAutoTransform(true);
+    // A tracing aid needs no more pixels than a screen shows; huge photos are read smaller.
+    constexpr int kMaxSide = 4096;
+    const QSize size = reader.size();
+    if (size.isValid() && std::max(size.width(), size.height()) > kMaxSide)
+        reader.setScaledSize(size.scaled(kMaxSide, kMaxSide, Qt::KeepAspectRatio));
+    const QImage img = reader.read();
+    if (img.isNull()) {
+        emit message(tr("%1: %2").arg(QFileInfo(path).fileName(), reader.errorString()), true);
+        return false;
+    }
+    doc_->setPoseBackground(img);
+    canvas_->setTool(CanvasTool::Pose);
+    emit message(tr("Pose background: %1 (%2×%3)").arg(QFileInfo(path).fileName()).arg(img.width()).arg(img.height()),
+                 false);
+    return true;
+}
+
+void PosePanel::dragEnterEvent(QDragEnterEvent* e) {
+    if (!e->mimeData()->hasUrls()) return;
+    for (const QUrl& u : e->mimeData()->urls())
+        if (u.isLocalFile()) {
+            e->acceptProposedAction();
+            return;
+        }
+}
+
+void PosePanel::dropEvent(QDropEvent* e) {
+    for (const QUrl& u : e->mimeData()->urls())
+        if (u.isLocalFile()) {
+            e->acceptProposedAction();
+            loadBackground(u.toLocalFile());
+            return;
+        }
 }
 
 }  // namespace dit::ui

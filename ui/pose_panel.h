@@ -1,7 +1,8 @@
 #pragma once
 // Pose dock: the pose tool (drag joints on the canvas, right click deletes / restores one),
-// add and remove people, move / scale / rotate / mirror a person or a hand, and OpenPose JSON
-// import / export (body, hands, face).
+// add and remove people, move / scale / rotate / mirror a person or a hand, OpenPose JSON
+// import / export (body, hands, face), and a background picture to trace (file dialog or an
+// image dropped on the panel; opacity slider), drawn under the skeleton and saved in the project.
 #include <QPointer>
 #include <QWidget>
 
@@ -12,7 +13,9 @@
 
 class QComboBox;
 class QGroupBox;
+class QLabel;
 class QPushButton;
+class QSlider;
 class QSpinBox;
 
 namespace dit::ui {
@@ -31,6 +34,13 @@ public:
 
     bool importJson(const QString& path);  // replaces the people (one undo step)
     bool exportJson(const QString& path);
+    // Sets the document's pose background from an image file (one undo step); false (and a
+    // message) when it cannot be read.
+    bool loadBackground(const QString& path);
+    QPushButton* loadBackgroundButton() const { return bg_load_; }
+    QPushButton* clearBackgroundButton() const { return bg_clear_; }
+    QSlider* backgroundOpacitySlider() const { return bg_opacity_; }
+    QLabel* backgroundLabel() const { return bg_label_; }
     // The selected person (spin box) and part (whole person or a hand) the transforms act on.
     QSpinBox* personBox() const { return person_; }
     QComboBox* partBox() const { return part_; }
@@ -39,8 +49,14 @@ public:
 signals:
     void message(const QString& text, bool error);
 
+protected:
+    void dragEnterEvent(QDragEnterEvent* e) override;
+    void dropEvent(QDropEvent* e) override;
+
 private:
     void refresh();
+    void refreshBackground();
+    QWidget* buildBackground();
     QWidget* buildTransforms();
     void transformSelected(const QString& name,
                            const std::function<dit::studio::Person(const dit::studio::Person&, dit::studio::PosePart)>& apply);
@@ -50,6 +66,9 @@ private:
     QSpinBox* person_;
     QGroupBox* transforms_ = nullptr;
     QComboBox* part_ = nullptr;
+    QPushButton *bg_load_ = nullptr, *bg_clear_ = nullptr;
+    QSlider* bg_opacity_ = nullptr;
+    QLabel* bg_label_ = nullptr;
 };
 
 }  // namespace dit::ui

@@ -1,15 +1,18 @@
 #include "ui/prompt_panel.h"
 
 #include <QEvent>
+#include <QGroupBox>
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QVBoxLayout>
+
+#include "ui/region_editor.h"
 
 namespace dit::ui {
 
 using studio::Document;
 
-PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
+PromptPanel::PromptPanel(CanvasView* canvas, QWidget* parent) : QWidget(parent) {
     auto* v = new QVBoxLayout(this);
     prompt_ = new QPlainTextEdit(this);
     prompt_->setPlaceholderText(tr("Describe the image…"));
@@ -18,7 +21,7 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     negative_ = new QPlainTextEdit(this);
     negative_->setPlaceholderText(tr("What to avoid (negative prompt)"));
     negative_->setTabChangesFocus(true);
-    negative_->setMaximumHeight(70);
+    negative_->setMaximumHeight(50);
     tokens_ = new QLabel(this);
     negative_tokens_ = new QLabel(this);
     for (QLabel* l : {tokens_, negative_tokens_}) {
@@ -32,6 +35,13 @@ PromptPanel::PromptPanel(QWidget* parent) : QWidget(parent) {
     v->addWidget(new QLabel(tr("Negative prompt"), this));
     v->addWidget(negative_, 1);
     v->addWidget(negative_tokens_);
+    if (canvas) {
+        auto* box = new QGroupBox(tr("Regional prompts"), this);
+        auto* bl = new QVBoxLayout(box);
+        regions_ = new RegionEditor(canvas, box);
+        bl->addWidget(regions_);
+        v->addWidget(box);
+    }
     prompt_->installEventFilter(this);
     negative_->installEventFilter(this);
 
@@ -54,6 +64,7 @@ void PromptPanel::setDocument(Document* doc) {
         connect(doc_, &Document::layerChanged, this, [this](Document::Layer l, QRect, quint32) {
             if (l == Document::Layer::Prompts) pullFromDocument();
         });
+    if (regions_) regions_->setDocument(doc);
     pullFromDocument();
 }
 
@@ -74,6 +85,7 @@ void PromptPanel::pullFromDocument() {
 void PromptPanel::setTokenizer(std::shared_ptr<const T5Tokenizer> tokenizer, int max_tokens) {
     tokenizer_ = std::move(tokenizer);
     max_tokens_ = max_tokens;
+    if (regions_) regions_->setTokenizer(tokenizer_, max_tokens);
     updateTokenCount();
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Prompt dock: prompt and negative prompt, bound to the document (typing merges into one undo
-// step until the field loses focus), and the prompt's token count against the model's limit.
+// step until the field loses focus), the prompts' token counts against the model's limit, and
+// the regional prompts (RegionEditor) when the panel has a canvas to paint region masks on.
 #include <QPointer>
 #include <QWidget>
 #include <memory>
@@ -13,10 +14,14 @@ class QPlainTextEdit;
 
 namespace dit::ui {
 
+class CanvasView;
+class RegionEditor;
+
 class PromptPanel : public QWidget {
     Q_OBJECT
 public:
-    explicit PromptPanel(QWidget* parent = nullptr);
+    explicit PromptPanel(QWidget* parent = nullptr) : PromptPanel(nullptr, parent) {}
+    explicit PromptPanel(CanvasView* canvas, QWidget* parent = nullptr);
     void setDocument(dit::studio::Document* doc);
     // The model's tokenizer and token limit; null when no model is loaded (no count shown).
     void setTokenizer(std::shared_ptr<const dit::T5Tokenizer> tokenizer, int max_tokens);
@@ -24,6 +29,7 @@ public:
     QPlainTextEdit* promptEdit() const { return prompt_; }
     QPlainTextEdit* negativeEdit() const { return negative_; }
     QLabel* tokenLabel() const { return tokens_; }
+    RegionEditor* regionEditor() const { return regions_; }  // null without a canvas
 
 protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
@@ -37,6 +43,7 @@ private:
     QLabel *tokens_, *negative_tokens_;
     std::shared_ptr<const dit::T5Tokenizer> tokenizer_;
     int max_tokens_ = 0;
+    RegionEditor* regions_ = nullptr;
 };
 
 }  // namespace dit::ui

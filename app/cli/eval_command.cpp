@@ -6,12 +6,15 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QSaveFile>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <string>
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
+#include "app/cli/eval_inpaint.h"
+#include "app/cli/eval_regional.h"
 #include "engine/error.h"
 #include "engine/pipeline/engine.h"
 #include "studio/eval/control_fidelity.h"
@@ -35,6 +38,10 @@ const char* kUsage =
     "  --cfg F              classifier-free guidance scale (default 4.5)\n"
     "  --backend NAME       cpu | cpu-reference (default cpu)\n"
     "  --edge-tolerance PX  edge F1 matching distance in pixels (default 2)\n"
+    "  --inpaint MODES      inpainting cases (each case's first object erased, then inpainted) in\n"
+    "                       these modes: comma-separated full, crop, lazy, or none (default full,lazy)\n"
+    "  --regions            instead: the regional-prompt measurement (a half-canvas region asking\n"
+    "                       for one object; pixel change inside vs outside, object placed or not)\n"
     "  --out DIR            save every image (NNNNNN.png) and report.json there\n"
     "  --quiet              no progress line\n"
     "prints per-attribute accuracy, edge and pose fidelity, and the overall attribute accuracy last\n";
@@ -80,6 +87,22 @@ void row_score(const std::string& name, double score) { std::printf("%-56s %7.3f
 
 void row_text(const char* name, const std::string& text) { std::printf("%-44s %s\n", name, text.c_str()); }
 
+std::vector<std::string> split_modes(const std::string& list) {
+    std::vector<std::string> modes;
+    if (list == "none") return modes;
+    size_t at = 0;
+    while (at <= list.size()) {
+        const size_t comma = std::min(list.find(',', at), list.size());
+        const std::string m = list.substr(at, comma - at);
+        if (m != "full" && m != "crop" && m != "lazy")
+            throw UsageError("--inpaint takes full, crop, lazy (comma-separated) or none, got '" + m + "'");
+        if (std::find(modes.begin(), modes.end(), m) == modes.end()) modes.push_back(m);
+        at = comma + 1;
+    }
+    std::stable_partition(modes.begin(), modes.end(), [](const std::string& m) { return m == "full"; });
+    return modes;
+}
+
 }  // namespace
 
 int eval_command(const std::vector<std::string>& argv) {
@@ -88,8 +111,9 @@ int eval_command(const std::vector<std::string>& argv) {
         return 0;
     }
     const Args args(argv,
-                    {"model", "cases", "seed", "size", "steps", "sampler", "cfg", "backend", "edge-tolerance", "out"},
-                    {"ground-truth", "quiet"});
+                    {"model", "cases", "seed", "size", "steps", "sampler", "cfg", "backend", "edge-tolerance", "out",
+                     "inpaint"},
+                    {"ground-truth", "quiet", "regions"});
     const bool ground_truth = args.on("ground-truth");
     if (ground_truth)
         for (const char* flag : {"model", "steps", "sampler", "cfg", "backend"})
@@ -110,10 +134,21 @@ int eval_command(const std::vector<std::string>& argv) {
     base.cfg = args.number("cfg", 4.5f);
     base.backend = args.str("backend", "cpu");
     const bool quiet = args.on("quiet");
+    std::vector<InpaintTally> inpaint;  // one per mode, full first when asked
+    for (const std::string& mode : split_modes(args.str("inpaint", "full,lazy"))) {
+        InpaintTally tally;
+        tally.mode = mode;
+        inpaint.push_back(std::move(tally));
+    }
     QString out;
     if (auto o = args.opt("out")) {
         out = QString::fromStdString(*o);
         if (!QDir().mkpath(out)) throw Error(o->c_str() + std::string(": cannot create the folder"));
+    }
+
+    if (args.on("regions")) {
+        if (ground_truth) throw UsageError("--regions generates images; it takes no --ground-truth");
+        return eval_regions(base, cases, seed, quiet, out);
     }
 
     studio::WorldOptions world;
@@ -139,6 +174,7 @@ int eval_command(const std::vector<std::string>& argv) {
             const Result result = engine.generate(r, callbacks);
             seconds += result.seconds;
             image = studio::to_qimage(result.image);
+            for (InpaintTally& t : inpaint) eval_inpaint_case(engine, r, scene, truth, t);
         }
         const studio::AdherenceResult adherence = studio::prompt_adherence(scene, image);
         tally.add(adherence);
@@ -211,7 +247,12 @@ int eval_command(const std::vector<std::string>& argv) {
         row_text("pose fidelity without control", "no case has a person");
     }
     row_text("pose fidelity with control", control);
-    row_text("inpainting", "not available: the engine does not inpaint yet");
+    if (ground_truth)
+        row_text("inpainting", "not applicable: ground truth has no generation");
+    else if (inpaint.empty())
+        row_text("inpainting", "not run (--inpaint none)");
+    for (const InpaintTally& t : ground_truth ? std::vector<InpaintTally>{} : inpaint)
+        print_inpaint_rows(t, inpaint.front().mode == "full" && t.mode != "full" ? &inpaint.front() : nullptr);
     row_count("overall attribute accuracy", tally.right(), tally.asked());
 
     if (!out.isEmpty()) {
@@ -233,7 +274,18 @@ int eval_command(const std::vector<std::string>& argv) {
                                    {"backend", QString::fromStdString(base.backend)},
                                    {"edge_tolerance", tolerance},
                                    {"people_fraction", kPeopleFraction}};
-        save_text(QJsonDocument(QJsonObject{{"settings", settings}, {"summary", summary}, {"cases", case_reports}})
+        QJsonObject inpainting;
+        for (const InpaintTally& t : ground_truth ? std::vector<InpaintTally>{} : inpaint)
+            inpainting[QString::fromStdString(t.mode)] =
+                QJsonObject{{"cases", t.cases},
+                            {"attributes_right", t.adherence.right()},
+                            {"attributes_asked", t.adherence.asked()},
+                            {"score", t.adherence.overall()},
+                            {"outside_max_abs_diff", t.outside_max},
+                            {"seam", t.cases ? t.seam / t.cases : 0.0},
+                            {"seconds", t.seconds}};
+        save_text(QJsonDocument(QJsonObject{{"settings", settings}, {"summary", summary}, {"inpainting", inpainting},
+                                            {"cases", case_reports}})
                       .toJson(QJsonDocument::Indented),
                   QDir(out).filePath("report.json"));
     }

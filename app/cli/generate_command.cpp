@@ -9,8 +9,12 @@
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
+#include "app/cli/control_args.h"
+#include "app/cli/inpaint_args.h"
+#include "app/cli/region_args.h"
 #include "engine/error.h"
 #include "engine/pipeline/engine.h"
+#include "studio/install_paths.h"
 #include "studio/result_png.h"
 
 namespace dit::cli {
@@ -57,18 +61,27 @@ Image load_init_image(const std::string& path, int width, int height) {
 }  // namespace
 
 std::filesystem::path default_model_dir() {
-    if (const char* env = std::getenv("DIT_DEFAULT_MODEL")) return env;
-    return std::filesystem::path(DIT_SOURCE_DIR) / "resources" / "models" / "default";
+    const auto dir = studio::default_model_dir();
+    if (dir.empty()) throw Error("no default model found (looked for share/dit-studio/models/default next to "
+                                 "the executable and resources/models/default in the source tree); "
+                                 "pass --model DIR or set DIT_DEFAULT_MODEL");
+    return dir;
 }
 
 int generate_command(const std::vector<std::string>& argv) {
     if (!argv.empty() && (argv[0] == "--help" || argv[0] == "-h")) {
         std::fputs(kUsage, stdout);
+        std::fputs(kControlUsage, stdout);
+        std::fputs(kInpaintUsage, stdout);
+        std::fputs(kRegionUsage, stdout);
         return 0;
     }
-    const Args args(argv,
-                    {"model", "prompt", "negative", "width", "height", "steps", "sampler", "cfg",
-                     "seed", "noise-file", "init", "strength", "backend", "output"},
+    std::vector<std::string> rest = argv;  // --control may repeat, which Args refuses
+    const std::vector<std::string> control_specs = take_control_flags(rest);
+    const std::vector<std::string> region_specs = take_region_flags(rest);  // --region repeats too
+    const Args args(rest,
+                    with_inpaint_flags({"model", "prompt", "negative", "width", "height", "steps", "sampler", "cfg",
+                                        "seed", "noise-file", "init", "strength", "backend", "output"}),
                     {"quiet"});
     Request r;
     r.model_dir = args.has("model") ? std::filesystem::path(args.str("model")) : default_model_dir();
@@ -89,6 +102,9 @@ int generate_command(const std::vector<std::string>& argv) {
     if (args.has("strength") && !args.has("init")) throw UsageError("--strength needs --init");
     r.backend = args.str("backend", "cpu");
     if (auto init = args.opt("init")) r.init_image = load_init_image(*init, r.width, r.height);
+    apply_inpaint_args(args, args.str("init"), r);
+    for (const auto& spec : control_specs) r.controls.push_back(parse_control(spec, r.width, r.height));
+    for (const auto& spec : region_specs) r.regions.push_back(parse_region(spec, r.width, r.height));
     const std::string output = args.str("output", "out.png");
 
     Engine engine;

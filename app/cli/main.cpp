@@ -19,6 +19,7 @@ const char* kUsage =
     "  world      write scenes of the procedural world (image, edges, pose, caption, layout)\n"
     "  pose-map   render an OpenPose JSON as a pose control map\n"
     "  eval       measure how well a model follows the procedural world (quality harness)\n"
+    "  control-relevance  skip one control block at a time and measure control fidelity\n"
     "run 'dit-cli <command> --help' for its options\n";
 
 }  // namespace
@@ -38,6 +39,7 @@ int main(int argc, char** argv) {
         if (command == "world") return dit::cli::world_command(args);
         if (command == "pose-map") return dit::cli::pose_map_command(args);
         if (command == "eval") return dit::cli::eval_command(args);
+        if (command == "control-relevance") return dit::cli::control_relevance_command(args);
         std::fprintf(stderr, "dit-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
         return 2;
     } catch (const dit::cli::UsageError& e) {

@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
     const QCommandLineOption generate("generate-on-start", "Generate once the window is shown.");
     const QCommandLineOption shot("screenshot", "After the first result, save the window to FILE and quit.", "file");
     const QCommandLineOption shot_step("screenshot-step", "With --screenshot: grab at this step of the run instead, while the preview forms.", "n");
-    const QCommandLineOption demo("demo", "Paint a sample mask stroke and add a person (for screenshots).");
+    const QCommandLineOption demo("demo", "Paint a sample mask stroke, add a person and a region (for screenshots).");
     const QCommandLineOption no_autosave("no-autosave", "Neither autosave nor offer crash recovery.");
     cli.addOptions({model, prompt, negative, size, steps, seed, generate, shot, shot_step, demo, no_autosave});
     cli.addPositionalArgument("file", "A project folder, an image, or a result PNG to open.", "[file]");
@@ -77,6 +77,13 @@ int main(int argc, char** argv) {
         person.body[dit::studio::kRightWrist] = {float(c.width() * 0.28), float(c.height() * 0.2), true};
         person.body[dit::studio::kRightElbow] = {float(c.width() * 0.36), float(c.height() * 0.33), true};
         doc->addPerson(person);
+        // A regional prompt painted at the top left, as the region editor does it.
+        const quint32 region = doc->addRegion(QStringLiteral("a red circle"), QColor(255, 80, 80));
+        QImage& rmask = doc->beginStroke({dit::studio::Document::PaintTarget::Region, region});
+        brush.setSize(c.width() / 3.0);
+        brush.setHardness(0.7);
+        brush.begin(&rmask, QPointF(c.width() * 0.25, c.height() * 0.25));
+        doc->endStroke(brush.end(), QObject::tr("Paint region"));
     }
     for (const QString& f : cli.positionalArguments()) window.openFile(f);
     window.show();

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "engine/error.h"
+
 namespace dit::pixart {
 
 Attention Attention::bind(ParamBinder& p, const std::string& prefix, int64_t dim, int64_t kv_dim) {
@@ -58,13 +60,36 @@ void TransformerBlock::forward(float* x, const float* modulation, const float* p
     ops.layer_norm(x, h, M, D, eps, nullptr, nullptr);
     ops.modulate(h, shift_msa, scale_msa, B, N, D);
     attn1.to_q.forward(h, buf.q.data(), M, ops);
-    attn1.to_k.forward(h, buf.k.data(), M, ops);
-    attn1.to_v.forward(h, buf.v.data(), M, ops);
     a.q = buf.q.data();
-    a.k = buf.k.data();
-    a.v = buf.v.data();
     a.out = buf.attn.data();
     a.Lq = a.Lk = N;
+    SelfAttentionCache* cache = extras ? extras->self_cache : nullptr;
+    if (cache && !cache->record) {
+        // Lazy: this forward's tokens are the fresh slots; the rest of the keys come cached.
+        if (cache->n_fresh != N || cache->n_all < N)
+            throw Error("PixArt block: the self-attention cache is laid out for " + std::to_string(cache->n_fresh) +
+                        " fresh of " + std::to_string(cache->n_all) + " tokens, the forward runs " + std::to_string(N));
+        for (int64_t b = 0; b < B; ++b) {
+            attn1.to_k.forward(h + b * N * D, cache->k + b * cache->n_all * D, N, ops);
+            attn1.to_v.forward(h + b * N * D, cache->v + b * cache->n_all * D, N, ops);
+        }
+        a.k = cache->k;
+        a.v = cache->v;
+        a.Lk = cache->n_all;
+    } else {
+        attn1.to_k.forward(h, buf.k.data(), M, ops);
+        attn1.to_v.forward(h, buf.v.data(), M, ops);
+        a.k = buf.k.data();
+        a.v = buf.v.data();
+        if (cache) {  // refresh: keep the K/V of the tokens the next lazy forwards skip
+            if (cache->n_all != N)
+                throw Error("PixArt block: a cache refresh runs all " + std::to_string(cache->n_all) +
+                            " tokens, this forward runs " + std::to_string(N));
+            const int64_t n_cached = cache->n_all - cache->n_fresh;
+            ops.gather_tokens(buf.k.data(), N, cache->k + cache->n_fresh * D, cache->n_all, cache->cached, n_cached, B, D);
+            ops.gather_tokens(buf.v.data(), N, cache->v + cache->n_fresh * D, cache->n_all, cache->cached, n_cached, B, D);
+        }
+    }
     ops.attention(a);
     attn1.to_out.forward(buf.attn.data(), h, M, ops);
     ops.add_gated(x, h, gate_msa, B, N, D);

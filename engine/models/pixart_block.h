@@ -34,12 +34,29 @@ struct BlockBuffers {
     BlockBuffers(int64_t B, int64_t N, int64_t D);
 };
 
+// Lazy inpainting (docs/inpainting.md): one block's self-attention keys and values over all
+// n_all tokens of the image, k and v each [B, n_all, D]. Slots [n_fresh, n_all) hold the K/V of
+// the tokens that skip the blocks (`cached`, n_all - n_fresh token indices in slot order).
+//  - record (a cache refresh): the forward runs every token in image order (N = n_all); the block
+//    attends as usual and copies the K/V of the `cached` tokens into their slots.
+//  - otherwise: the forward runs n_fresh tokens (N = n_fresh); the block writes their fresh K/V
+//    into slots [0, n_fresh) and their queries attend over all n_all slots.
+struct SelfAttentionCache {
+    float* k = nullptr;
+    float* v = nullptr;
+    int64_t n_all = 0, n_fresh = 0;
+    const int32_t* cached = nullptr;
+    bool record = false;
+};
+
 // What a block needs beyond the plain forward, per call. Each feature owns its fields.
 struct BlockExtras {
     // Regional prompts: cross-attention groups (kernels::AttentionArgs::query_group/key_group),
     // query_group [B, N] for the tokens in this forward, key_group [B, L].
     const int32_t* query_group = nullptr;
     const int32_t* key_group = nullptr;
+    // Lazy inpainting: this block's self-attention cache (set per block by the transformer).
+    SelfAttentionCache* self_cache = nullptr;
 };
 
 struct TransformerBlock {

@@ -41,6 +41,36 @@ const char* kResolutionKey = "adaln_single.emb.resolution_embedder.linear_1.weig
 
 }  // namespace
 
+// The token lists must split [0, N) exactly; the cache is (re)sized on a refresh.
+void PixArtTransformer2DModel::check_lazy(LazyTokens& lazy, int64_t B, int64_t N) const {
+    if (int64_t(lazy.active.size() + lazy.cached.size()) != N)
+        throw Error("PixArt transformer: lazy forward with " + std::to_string(lazy.active.size()) + " active and " +
+                    std::to_string(lazy.cached.size()) + " cached tokens, the latent has " + std::to_string(N));
+    std::vector<char> seen(size_t(N), 0);
+    for (const auto* list : {&lazy.active, &lazy.cached})
+        for (int32_t t : *list) {
+            if (t < 0 || t >= N || seen[size_t(t)])
+                throw Error("PixArt transformer: lazy token index " + std::to_string(t) +
+                            " is out of range or listed twice (" + std::to_string(N) + " tokens)");
+            seen[size_t(t)] = 1;
+        }
+    if (lazy.active.empty()) throw Error("PixArt transformer: lazy forward with no active token");
+    const Shape shape{B, N, int64_t(cfg_.hidden())};
+    const bool sized = int(lazy.k.size()) == cfg_.num_layers && int(lazy.v.size()) == cfg_.num_layers &&
+                       std::all_of(lazy.k.begin(), lazy.k.end(), [&](const Tensor& t) { return t.shape() == shape; }) &&
+                       std::all_of(lazy.v.begin(), lazy.v.end(), [&](const Tensor& t) { return t.shape() == shape; });
+    if (sized) return;
+    if (!lazy.refresh)
+        throw Error("PixArt transformer: lazy forward before its cache was filled (run a refresh first)");
+    lazy.k.assign(size_t(cfg_.num_layers), Tensor());
+    lazy.v.assign(size_t(cfg_.num_layers), Tensor());
+    for (int i = 0; i < cfg_.num_layers; ++i) lazy.k[i] = Tensor(shape), lazy.v[i] = Tensor(shape);
+}
+
+namespace {
+
+}  // namespace
+
 PixArtConfig PixArtConfig::from(const Config& c) {
     const std::string cls = c.get_string("_class_name");
     if (cls != "PixArtTransformer2DModel" && cls != "Transformer2DModel")
@@ -183,14 +213,47 @@ Tensor PixArtTransformer2DModel::forward(const Tensor& latent, const std::vector
         throw Error("PixArt transformer: image size " + std::to_string(image_height) + "x" +
                     std::to_string(image_width) + " must be positive (resolution conditioning)");
 
-    const int64_t D = cfg_.hidden(), gh = H / p, gw = W / p, N = gh * gw, C = cfg_.out_channels;
-    Tensor x = pos_embed_.forward(latent, ops);  // [B, N, D]
+    const int64_t D = cfg_.hidden(), gh = H / p, gw = W / p, N_all = gh * gw, C = cfg_.out_channels;
+    Tensor x = pos_embed_.forward(latent, ops);  // [B, N_all, D]
     const auto cond = adaln_single_.forward(timestep, image_height, image_width, ops);
+
+    // Lazy inpainting: a refresh runs every token and records the cached tokens' K/V; a lazy
+    // forward runs only the active tokens (N of them) against that cache.
+    LazyTokens* lazy = extras ? extras->lazy : nullptr;
+    pixart::BlockExtras block_extras = extras ? extras->block : pixart::BlockExtras{};
+    std::vector<int32_t> active_groups;
+    if (lazy) check_lazy(*lazy, B, N_all);
+    const bool subset = lazy && !lazy->refresh;
+    const int64_t N = subset ? int64_t(lazy->active.size()) : N_all;
+    if (subset) {
+        Tensor picked({B, N, D});
+        ops.gather_tokens(x.data(), N_all, picked.data(), N, lazy->active.data(), N, B, D);
+        x = std::move(picked);
+        if (block_extras.query_group) {  // regional groups are given per image token
+            active_groups.resize(size_t(B * N));
+            for (int64_t b = 0; b < B; ++b)
+                for (int64_t j = 0; j < N; ++j)
+                    active_groups[b * N + j] = block_extras.query_group[b * N_all + lazy->active[j]];
+            block_extras.query_group = active_groups.data();
+        }
+    }
+    pixart::SelfAttentionCache self_cache;
+    if (lazy) {
+        self_cache.n_all = N_all;
+        self_cache.n_fresh = int64_t(lazy->active.size());
+        self_cache.cached = lazy->cached.data();
+        self_cache.record = lazy->refresh;
+        block_extras.self_cache = &self_cache;
+    }
     pixart::BlockBuffers buf(B, N, D);
     for (size_t i = 0; i < transformer_blocks_.size(); ++i) {
         if (cancelled && *cancelled && (*cancelled)()) throw Cancelled();
+        if (lazy) {
+            self_cache.k = lazy->k[i].data();
+            self_cache.v = lazy->v[i].data();
+        }
         transformer_blocks_[i].forward(x.data(), cond.modulation.data(), prompt.k[i].data(), prompt.v[i].data(),
-                                       prompt.key_bias.data(), prompt.L, buf, ops, extras ? &extras->block : nullptr);
+                                       prompt.key_bias.data(), prompt.L, buf, ops, extras ? &block_extras : nullptr);
         if (extras && extras->after_block) extras->after_block(static_cast<int>(i), x.data(), N, cond.modulation.data());
     }
 
@@ -204,8 +267,14 @@ Tensor PixArtTransformer2DModel::forward(const Tensor& latent, const std::vector
     ops.layer_norm(x.data(), h, B * N, D, 1e-6f, nullptr, nullptr);  // norm_out: eps fixed at 1e-6
     ops.modulate(h, mods, mods + B * D, B, N, D);
     const int64_t P = p * p * C;
-    Tensor y({B * N, P});  // token (b, y, x) holds [py, px, c]
-    proj_out_.forward(h, y.data(), B * N, ops);
+    Tensor y({B * N_all, P});  // token (b, y, x) holds [py, px, c]
+    if (subset) {  // the skipped tokens' rows stay zero
+        Tensor part({B * N, P});
+        proj_out_.forward(h, part.data(), B * N, ops);
+        ops.scatter_tokens(part.data(), N, y.data(), N_all, lazy->active.data(), N, B, P);
+    } else {
+        proj_out_.forward(h, y.data(), B * N, ops);
+    }
 
     // Unpatchify: out[b, c, y*p + py, x*p + px] = y[b, y, x, py, px, c].
     Tensor out({B, C, H, W});

@@ -43,6 +43,21 @@ struct PixArtConfig {
     static PixArtConfig from(const Config& c);
 };
 
+// Lazy inpainting (engine/pipeline/inpaint_lazy.h, docs/inpainting.md): which tokens run the
+// blocks, and the per-block self-attention K/V of the others.
+struct LazyTokens {
+    // Token indices (row-major over the patch grid): `active` run the blocks, `cached` (the rest,
+    // in cache slot order) are only seen as keys/values. Disjoint; together all N tokens.
+    std::vector<int32_t> active, cached;
+    // Per block, [B, N, D]: slots [active.size(), N) hold the cached tokens' K/V (see
+    // pixart::SelfAttentionCache); sized by the transformer on the first refresh.
+    std::vector<Tensor> k, v;
+    // This forward runs every token (a plain forward, same output) and fills k/v for `cached`.
+    // Otherwise it runs `active` only, attends over their fresh K/V plus the cache, and returns
+    // zeros for the cached tokens' output.
+    bool refresh = true;
+};
+
 // What one forward needs beyond the plain text-to-image call. Each feature owns its fields.
 struct ForwardExtras {
     // ControlNet-Transformer: called after base block `block` with the residual stream
@@ -51,6 +66,10 @@ struct ForwardExtras {
     std::function<void(int block, float* x, int64_t n, const float* modulation)> after_block;
     // Regional prompts: cross-attention groups, see pixart::BlockExtras.
     pixart::BlockExtras block;
+    // Lazy inpainting; null: every token runs. With it, after_block's x holds this forward's
+    // n tokens: lazy->active in that order (or all N in image order on a refresh), and
+    // block.query_group is given for all N tokens (the forward picks the active ones).
+    LazyTokens* lazy = nullptr;
 };
 
 class PixArtTransformer2DModel {
@@ -58,6 +77,10 @@ public:
     // `component_dir` holds config.json and the weights (single or sharded safetensors).
     static std::unique_ptr<PixArtTransformer2DModel> load(const std::filesystem::path& component_dir);
     const PixArtConfig& config() const { return cfg_; }
+    // Shared with the ControlNet-Transformer, which embeds its control latent with the base's
+    // patch embedding and projects the caption once for its own cross-attention.
+    const pixart::PatchEmbed& pos_embed() const { return pos_embed_; }
+    const pixart::TextProjection& caption_projection() const { return caption_projection_; }
 
     // The prompt's cross-attention keys/values depend only on the prompt: computed once per
     // generation, not per step.
@@ -78,6 +101,8 @@ public:
                    const std::function<bool()>* cancelled = nullptr, const ForwardExtras* extras = nullptr) const;
 
 private:
+    void check_lazy(LazyTokens& lazy, int64_t B, int64_t N) const;
+
     PixArtConfig cfg_;
     pixart::PatchEmbed pos_embed_;
     pixart::AdaLayerNormSingle adaln_single_;

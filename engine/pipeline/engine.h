@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "engine/image.h"
 
@@ -19,6 +20,10 @@ struct ControlInput {
     Image image;                         // the control map at the request's size
     float weight = 1.0f;
     float start = 0.0f, end = 1.0f;      // the fraction of the schedule the control acts in
+    bool enabled = true;                 // off: the branch does not run at all
+    // RelaCtrl pruning: control blocks (0-based, in the adapter's order) not to run; the control
+    // state passes them unchanged and they add no residual.
+    std::vector<int> skip_blocks;
 };
 
 // A regional prompt: image tokens under the mask attend to this prompt (and the global one).
@@ -46,6 +51,15 @@ struct Request {
     std::optional<Mask> mask;
     std::string inpaint_mode = "full";    // full | crop | lazy
     int lazy_refresh = 4;                 // lazy: refresh the known tokens' keys/values every k steps
+    // Inpainting masks (docs/inpainting.md). The denoise mask is the mask dilated by mask_grow
+    // then blurred by mask_blur (pixels) and max-pooled to the latent grid; the result is blended
+    // back through the mask faded in over mask_feather pixels inside its edge (0 stays 0: pixels
+    // outside the mask are the input's, bit for bit).
+    int mask_grow = 6, mask_blur = 6, mask_feather = 6;
+    int crop_margin = 32;                 // crop: pixels of context around the mask's bounding box
+    // lazy: extra rings of tokens around those the denoise mask touches (its soft ramp is already
+    // a ring of fresh tokens around the mask itself)
+    int lazy_halo = 0;
     std::vector<RegionPrompt> regions;
 };
 

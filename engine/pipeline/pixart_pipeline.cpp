@@ -8,7 +8,10 @@
 #include "engine/error.h"
 #include "engine/io/config.h"
 #include "engine/io/npy.h"
+#include "engine/pipeline/controls.h"
+#include "engine/pipeline/inpaint.h"
 #include "engine/pipeline/parameters.h"
+#include "engine/pipeline/regional_prompts.h"
 #include "engine/random.h"
 
 namespace dit {
@@ -111,6 +114,12 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
         throw Error("cfg must be a finite number >= 0");
     if (req.init_image && (req.strength <= 0 || req.strength > 1))
         throw Error("strength must lie in (0, 1]");
+    validate_regions(req.regions, req.width, req.height);
+    // Inpainting (engine/pipeline/inpaint.h): crop mode is a full-mode run on the crop.
+    check_inpaint_request(req);
+    if (req.mask && req.inpaint_mode == "crop")
+        return inpaint_crop(req, tc.sample_size * down, down * tc.patch_size,
+                            [&](const Request& crop) { return run(crop, cb, ops); });
 
     // Prompt: one T5 pass for [negative, positive], one projection into per-block K/V.
     const bool guided = req.cfg > 1.0f;
@@ -126,6 +135,13 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
     add(req.prompt);
     const Tensor embeds = text_encoder_->forward(ids, mask, B, L, ops, &cancelled);
     const auto prompt = transformer_->encode_prompt(embeds, mask, ops);
+    // Regional prompts: each region's prompt encoded once; the forward's cross-attention K/V are
+    // [global | region 0 | ...] per item with attention groups (engine/pipeline/regional_prompts.h).
+    const RegionalPrompts regional = RegionalPrompts::encode(
+        req.regions, req.width, req.height, down * tc.patch_size, guided, prompt,
+        [&](const std::string& text) { return tokenizer_->encode(caption_preprocess(text), L); }, *text_encoder_,
+        *transformer_, ops, &cancelled);
+    const auto& forward_prompt = regional.empty() ? prompt : regional.prompt();
     poll();
 
     auto sampler = make_sampler(req.sampler, scheduler_);
@@ -144,6 +160,7 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
     }
 
     Tensor x;
+    std::unique_ptr<LatentInpaint> inpaint;
     if (req.init_image) {
         const Image& init = *req.init_image;
         if (init.width != req.width || init.height != req.height)
@@ -151,6 +168,15 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
                         " but the request is " + std::to_string(req.width) + "x" + std::to_string(req.height));
         const Tensor x0 = vae_->encode(tensor_from_image(init), ops, &cancelled);
         x = sampler->add_noise(x0, noise);
+        if (req.mask) {
+            inpaint = std::make_unique<LatentInpaint>(req, x0, noise, down, int(tc.patch_size));
+            if (req.strength >= 1.0f) {  // as diffusers' inpaint pipelines: pure noise at full strength
+                x = noise.clone();
+                const float sigma = sampler->init_noise_sigma();
+                for (int64_t i = 0; i < x.numel(); ++i) x[i] *= sigma;
+            }
+            inpaint->impose_initial(x, *sampler);
+        }
     } else {
         x = noise.clone();
         const float sigma = sampler->init_noise_sigma();
@@ -159,13 +185,19 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
 
     NoiseStream step_noise(req.seed, kStepNoiseStream);
     const int steps = sampler->num_steps();
+    // Controls: adapters, conditions and their prompt K/V once per generation; hooked per step.
+    const auto controls = ControlSet::prepare(req, root_, *transformer_, *vae_, embeds, prompt, steps, ops, &cancelled);
+    ForwardExtras extras;
+    regional.install(extras);
     for (int i = 0; i < steps; ++i) {
         poll();
+        controls->install(extras, i, steps, ops);
+        if (inpaint) extras.lazy = inpaint->lazy_step(i);
         Tensor in = repeat_batch(x, B);
         sampler->scale_model_input(in, i);
         const float t = sampler->timestep(i);
-        const Tensor out = transformer_->forward(in, std::vector<float>(B, t), prompt, req.height,
-                                                 req.width, ops, &cancelled);
+        const Tensor out = transformer_->forward(in, std::vector<float>(B, t), forward_prompt, req.height,
+                                                 req.width, ops, &cancelled, &extras);
         Tensor pred = take_channels(out, B - 1, C);
         if (guided) {
             const Tensor uncond = take_channels(out, 0, C);
@@ -174,15 +206,19 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
         }
         const Tensor fresh = sampler->needs_noise() ? step_noise.next(latent_shape) : Tensor();
         x = sampler->step(pred, i, x, fresh);
+        if (inpaint) inpaint->impose(x, *sampler, i + 1);  // the level x is now at, not step i's
 
         const Progress progress{i + 1, steps, seconds()};
-        if (cb.preview) cb.preview(preview_->render(sampler->predicted_x0()), progress);
+        if (cb.preview)
+            cb.preview(preview_->render(inpaint ? inpaint->preview_x0(sampler->predicted_x0()) : sampler->predicted_x0()),
+                       progress);
         if (cb.progress) cb.progress(progress);
     }
     poll();
 
     Result result;
     result.image = image_from_tensor(vae_->decode(x, ops, &cancelled));
+    if (inpaint) result.image = inpaint->composite(result.image);
     result.parameters = parameters_json(req);
     result.seconds = seconds();
     return result;

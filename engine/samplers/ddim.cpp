@@ -87,6 +87,21 @@ public:
         return schedule::blend(x0, std::sqrt(a), noise, std::sqrt(1.0f - a));
     }
 
+    // Step i - 1 lands at its prev_t = t - T / steps (with some spacings that is not the next
+    // timestep of the schedule), or at final_alpha_cumprod below 0.
+    Tensor add_noise_at(const Tensor& x0, const Tensor& noise, int i) const override {
+        check_level(i);
+        check_shapes(noise, x0, "the noise");
+        float a;
+        if (i == 0) {
+            a = alpha_at(timesteps_.at(begin_));
+        } else {
+            const int prev_t = timesteps_.at(begin_ + i - 1) - cfg_.num_train_timesteps / inference_steps_;
+            a = prev_t >= 0 ? alpha_at(prev_t) : final_alpha_cumprod_;
+        }
+        return schedule::blend(x0, std::sqrt(a), noise, std::sqrt(1.0f - a));
+    }
+
 private:
     SchedulerConfig cfg_;
     std::vector<float> alphas_cumprod_;

@@ -95,6 +95,14 @@ public:
         return schedule::blend(x0, alpha, noise, sigma);
     }
 
+    // Step k lands on sigmas_[k + 1], so the sample entering step i sits at sigmas_[begin_ + i].
+    Tensor add_noise_at(const Tensor& x0, const Tensor& noise, int i) const override {
+        check_level(i);
+        check_shapes(noise, x0, "the noise");
+        const auto [alpha, sigma] = alpha_sigma(sigmas_.at(begin_ + i));
+        return schedule::blend(x0, alpha, noise, sigma);
+    }
+
 private:
     SchedulerConfig cfg_;
     std::vector<float> alphas_cumprod_, sigmas_;

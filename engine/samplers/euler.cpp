@@ -91,6 +91,14 @@ public:
         return schedule::blend(x0, 1.0f, noise, sigmas_.at(begin_));
     }
 
+    // Euler a's step lands at sigma_down plus fresh noise of sigma_up, which together have the
+    // variance of sigmas_[k + 1]: both samplers' sample entering step i is at sigmas_[begin_ + i].
+    Tensor add_noise_at(const Tensor& x0, const Tensor& noise, int i) const override {
+        check_level(i);
+        check_shapes(noise, x0, "the noise");
+        return schedule::blend(x0, 1.0f, noise, sigmas_.at(begin_ + i));
+    }
+
 private:
     SchedulerConfig cfg_;
     bool ancestral_;

@@ -67,6 +67,13 @@ public:
         return schedule::blend(x0, 1.0f - s, noise, s);
     }
 
+    Tensor add_noise_at(const Tensor& x0, const Tensor& noise, int i) const override {
+        check_level(i);
+        check_shapes(noise, x0, "the noise");
+        const float s = sigmas_.at(begin_ + i);
+        return schedule::blend(x0, 1.0f - s, noise, s);
+    }
+
 private:
     SchedulerConfig cfg_;
     float sigma_max_ = 1.0f, sigma_min_ = 0.001f;

@@ -98,6 +98,15 @@ public:
         return schedule::blend(x0, std::sqrt(a), noise, std::sqrt(1.0f - a));
     }
 
+    // Step i - 1 re-noises its denoised sample to timesteps_[i]; the last step returns it clean.
+    Tensor add_noise_at(const Tensor& x0, const Tensor& noise, int i) const override {
+        check_level(i);
+        check_shapes(noise, x0, "the noise");
+        if (i == num_steps_) return x0.clone();
+        const float a = alphas_cumprod_[timesteps_.at(i)];
+        return schedule::blend(x0, std::sqrt(a), noise, std::sqrt(1.0f - a));
+    }
+
 private:
     SchedulerConfig cfg_;
     std::vector<float> alphas_cumprod_;

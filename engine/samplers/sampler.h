@@ -96,6 +96,12 @@ public:
 
     // img2img: the clean latent noised to the level of the first step that runs.
     virtual Tensor add_noise(const Tensor& x0, const Tensor& noise) const = 0;
+    // Inpainting: x0 noised to exactly the level of the sample that enters step i, i.e. the level
+    // step i - 1 returned (i in 0..num_steps(); i = num_steps() is the result's level, clean
+    // unless the schedule ends above sigma 0). The known region is re-imposed after step i at
+    // add_noise_at(x0, noise, i + 1): the level the sampler's next x is at, not the level of the
+    // step that just ran. add_noise_at(x0, noise, 0) equals add_noise(x0, noise).
+    virtual Tensor add_noise_at(const Tensor& x0, const Tensor& noise, int i) const = 0;
 
 protected:
     int num_steps_ = 0;
@@ -103,6 +109,7 @@ protected:
     // Shared argument checks; throw dit::Error naming the sampler.
     void check_step(int i, const Tensor& model_output, const Tensor& sample, const Tensor& noise) const;
     void check_shapes(const Tensor& a, const Tensor& b, const char* what) const;
+    void check_level(int i) const;  // add_noise_at's step index: 0..num_steps()
 };
 
 // Names: dpm++2m | ddim | euler | euler_a | lcm | flow_euler. An unknown name, or a config with

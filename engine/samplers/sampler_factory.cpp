@@ -133,6 +133,13 @@ void Sampler::check_shapes(const Tensor& a, const Tensor& b, const char* what) c
                     ", the sample " + (b.empty() ? "[]" : shape_str(b.shape())));
 }
 
+void Sampler::check_level(int i) const {
+    if (num_steps_ == 0) throw Error(std::string(name()) + ": add_noise_at() before set_timesteps()");
+    if (i < 0 || i > num_steps_)
+        throw Error(std::string(name()) + ": noise level of step " + std::to_string(i) + " is out of range (0.." +
+                    std::to_string(num_steps_) + ")");
+}
+
 void Sampler::check_step(int i, const Tensor& model_output, const Tensor& sample, const Tensor& noise) const {
     if (num_steps_ == 0) throw Error(std::string(name()) + ": step() before set_timesteps()");
     if (i < 0 || i >= num_steps_)

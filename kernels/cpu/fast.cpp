@@ -242,6 +242,25 @@ public:
             std::memcpy(y0 + 2 * W, y0, size_t(2 * W) * sizeof(float));
         }
     }
+
+    // One memcpy a row, rows spread over the threads once the copy is large enough.
+    void gather_tokens(const float* src, int64_t src_rows, float* dst, int64_t dst_rows, const int32_t* index,
+                       int64_t n, int64_t B, int64_t C) override {
+#pragma omp parallel for if (B * n * C > kParallelMin)
+        for (int64_t r = 0; r < B * n; ++r) {
+            const int64_t b = r / n, i = r % n;
+            std::memcpy(dst + (b * dst_rows + i) * C, src + (b * src_rows + index[i]) * C, size_t(C) * sizeof(float));
+        }
+    }
+
+    void scatter_tokens(const float* src, int64_t src_rows, float* dst, int64_t dst_rows, const int32_t* index,
+                        int64_t n, int64_t B, int64_t C) override {
+#pragma omp parallel for if (B * n * C > kParallelMin)
+        for (int64_t r = 0; r < B * n; ++r) {
+            const int64_t b = r / n, i = r % n;
+            std::memcpy(dst + (b * dst_rows + index[i]) * C, src + (b * src_rows + i) * C, size_t(C) * sizeof(float));
+        }
+    }
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "kernels/cpu/fast_common.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <vector>
 
@@ -38,6 +39,32 @@ void matmul_tiled(const float* A, int64_t lda, const float* B, int64_t ldb, floa
 }
 
 thread_local std::vector<float> scratch;  // one per OpenMP thread, grown, never shrunk
+
+// Region-masked softmax of one score row s[0, Lk) in place, for a query of group qg: a key is
+// visible when its group is 0 or qg. Invisible keys get exactly 0 (not exp of a large negative
+// number: exp_fast clamps its input, so a -inf score would still weigh ~1e-38). Returns
+// 1 / (sum of the weights), or 0 when the query sees no key, which makes its output row zeros.
+float grouped_softmax(float* s, int64_t Lk, const int32_t* key_group, int32_t qg) {
+    float mx = -INFINITY;
+    bool any = false;
+    for (int64_t j = 0; j < Lk; ++j)
+        if (key_group[j] == 0 || key_group[j] == qg) {
+            mx = std::max(mx, s[j]);
+            any = true;
+        }
+    if (!any) {
+        std::fill(s, s + Lk, 0.0f);
+        return 0.0f;
+    }
+    float sum = 0.0f;
+#pragma omp simd reduction(+ : sum)
+    for (int64_t j = 0; j < Lk; ++j) {
+        const bool seen = key_group[j] == 0 || key_group[j] == qg;
+        const float e = exp_fast(s[j] - mx);
+        sum += (s[j] = seen ? e : 0.0f);
+    }
+    return 1.0f / sum;
+}
 
 }  // namespace
 
@@ -92,6 +119,10 @@ void attention(const AttentionArgs& a) {
                 if (a.key_bias) {
                     const float* kb = a.key_bias + b * Lk;
                     for (int64_t j = 0; j < Lk; ++j) s[j] += kb[j];
+                }
+                if (a.query_group && a.key_group) {
+                    inv_sum[i] = grouped_softmax(s, Lk, a.key_group + b * Lk, a.query_group[b * a.Lq + q0 + i]);
+                    continue;
                 }
                 float mx = s[0], sum = 0.0f;
 #pragma omp simd reduction(max : mx)

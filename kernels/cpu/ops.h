@@ -34,7 +34,9 @@ struct AttentionArgs {
     // Optional groups for region-masked attention (regional prompts): query_group [B, Lq] and
     // key_group [B, Lk]. A key of group 0 is seen by every query; a key of group g > 0 only by
     // queries of group g. Keys a query cannot see get no weight at all (not a large negative
-    // bias), so the result equals attention over that query's visible keys alone.
+    // bias), so the result equals attention over that query's visible keys alone. A query that
+    // sees no key at all gets an output row of zeros (there is no distribution to average over).
+    // Both pointers or neither: with only one set, groups are ignored.
     const int32_t* query_group = nullptr;
     const int32_t* key_group = nullptr;
 };
@@ -92,6 +94,16 @@ public:
     // Nearest-neighbour 2x upsample: [N, C, H, W] -> [N, C, 2H, 2W].
     virtual void upsample_nearest2x(const float* x, float* y, int64_t N, int64_t C,
                                     int64_t H, int64_t W) = 0;
+    // Token gather / scatter (lazy inpainting runs a subset of the tokens through the blocks).
+    // Per batch item b of B, with rows of C floats, src holding src_rows rows and dst dst_rows:
+    //   gather:  dst[b, i, :] = src[b, index[i], :]   for i < n
+    //   scatter: dst[b, index[i], :] = src[b, i, :]   for i < n (other rows of dst untouched)
+    // index values lie in [0, src_rows) (gather) or [0, dst_rows) (scatter); a scatter's indices
+    // are distinct. Pure copies: the result is bit-exact on every backend.
+    virtual void gather_tokens(const float* src, int64_t src_rows, float* dst, int64_t dst_rows,
+                               const int32_t* index, int64_t n, int64_t B, int64_t C) = 0;
+    virtual void scatter_tokens(const float* src, int64_t src_rows, float* dst, int64_t dst_rows,
+                                const int32_t* index, int64_t n, int64_t B, int64_t C) = 0;
 };
 
 Backend& reference();

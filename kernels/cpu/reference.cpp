@@ -41,12 +41,32 @@ public:
     // q: [B, Lq, H*D], k/v: [B, Lk, H*D] -> out: [B, Lq, H*D]
     void attention(const AttentionArgs& a) override {
         std::vector<double> s(size_t(std::max<int64_t>(a.Lk, 1)));
+        std::vector<char> seen(size_t(std::max<int64_t>(a.Lk, 1)), 1);  // key j visible to this query
+        const bool grouped = a.query_group && a.key_group;
         for (int64_t b = 0; b < a.B; ++b)
             for (int64_t h = 0; h < a.H; ++h)
                 for (int64_t i = 0; i < a.Lq; ++i) {
                     const float* q = a.q + (b * a.Lq + i) * a.ldq + h * a.D;
+                    float* o = a.out + (b * a.Lq + i) * a.ldo + h * a.D;
+                    bool any = !grouped && a.Lk > 0;
+                    if (grouped) {
+                        const int32_t qg = a.query_group[b * a.Lq + i];
+                        for (int64_t j = 0; j < a.Lk; ++j) {
+                            const int32_t kg = a.key_group[b * a.Lk + j];
+                            seen[j] = kg == 0 || kg == qg;
+                            any = any || seen[j];
+                        }
+                    }
+                    if (!any) {  // a query that sees no key at all: zeros, by definition (ops.h)
+                        std::fill(o, o + a.D, 0.0f);
+                        continue;
+                    }
                     double mx = -INFINITY;
                     for (int64_t j = 0; j < a.Lk; ++j) {
+                        if (!seen[j]) {
+                            s[j] = 0.0;
+                            continue;
+                        }
                         const float* k = a.k + (b * a.Lk + j) * a.ldk + h * a.D;
                         double dot = 0.0;
                         for (int64_t d = 0; d < a.D; ++d) dot += double(q[d]) * k[d];
@@ -59,8 +79,8 @@ public:
                         mx = std::max(mx, s[j]);
                     }
                     double sum = 0.0;
-                    for (int64_t j = 0; j < a.Lk; ++j) sum += (s[j] = std::exp(s[j] - mx));
-                    float* o = a.out + (b * a.Lq + i) * a.ldo + h * a.D;
+                    for (int64_t j = 0; j < a.Lk; ++j)
+                        if (seen[j]) sum += (s[j] = std::exp(s[j] - mx));  // unseen keys keep weight 0
                     for (int64_t d = 0; d < a.D; ++d) {
                         double acc = 0.0;
                         for (int64_t j = 0; j < a.Lk; ++j)
@@ -193,6 +213,22 @@ public:
             for (int64_t oy = 0; oy < 2 * H; ++oy)
                 for (int64_t ox = 0; ox < 2 * W; ++ox)
                     y[(p * 2 * H + oy) * 2 * W + ox] = x[(p * H + oy / 2) * W + ox / 2];
+    }
+
+    void gather_tokens(const float* src, int64_t src_rows, float* dst, int64_t dst_rows, const int32_t* index,
+                       int64_t n, int64_t B, int64_t C) override {
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t i = 0; i < n; ++i)
+                for (int64_t c = 0; c < C; ++c)
+                    dst[(b * dst_rows + i) * C + c] = src[(b * src_rows + index[i]) * C + c];
+    }
+
+    void scatter_tokens(const float* src, int64_t src_rows, float* dst, int64_t dst_rows, const int32_t* index,
+                        int64_t n, int64_t B, int64_t C) override {
+        for (int64_t b = 0; b < B; ++b)
+            for (int64_t i = 0; i < n; ++i)
+                for (int64_t c = 0; c < C; ++c)
+                    dst[(b * dst_rows + index[i]) * C + c] = src[(b * src_rows + i) * C + c];
     }
 };
 

@@ -1,13 +1,46 @@
 #include "studio/document/document.h"
 
 #include <QRandomGenerator>
+#include <algorithm>
+#include <cstring>
 
 #include "engine/error.h"
+#include "studio/control/pose_renderer.h"
 #include "studio/document/document_commands.h"
 #include "studio/document/mask_ops.h"
 #include "studio/result_png.h"
 
 namespace dit::studio {
+
+namespace {
+
+// Layers are scaled smoothly to the request's size: masks are soft-edged anyway, and the
+// image must not alias.
+QImage at_size(const QImage& img, QSize size) {
+    return img.size() == size ? img : img.scaled(size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
+}
+
+dit::Mask to_mask(const QImage& layer, QSize size) {
+    const QImage g = at_size(layer, size).convertToFormat(QImage::Format_Grayscale8);
+    dit::Mask m;
+    m.width = g.width();
+    m.height = g.height();
+    m.value.resize(size_t(m.width) * size_t(m.height));
+    for (int y = 0; y < m.height; ++y)
+        std::memcpy(m.value.data() + size_t(y) * size_t(m.width), g.constScanLine(y), size_t(m.width));
+    return m;
+}
+
+bool any_painted(const QImage& gray) {
+    for (int y = 0; y < gray.height(); ++y) {
+        const uchar* row = gray.constScanLine(y);
+        for (int x = 0; x < gray.width(); ++x)
+            if (row[x]) return true;
+    }
+    return false;
+}
+
+}  // namespace
 
 QImage blank_gray(QSize size) {
     QImage img(size, QImage::Format_Grayscale8);
@@ -152,6 +185,19 @@ void Document::removePerson(int index) {
     undo_.push(new PersonCommand(this, false, index, state_.people[index]));
 }
 
+void Document::setPoseBackground(const QImage& image) {
+    QImage rgb = image.isNull() ? QImage() : image.convertToFormat(QImage::Format_RGB888);
+    if (rgb.isNull() && state_.pose_background.isNull()) return;
+    sealMerging();
+    undo_.push(new PoseBackgroundCommand(this, state_.pose_background, std::move(rgb)));
+}
+
+void Document::setPoseBackgroundOpacity(double opacity) {
+    opacity = std::clamp(opacity, 0.0, 1.0);
+    if (opacity != state_.pose_background_opacity)
+        undo_.push(new PoseBackgroundOpacityCommand(this, state_.pose_background_opacity, opacity));
+}
+
 quint32 Document::addRegion(const QString& prompt, const QColor& colour) {
     Region r{state_.next_region_id++, prompt, colour, blank_gray(state_.canvas)};
     const quint32 id = r.id;
@@ -195,6 +241,7 @@ void Document::sealMerging() {
 
 dit::Request Document::toRequest() const {
     const GenerationSettings& s = state_.settings;
+    const QSize size(s.width, s.height);
     dit::Request r;
     r.model_dir = s.model_dir.toStdString();
     r.prompt = state_.prompt.toStdString();
@@ -207,18 +254,49 @@ dit::Request Document::toRequest() const {
     r.seed = s.random_seed ? QRandomGenerator::global()->generate64() : s.seed;
     r.strength = float(s.strength);
     r.backend = s.backend.toStdString();
-    switch (s.mode) {
-        case GenerationMode::Txt2Img: break;
-        case GenerationMode::Img2Img:
-            if (state_.image.isNull()) throw Error("img2img needs an image layer");
-            r.init_image = from_qimage(state_.image.size() == QSize(s.width, s.height)
-                                           ? state_.image
-                                           : state_.image.scaled(s.width, s.height, Qt::IgnoreAspectRatio,
-                                                                 Qt::SmoothTransformation));
-            break;
-        case GenerationMode::Inpaint:
-            throw Error("mode 'inpaint' (" + inpaint_mode_name(s.inpaint_mode).toStdString() +
-                        ") is not supported by the engine yet");
+    const std::string mode = mode_name(s.mode).toStdString();
+    if (s.mode != GenerationMode::Txt2Img) {
+        if (state_.image.isNull()) throw Error(mode + " needs an image layer: open or drop an image first");
+        r.init_image = from_qimage(at_size(state_.image, size));
+    }
+    if (s.mode == GenerationMode::Inpaint) {
+        if (!any_painted(state_.mask))
+            throw Error("inpaint needs a mask: paint where the image should change");
+        r.mask = to_mask(state_.mask, size);
+        r.inpaint_mode = inpaint_mode_name(s.inpaint_mode).toStdString();
+        r.lazy_refresh = s.lazy_refresh;
+    }
+    for (size_t i = 0; i < s.controls.size(); ++i) {
+        const ControlSettings& c = s.controls[i];
+        if (!c.enabled) continue;
+        const std::string what = "control " + std::to_string(i + 1) + " (" + c.type.toStdString() + ")";
+        dit::ControlInput in;
+        in.type = c.type.toStdString();
+        in.weight = float(c.weight);
+        in.start = float(c.start);
+        in.end = float(c.end);
+        if (c.type == QLatin1String("pose")) {
+            const bool anyone = std::any_of(state_.people.begin(), state_.people.end(), [](const Person& p) {
+                return std::any_of(p.body.begin(), p.body.end(), [](const Keypoint& k) { return k.visible(); });
+            });
+            if (!anyone) throw Error(what + ": the pose layer has no person: add one, or turn the control off");
+            Pose pose;
+            pose.canvas = state_.canvas;
+            pose.people = state_.people;
+            in.image = from_qimage(render_pose_map(pose, size));
+        } else if (c.type == QLatin1String("edges")) {
+            if (!any_painted(state_.edges))
+                throw Error(what + ": the edge layer is empty: detect or draw edges, or turn the control off");
+            in.image = from_qimage(at_size(state_.edges, size).convertToFormat(QImage::Format_RGB888));
+        } else {
+            throw Error(what + ": unknown control type");
+        }
+        r.controls.push_back(std::move(in));
+    }
+    // A region without a prompt or without painted pixels says nothing: it is left out.
+    for (const Region& region : state_.regions) {
+        if (region.prompt.trimmed().isEmpty() || !any_painted(region.mask)) continue;
+        r.regions.push_back({region.prompt.toStdString(), to_mask(region.mask, size)});
     }
     return r;
 }

@@ -16,7 +16,7 @@ class DocumentCommand;
 class Document : public QObject {
     Q_OBJECT
 public:
-    enum class Layer { Image, Mask, Edges, Region, Pose, Regions, Prompts, Settings };
+    enum class Layer { Image, Mask, Edges, Region, Pose, Regions, Prompts, Settings, PoseBackground };
     Q_ENUM(Layer)
 
     // The 8-bit layers a brush can paint on.
@@ -72,7 +72,12 @@ public:
     // Replaces a whole person in one undo step (a skeleton or hand transform).
     void setPerson(int index, const Person& after, const QString& text);
 
-    // --- Regions.
+    // --- Pose background (a picture to trace). A null image removes it. Consecutive opacity
+    // changes merge into one command until sealMerging() (a slider drag).
+    void setPoseBackground(const QImage& image);
+    void setPoseBackgroundOpacity(double opacity);  // clamped to [0, 1]
+
+    // --- Regions. Consecutive edits of one region's prompt merge (typing) until sealMerging().
     quint32 addRegion(const QString& prompt, const QColor& colour);
     void removeRegion(quint32 id);
     void editRegion(quint32 id, const QString& prompt, const QColor& colour);
@@ -86,8 +91,11 @@ public:
     // Ends the current merge run (focus left the field, the mouse was released).
     void sealMerging();
 
-    // The engine request for the current state. Random seeds draw a new seed. Throws
-    // dit::Error for what the engine cannot run yet (inpainting) or a missing input image.
+    // The engine request for the current state, at the settings' size (layers are scaled to
+    // it). Random seeds draw a new seed. Inpaint sends the image and the mask layer; every
+    // enabled control its map (pose: rendered from the pose layer; edges: the edge layer);
+    // every region with a prompt and a painted mask a RegionPrompt. Throws dit::Error with
+    // what to do when an input is missing (no image, an empty mask, no person, no edges).
     dit::Request toRequest() const;
 
 signals:

@@ -37,6 +37,15 @@ void EditRegionCommand::set(int i) {
     notify(Document::Layer::Regions, {}, id_);
 }
 
+bool EditRegionCommand::mergeWith(const QUndoCommand* other) {
+    // Typing into one region's prompt is one step; a colour change never folds into it.
+    auto* o = static_cast<const EditRegionCommand*>(other);
+    if (sealed || o->id_ != id_ || colour_[0] != colour_[1] || o->colour_[0] != o->colour_[1] || o->colour_[1] != colour_[1])
+        return false;
+    prompt_[1] = o->prompt_[1];
+    return true;
+}
+
 bool TextCommand::mergeWith(const QUndoCommand* other) {
     if (sealed) return false;
     after_ = static_cast<const TextCommand*>(other)->after_;

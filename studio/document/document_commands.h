@@ -21,7 +21,7 @@ protected:
 };
 
 // Command ids for merging.
-enum : int { kMergeJoint = 1, kMergePrompt, kMergeNegative, kMergeSettings };
+enum : int { kMergeJoint = 1, kMergePrompt, kMergeNegative, kMergeSettings, kMergeRegion, kMergeBackgroundOpacity };
 
 class PaintPatchCommand : public DocumentCommand {
 public:
@@ -140,12 +140,51 @@ public:
           colour_{colour0, colour1} {}
     void undo() override { set(0); }
     void redo() override { set(1); }
+    int id() const override { return kMergeRegion; }
+    bool mergeWith(const QUndoCommand* other) override;
 
 private:
     void set(int i);
     quint32 id_;
     QString prompt_[2];
     QColor colour_[2];
+};
+
+class PoseBackgroundCommand : public DocumentCommand {
+public:
+    PoseBackgroundCommand(Document* doc, QImage before, QImage after)
+        : DocumentCommand(doc, after.isNull() ? QObject::tr("Remove pose background") : QObject::tr("Set pose background")),
+          before_(std::move(before)), after_(std::move(after)) {}
+    void undo() override { set(before_); }
+    void redo() override { set(after_); }
+
+private:
+    void set(const QImage& img) {
+        state().pose_background = img;
+        notify(Document::Layer::PoseBackground);
+    }
+    QImage before_, after_;
+};
+
+class PoseBackgroundOpacityCommand : public DocumentCommand {
+public:
+    PoseBackgroundOpacityCommand(Document* doc, double before, double after)
+        : DocumentCommand(doc, QObject::tr("Pose background opacity")), before_(before), after_(after) {}
+    void undo() override { set(before_); }
+    void redo() override { set(after_); }
+    int id() const override { return kMergeBackgroundOpacity; }
+    bool mergeWith(const QUndoCommand* other) override {
+        if (sealed) return false;
+        after_ = static_cast<const PoseBackgroundOpacityCommand*>(other)->after_;
+        return true;
+    }
+
+private:
+    void set(double o) {
+        state().pose_background_opacity = o;
+        notify(Document::Layer::PoseBackground);
+    }
+    double before_, after_;
 };
 
 class TextCommand : public DocumentCommand {

@@ -35,6 +35,10 @@ struct DocumentState {
     std::vector<Region> regions;
     QString prompt, negative_prompt;
     GenerationSettings settings;
+    // A picture to trace poses from: drawn under the skeleton, fitted into the canvas (aspect
+    // kept), never part of a generation. Format_RGB888 of any size; null when there is none.
+    QImage pose_background;
+    double pose_background_opacity = 0.5;  // 0..1
     quint32 next_region_id = 1;
 
     // An empty document: black mask and edges of the canvas size, no image.

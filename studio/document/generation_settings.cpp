@@ -13,6 +13,9 @@ const QStringList kSamplers = {"dpm++2m", "ddim", "euler", "euler_a", "lcm", "fl
 const QStringList kModes = {"txt2img", "img2img", "inpaint"};
 const QStringList kInpaintModes = {"full", "crop", "lazy"};
 const QStringList kBackends = {"cpu", "cpu-reference", "cuda"};
+const QStringList kControlTypes = {"pose", "edges"};
+const QStringList kControlKeys = {"type", "enabled", "weight", "start", "end"};
+constexpr double kMaxControlWeight = 2;
 
 QString type_name(const QJsonValue& v) {
     switch (v.type()) {
@@ -86,9 +89,11 @@ QString mode_name(GenerationMode m) { return kModes[int(m)]; }
 QString inpaint_mode_name(InpaintMode m) { return kInpaintModes[int(m)]; }
 
 QStringList settings_keys() {
-    return {"model_dir", "width", "height", "steps", "sampler", "cfg", "seed",
-            "random_seed", "strength", "mode", "inpaint_mode", "backend"};
+    return {"model_dir", "width", "height", "steps", "sampler", "cfg", "seed", "random_seed",
+            "strength", "mode", "inpaint_mode", "lazy_refresh", "backend", "controls"};
 }
+QStringList control_keys() { return kControlKeys; }
+QStringList control_types() { return kControlTypes; }
 
 QJsonObject settings_to_json(const GenerationSettings& s) {
     QJsonObject o;
@@ -103,7 +108,13 @@ QJsonObject settings_to_json(const GenerationSettings& s) {
     o["strength"] = s.strength;
     o["mode"] = mode_name(s.mode);
     o["inpaint_mode"] = inpaint_mode_name(s.inpaint_mode);
+    o["lazy_refresh"] = s.lazy_refresh;
     o["backend"] = s.backend;
+    QJsonArray controls;
+    for (const ControlSettings& c : s.controls)
+        controls.append(QJsonObject{{"type", c.type}, {"enabled", c.enabled}, {"weight", c.weight},
+                                    {"start", c.start}, {"end", c.end}});
+    o["controls"] = controls;
     return o;
 }
 
@@ -127,7 +138,33 @@ GenerationSettings settings_from_json(const QJsonObject& json, const GenerationS
     if (has("mode")) s.mode = GenerationMode(kModes.indexOf(c.one_of(json["mode"], "mode", kModes)));
     if (has("inpaint_mode"))
         s.inpaint_mode = InpaintMode(kInpaintModes.indexOf(c.one_of(json["inpaint_mode"], "inpaint_mode", kInpaintModes)));
+    if (has("lazy_refresh")) s.lazy_refresh = c.integer(json["lazy_refresh"], "lazy_refresh", 1, 1000);
     if (has("backend")) s.backend = c.one_of(json["backend"], "backend", kBackends);
+    if (has("controls")) {
+        const QJsonValue v = json["controls"];
+        if (!v.isArray()) c.fail("controls", "expected an array, got " + type_name(v));
+        const QJsonArray list = v.toArray();
+        s.controls.clear();
+        for (int i = 0; i < list.size(); ++i) {
+            const QString at = QString("controls[%1]").arg(i);
+            if (!list[i].isObject()) c.fail(at, "expected an object, got " + type_name(list[i]));
+            const QJsonObject o = list[i].toObject();
+            for (auto it = o.begin(); it != o.end(); ++it)
+                if (!kControlKeys.contains(it.key()))
+                    c.fail(at + "." + it.key(), "unknown field (known: " + kControlKeys.join(", ") + ")");
+            if (!o.contains("type")) c.fail(at + ".type", "missing (one of: " + kControlTypes.join(", ") + ")");
+            ControlSettings cs;
+            cs.type = c.one_of(o["type"], at + ".type", kControlTypes);
+            if (o.contains("enabled")) cs.enabled = c.boolean(o["enabled"], at + ".enabled");
+            if (o.contains("weight")) cs.weight = c.number(o["weight"], at + ".weight", 0, kMaxControlWeight);
+            if (o.contains("start")) cs.start = c.number(o["start"], at + ".start", 0, 1);
+            if (o.contains("end")) cs.end = c.number(o["end"], at + ".end", 0, 1);
+            if (cs.start >= cs.end)
+                c.fail(at + ".end", QString("%1 must be above start (%2): the control would never act")
+                                        .arg(cs.end).arg(cs.start));
+            s.controls.push_back(cs);
+        }
+    }
     return s;
 }
 

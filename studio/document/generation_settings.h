@@ -1,15 +1,27 @@
 #pragma once
 // The generation settings a document (and a preset) carries. They mirror dit::Request field by
 // field, plus what the UI decides before a request exists: a random seed, the mode, and the
-// inpaint mode (stored even where the engine cannot run it yet).
+// controls (which control maps of the document go in, and how strongly).
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
+#include <vector>
 
 namespace dit::studio {
 
 enum class GenerationMode { Txt2Img, Img2Img, Inpaint };
 enum class InpaintMode { Full, Crop, Lazy };
+
+// One control adapter of a generation. The map itself comes from the document when the request
+// is made: "pose" renders the pose layer, "edges" takes the edge layer.
+struct ControlSettings {
+    QString type = QStringLiteral("pose");  // pose | edges
+    bool enabled = true;
+    double weight = 1.0;                    // [0, 2]: scales the adapter's residuals
+    double start = 0.0, end = 1.0;          // the fraction of the schedule it acts in, start < end
+
+    bool operator==(const ControlSettings&) const = default;
+};
 
 struct GenerationSettings {
     QString model_dir;
@@ -22,13 +34,19 @@ struct GenerationSettings {
     double strength = 0.8;
     GenerationMode mode = GenerationMode::Txt2Img;
     InpaintMode inpaint_mode = InpaintMode::Full;
+    int lazy_refresh = 4;  // lazy inpainting: refresh the known tokens' K/V every k steps
     QString backend = QStringLiteral("cpu");
+    std::vector<ControlSettings> controls;
 
     bool operator==(const GenerationSettings&) const = default;
 };
 
 // The JSON keys, in the order they are written; the preset schema lists the same ones.
+// "controls" is an array of {"type", "enabled", "weight", "start", "end"} objects (only "type"
+// is required) and replaces the base's list as a whole.
 QStringList settings_keys();
+QStringList control_keys();
+QStringList control_types();  // pose, edges
 QJsonObject settings_to_json(const GenerationSettings& s);
 // The fields present in `json` applied onto `base`. Every field is checked for type and range;
 // unknown keys are errors. Throws dit::Error "<context>: field '<prefix><key>': <what is wrong>".

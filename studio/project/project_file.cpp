@@ -1,5 +1,7 @@
 #include "studio/project/project_file.h"
 
+#include <cmath>
+
 #include <QCoreApplication>
 #include <QDir>
 #include <QFile>
@@ -60,8 +62,22 @@ QJsonObject migrate_v0_to_v1(const QJsonObject& v0) {
     return v1;
 }
 
-const std::vector<std::function<QJsonObject(const QJsonObject&)>> kMigrations = {migrate_v0_to_v1};
-static_assert(kProjectVersion == 1, "add a migration to kMigrations for every new version");
+// v1 -> v2: a pose background to trace (none in a v1 file). v2 settings may carry
+// lazy_refresh and controls; v1 settings have neither, and absent fields keep their defaults.
+QJsonObject migrate_v1_to_v2(const QJsonObject& v1) {
+    QJsonObject v2 = v1;
+    v2["version"] = 2;
+    if (v1["layers"].isObject()) {
+        QJsonObject layers = v1["layers"].toObject();
+        layers["pose_background"] = QJsonValue();
+        v2["layers"] = layers;
+    }
+    v2["pose_background_opacity"] = 0.5;
+    return v2;
+}
+
+const std::vector<std::function<QJsonObject(const QJsonObject&)>> kMigrations = {migrate_v0_to_v1, migrate_v1_to_v2};
+static_assert(kProjectVersion == 2, "add a migration to kMigrations for every new version");
 
 // --- Field readers that name the field on error.
 struct Reader {
@@ -90,7 +106,8 @@ struct Reader {
     }
     int integer(const QJsonValue& v, const QString& field, int lo, int hi) const {
         const double d = v.toDouble(-1e300);
-        if (!v.isDouble() || d != double(qint64(d))) bad(field, "expected an integer");
+        // floor, not a cast: casting a double beyond the integer's range is undefined.
+        if (!v.isDouble() || !std::isfinite(d) || d != std::floor(d)) bad(field, "expected an integer");
         if (d < lo || d > hi) bad(field, QString("%1 is out of range [%2, %3]").arg(d).arg(lo).arg(hi));
         return int(d);
     }
@@ -123,12 +140,12 @@ QJsonObject migrate_project(QJsonObject json, const QString& context) {
         fail(QString("%1: field 'format': expected \"%2\", got \"%3\"").arg(context, kFormat, json["format"].toString()));
     if (!json.contains("version")) fail(context + ": field 'version': missing");
     const QJsonValue v = json["version"];
-    if (!v.isDouble() || v.toDouble() != double(int(v.toDouble())) || v.toDouble() < 0)
+    if (!v.isDouble() || v.toDouble() != std::floor(v.toDouble()) || v.toDouble() < 0)
         fail(context + ": field 'version': expected a non-negative integer");
-    int version = int(v.toDouble());
-    if (version > kProjectVersion)
+    if (v.toDouble() > kProjectVersion)  // compared as a double: it may not fit an int
         fail(QString("%1: field 'version': %2 is newer than this studio reads (%3); update DiT Studio")
-                 .arg(context).arg(version).arg(kProjectVersion));
+                 .arg(context).arg(v.toDouble()).arg(kProjectVersion));
+    int version = int(v.toDouble());
     while (version < kProjectVersion) json = kMigrations[size_t(version++)](json);
     return json;
 }
@@ -170,6 +187,21 @@ DocumentState load_project(const QString& folder_in) {
         const QString name = rd.layer_name(pose, "layers.pose");
         s.people = read_pose_json(folder + "/" + name, s.canvas).people;
     }
+
+    const QJsonValue background = layers["pose_background"];
+    if (!background.isNull() && !background.isUndefined()) {
+        const QString path = folder + "/" + rd.layer_name(background, "layers.pose_background");
+        QImageReader r(path, "png");
+        const QSize size = r.size();
+        if (size.isValid() && (size.width() > kMaxCanvas || size.height() > kMaxCanvas))
+            fail(QString("%1: is %2x%3, larger than %4 px a side").arg(path).arg(size.width()).arg(size.height()).arg(kMaxCanvas));
+        s.pose_background = r.read().convertToFormat(QImage::Format_RGB888);
+        if (s.pose_background.isNull()) fail(path + ": cannot read: " + r.errorString());
+    }
+    const QJsonValue opacity = rd.need(j, "pose_background_opacity", "pose_background_opacity");
+    if (!opacity.isDouble() || opacity.toDouble() < 0 || opacity.toDouble() > 1)
+        rd.bad("pose_background_opacity", "expected a number in [0, 1]");
+    s.pose_background_opacity = opacity.toDouble();
 
     const QJsonArray regions = rd.array(j, "regions", "regions");
     for (int i = 0; i < regions.size(); ++i) {
@@ -213,7 +245,8 @@ void save_project(const DocumentState& s, const QString& folder_in) {
         j["format"] = kFormat;
         j["version"] = kProjectVersion;
         j["canvas"] = QJsonObject{{"width", s.canvas.width()}, {"height", s.canvas.height()}};
-        QJsonObject layers{{"image", QJsonValue()}, {"mask", "mask.png"}, {"edges", "edges.png"}, {"pose", QJsonValue()}};
+        QJsonObject layers{{"image", QJsonValue()}, {"mask", "mask.png"}, {"edges", "edges.png"},
+                           {"pose", QJsonValue()}, {"pose_background", QJsonValue()}};
         if (!s.image.isNull()) {
             write_png(tmp + "/image.png", s.image);
             layers["image"] = "image.png";
@@ -227,6 +260,11 @@ void save_project(const DocumentState& s, const QString& folder_in) {
             write_file_atomically(tmp + "/pose.json", pose_to_json(pose));
             layers["pose"] = "pose.json";
         }
+        if (!s.pose_background.isNull()) {
+            write_png(tmp + "/pose_background.png", s.pose_background);
+            layers["pose_background"] = "pose_background.png";
+        }
+        j["pose_background_opacity"] = s.pose_background_opacity;
         QJsonArray regions;
         for (size_t i = 0; i < s.regions.size(); ++i) {
             const Region& r = s.regions[i];

@@ -3,14 +3,18 @@
 // (image.png, mask.png, edges.png, region_N.png) and the pose as OpenPose JSON (pose.json, read
 // and written by studio/control/pose.h, so other pose tools open it as it is).
 //
-// project.json, version 1:
-//   { "format": "dit-studio-project", "version": 1,
+// project.json, version 2:
+//   { "format": "dit-studio-project", "version": 2,
 //     "canvas": {"width": W, "height": H},
 //     "layers": {"image": "image.png" | null, "mask": "mask.png", "edges": "edges.png",
-//                "pose": "pose.json" | null},
+//                "pose": "pose.json" | null, "pose_background": "pose_background.png" | null},
+//     "pose_background_opacity": 0.5,
 //     "regions": [{"id": N, "prompt": "...", "colour": "#rrggbb", "mask": "region_0.png"}],
 //     "prompt": "...", "negative_prompt": "...",
-//     "settings": { generation settings, see generation_settings.h } }
+//     "settings": { generation settings, see generation_settings.h (v2 adds lazy_refresh and
+//                   controls; both optional, so v1 settings read as they are) } }
+// Version 1 is version 2 without the pose background (migrated: none, opacity 0.5). The pose
+// background is a PNG of its own size (not the canvas's): it is drawn fitted into the canvas.
 #include <QJsonObject>
 #include <QString>
 
@@ -18,7 +22,7 @@
 
 namespace dit::studio {
 
-constexpr int kProjectVersion = 1;
+constexpr int kProjectVersion = 2;
 
 // Saves atomically: every file goes into a temporary sibling folder through QSaveFile, then the
 // folder is swapped in with renames, so a failed save leaves the previous project intact.

@@ -9,6 +9,7 @@ inline bool same_state(const studio::DocumentState& a, const studio::DocumentSta
     if (a.canvas != b.canvas || a.image != b.image || a.mask != b.mask || a.edges != b.edges) return false;
     if (a.people != b.people || a.prompt != b.prompt || a.negative_prompt != b.negative_prompt) return false;
     if (!(a.settings == b.settings) || a.regions.size() != b.regions.size()) return false;
+    if (a.pose_background != b.pose_background || a.pose_background_opacity != b.pose_background_opacity) return false;
     for (size_t i = 0; i < a.regions.size(); ++i) {
         const studio::Region &x = a.regions[i], &y = b.regions[i];
         if (x.id != y.id || x.prompt != y.prompt || x.colour != y.colour || x.mask != y.mask) return false;

@@ -109,7 +109,17 @@ private slots:
             doc.endStroke(brush.end());
         });
         check_undo_redo(doc, "edit region", [&] { doc.editRegion(id, "a dog", Qt::blue); });
+        check_undo_redo(doc, "edit region prompt", [&] { doc.editRegion(id, "a dog in the sun", Qt::blue); });
+        doc.sealMerging();
         check_undo_redo(doc, "remove region", [&] { doc.removeRegion(id); });
+        QImage photo(30, 50, QImage::Format_ARGB32);
+        photo.fill(QColor(200, 100, 50));
+        check_undo_redo(doc, "pose background", [&] { doc.setPoseBackground(photo); });
+        QCOMPARE(doc.state().pose_background.format(), QImage::Format_RGB888);
+        QCOMPARE(doc.state().pose_background.size(), QSize(30, 50));  // its own size, not the canvas's
+        check_undo_redo(doc, "pose background opacity", [&] { doc.setPoseBackgroundOpacity(0.8); });
+        doc.sealMerging();
+        check_undo_redo(doc, "remove pose background", [&] { doc.setPoseBackground({}); });
         check_undo_redo(doc, "prompt", [&] { doc.setPrompt("a red circle"); });
         check_undo_redo(doc, "negative", [&] { doc.setNegativePrompt("blurry"); });
         GenerationSettings s = doc.settings();
@@ -118,6 +128,36 @@ private slots:
         // Undo everything: back to the blank document.
         while (doc.undoStack()->canUndo()) doc.undoStack()->undo();
         QVERIFY(same_state(doc.state(), DocumentState::blank({64, 48})));
+    }
+
+    void region_typing_and_opacity_drags_merge_until_sealed() {
+        Document doc(QSize(32, 32));
+        const quint32 id = doc.addRegion("", Qt::red);
+        const int base = doc.undoStack()->count();
+        for (const char* t : {"a", "a c", "a cat"}) doc.editRegion(id, t, Qt::red);
+        QCOMPARE(doc.undoStack()->count(), base + 1);
+        doc.editRegion(id, "a cat", Qt::green);  // a colour change is a step of its own
+        QCOMPARE(doc.undoStack()->count(), base + 2);
+        doc.editRegion(id, "a cats", Qt::green);  // typing does not fold into a colour change
+        QCOMPARE(doc.undoStack()->count(), base + 3);
+        doc.sealMerging();
+        doc.editRegion(id, "a cat!", Qt::green);
+        QCOMPARE(doc.undoStack()->count(), base + 4);
+        doc.undoStack()->undo();
+        doc.undoStack()->undo();
+        doc.undoStack()->undo();
+        QCOMPARE(doc.region(id)->prompt, QString("a cat"));
+        QCOMPARE(doc.region(id)->colour, QColor(Qt::red));
+        doc.undoStack()->undo();
+        QCOMPARE(doc.region(id)->prompt, QString());
+
+        const int n = doc.undoStack()->index();  // the undone steps above are dropped by the next push
+        for (double o : {0.6, 0.7, 0.9}) doc.setPoseBackgroundOpacity(o);
+        QCOMPARE(doc.undoStack()->count(), n + 1);
+        doc.setPoseBackgroundOpacity(7);  // clamped
+        QCOMPARE(doc.state().pose_background_opacity, 1.0);
+        doc.undoStack()->undo();
+        QCOMPARE(doc.state().pose_background_opacity, 0.5);
     }
 
     void removed_region_keeps_its_painted_mask() {
@@ -258,7 +298,9 @@ private slots:
         QCOMPARE(doc.toRequest().init_image->width, 96);
         s.mode = GenerationMode::Inpaint;
         doc.setSettings(s, "mode");
-        QVERIFY_THROWS_EXCEPTION(dit::Error, doc.toRequest());
+        QVERIFY_THROWS_EXCEPTION(dit::Error, doc.toRequest());  // nothing painted on the mask
+        doc.fillMask();
+        QVERIFY(doc.toRequest().mask);  // inpainting goes to the engine (test_request.cpp)
     }
 };
 

@@ -1,6 +1,7 @@
 // Project folders: save -> load round-trips every layer bit for bit; a save that cannot be
 // written fails with a message and leaves the old project intact; broken files give errors that
-// name the file and field; version-0 files migrate.
+// name the file and field; version-0 and version-1 files migrate.
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -51,6 +52,11 @@ DocumentState rich_state() {
     s.settings.strength = 0.55;
     s.settings.mode = GenerationMode::Inpaint;
     s.settings.inpaint_mode = InpaintMode::Lazy;
+    s.settings.lazy_refresh = 3;
+    s.settings.controls = {{"pose", true, 0.75, 0.0, 0.6}, {"edges", false, 1.5, 0.25, 1.0}};
+    // The background to trace keeps its own size (not the canvas's).
+    s.pose_background = noise({30, 50}, QImage::Format_RGB888, 6);
+    s.pose_background_opacity = 0.3;
     return s;
 }
 
@@ -92,7 +98,8 @@ private slots:
         const DocumentState s = rich_state();
         const QString folder = tmp.filePath("my project");
         save_project(s, folder);
-        for (const char* f : {"project.json", "image.png", "mask.png", "edges.png", "pose.json", "region_0.png", "region_1.png"})
+        for (const char* f : {"project.json", "image.png", "mask.png", "edges.png", "pose.json", "region_0.png",
+                              "region_1.png", "pose_background.png"})
             QVERIFY2(QFile::exists(folder + "/" + f), f);
         const DocumentState back = load_project(folder);
         QVERIFY(same_state(s, back));
@@ -101,15 +108,22 @@ private slots:
         QCOMPARE(back.mask.format(), QImage::Format_Grayscale8);
         const QJsonObject j = read_json(folder + "/project.json");
         QCOMPARE(j["format"].toString(), QString("dit-studio-project"));
-        QCOMPARE(j["version"].toInt(), 1);
+        QCOMPARE(j["version"].toInt(), kProjectVersion);
+        QCOMPARE(back.pose_background.size(), QSize(30, 50));
+        QCOMPARE(back.pose_background_opacity, 0.3);
+        QCOMPARE(back.settings.controls.size(), size_t(2));
+        QCOMPARE(back.settings.controls[1].weight, 1.5);
         // Saving over it replaces it and leaves no temporary folders behind.
         DocumentState t = s;
         t.image = QImage();
+        t.pose_background = QImage();
         t.regions.pop_back();
         save_project(t, folder);
         QVERIFY(same_state(load_project(folder), t));
         QVERIFY(!QFile::exists(folder + "/image.png"));
         QVERIFY(!QFile::exists(folder + "/region_1.png"));
+        QVERIFY(!QFile::exists(folder + "/pose_background.png"));
+        QVERIFY(read_json(folder + "/project.json")["layers"].toObject()["pose_background"].isNull());
         QCOMPARE(QDir(tmp.path()).entryList(QDir::AllEntries | QDir::Hidden | QDir::NoDotAndDotDot),
                  QStringList{"my project"});
     }
@@ -170,6 +184,10 @@ private slots:
         QTest::newRow("settings unknown") << "settings unknown" << "field 'settings.stepz': unknown field";
         QTest::newRow("pose length") << "pose length" << "pose.json: people[1].pose_keypoints_2d: expected 54 numbers";
         QTest::newRow("region colour") << "region colour" << "field 'regions[0].colour': 'reddish' is not a colour";
+        QTest::newRow("background png") << "background png" << "pose_background.png: cannot read";
+        QTest::newRow("background opacity") << "background opacity" << "field 'pose_background_opacity': expected a number in [0, 1]";
+        QTest::newRow("control weight") << "control weight" << "field 'settings.controls[1].weight': 7 is out of range [0, 2]";
+        QTest::newRow("control type") << "control type" << "field 'settings.controls[0].type': 'depth' is not one of: pose, edges";
     }
     void broken_projects_name_file_and_field() {
         QFETCH(QString, what);
@@ -217,6 +235,18 @@ private slots:
                 pose["people"] = people;
                 write_json(folder + "/pose.json", pose);
             }
+            if (what == "background png") QFile::remove(folder + "/pose_background.png");
+            if (what == "background opacity") j["pose_background_opacity"] = 1.5;
+            if (what == "control weight" || what == "control type")
+                sub("settings", [&](QJsonObject& o) {
+                    QJsonArray controls = o["controls"].toArray();
+                    const int i = what == "control weight" ? 1 : 0;
+                    QJsonObject c = controls[i].toObject();
+                    if (what == "control weight") c["weight"] = 7;
+                    else c["type"] = "depth";
+                    controls[i] = c;
+                    o["controls"] = controls;
+                });
             if (what == "region colour") {
                 QJsonArray regions = j["regions"].toArray();
                 QJsonObject r = regions[0].toObject();
@@ -237,6 +267,36 @@ private slots:
     void missing_folder_is_an_error() {
         const QString msg = error_of([] { load_project("/nonexistent/project"); });
         QVERIFY2(msg.contains("/nonexistent/project/project.json: cannot open"), qPrintable(msg));
+    }
+
+    void version_1_migrates() {
+        // A version-1 project: no pose background, settings without lazy_refresh and controls.
+        QTemporaryDir tmp;
+        const QString folder = tmp.filePath("v1");
+        DocumentState s = rich_state();
+        save_project(s, folder);
+        QJsonObject j = read_json(folder + "/project.json");
+        j["version"] = 1;
+        j.remove("pose_background_opacity");
+        QJsonObject layers = j["layers"].toObject();
+        layers.remove("pose_background");
+        j["layers"] = layers;
+        QJsonObject settings = j["settings"].toObject();
+        settings.remove("lazy_refresh");
+        settings.remove("controls");
+        j["settings"] = settings;
+        write_json(folder + "/project.json", j);
+        QFile::remove(folder + "/pose_background.png");
+
+        const DocumentState back = load_project(folder);
+        s.pose_background = QImage();
+        s.pose_background_opacity = 0.5;
+        s.settings.lazy_refresh = GenerationSettings{}.lazy_refresh;
+        s.settings.controls.clear();
+        QVERIFY(same_state(back, s));
+        save_project(back, folder);
+        QCOMPARE(read_json(folder + "/project.json")["version"].toInt(), kProjectVersion);
+        QVERIFY(same_state(load_project(folder), back));
     }
 
     void version_0_migrates() {

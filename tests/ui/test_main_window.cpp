@@ -488,7 +488,7 @@ private slots:
         QVERIFY(model);
         QVERIFY(model->item(0)->isEnabled());
         QVERIFY(model->item(1)->isEnabled());
-        QVERIFY(!model->item(2)->isEnabled());  // inpaint: not in the engine yet
+        QVERIFY(model->item(2)->isEnabled());  // inpaint (test_controls_editor.cpp drives it)
         // img2img without an image layer is refused with a message, not a crash.
         mode->setCurrentIndex(1);
         QVERIFY(w->generationPanel()->strengthSpin()->isEnabled());

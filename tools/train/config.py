@@ -43,6 +43,15 @@ DIT = {
     "caption_dropout": 0.1, "checkpoint_every": 200,
 }
 
+# Stage 4: ControlNet-Transformer adapters (PixArt-δ) for the edge and pose maps of the world,
+# trained on the frozen exported model by tools/train/train_control.py. num_layers control blocks
+# follow base blocks 0..num_layers-1 (the base has DIT num_layers blocks, so at most one fewer).
+CONTROL = {
+    "types": ["edges", "pose"], "num_layers": 3,
+    "steps": 4000, "batch": 32, "lr": 1e-4, "warmup": 200, "ema": 0.999,
+    "caption_dropout": 0.1, "checkpoint_every": 200,
+}
+
 SCHEDULER = {  # PixArt's: DDPM epsilon-prediction with linear betas, sampled by DPM-Solver++(2M)
     "_class_name": "DPMSolverMultistepScheduler", "_diffusers_version": "0.30.0",
     "beta_start": 0.0001, "beta_end": 0.02, "beta_schedule": "linear", "num_train_timesteps": 1000,

@@ -1,0 +1,157 @@
+"""Stage 4: the default model's ControlNet-Transformer adapters (PixArt-δ), one per control type
+(edges: the world's Canny maps; pose: its OpenPose maps, both drawn by the studio's one renderer
+through `dit-cli world`), trained on the FROZEN exported model (T5, DiT, VAE) with the DiT's own
+objective. The adapter starts as PixArt-δ prescribes: its blocks copy base blocks 0..N-1 and its
+before_proj/after_proj are zero, so step 0 is exactly the base model. EMA weights are exported in
+the diffusers layout to <model>/controlnet_<type>/ (config.json + diffusion_pytorch_model.safetensors).
+
+Run: /usr/bin/python3 tools/train/train_control.py edges|pose WORLD_DIR [--model DIR] [--steps N]
+         [--limit N] [--out DIR]
+  --steps N   stop at step N (default config.CONTROL["steps"]); a checkpoint resumes
+  --limit N   use only the first N world scenes (smoke tests)
+  --out DIR   export folder (default <model>/controlnet_<type>)
+Checkpoints: $DIT_TRAIN_DIR/control_<type>.pt (see config.train_dir()).
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import cv2
+import numpy as np
+import sentencepiece as spm
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "reference"))
+sys.path.insert(0, HERE)
+import checkpoint  # noqa: E402
+import config  # noqa: E402
+import controlnet  # noqa: E402
+import diffusers_folder  # noqa: E402
+import export  # noqa: E402
+import pipeline  # noqa: E402
+import train_dit  # noqa: E402
+import world_data  # noqa: E402
+
+
+def control_maps(world_dir, kind, data, limit):
+    """uint8 [N, H, W, 3] control maps: edges from world_data (grey -> RGB, as the engine reads a
+    PNG), pose from the NNNNNN_pose.png files `dit-cli world` wrote."""
+    if kind == "edges":
+        return np.repeat(data["edges"][:limit, :, :, None], 3, axis=3)
+    out = []
+    for i in range(limit):
+        img = cv2.imread(os.path.join(world_dir, f"{i:06d}_pose.png"), cv2.IMREAD_COLOR)
+        if img is None:
+            raise SystemExit(f"{world_dir}/{i:06d}_pose.png: unreadable (re-run dit-cli world)")
+        out.append(img[:, :, ::-1])
+    return np.stack(out)
+
+
+@torch.no_grad()
+def encode(vae_model, images_u8):
+    """The engine's condition input: VAE posterior mean x scaling factor, float32 [N, 4, h, w]."""
+    out = []
+    for i in range(0, len(images_u8), 64):
+        x = torch.from_numpy(world_data.to_model_range(images_u8[i:i + 64])).double()
+        out.append(vae_model.encode(x).float())
+    return torch.cat(out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("kind", choices=config.CONTROL["types"])
+    ap.add_argument("world_dir")
+    ap.add_argument("--model", default=export.DEFAULT)
+    ap.add_argument("--steps", type=int, default=config.CONTROL["steps"])
+    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--out", default=None)
+    a = ap.parse_args()
+    cfg = config.CONTROL
+    out = a.out or os.path.join(a.model, f"controlnet_{a.kind}")
+    torch.manual_seed(0)
+    torch.set_num_threads(os.cpu_count() or 2)
+
+    # The frozen base, as exported (float64 in the reference pipeline; trained here in float32).
+    pipe = pipeline.PixArtPipeline(a.model)
+    base, text_encoder = pipe.transformer.float().eval(), pipe.text_encoder.float().eval()
+    for p in list(base.parameters()) + list(text_encoder.parameters()) + list(pipe.vae.parameters()):
+        p.requires_grad_(False)
+    with open(os.path.join(a.model, "transformer", "config.json")) as f:
+        base_cfg = json.load(f)
+    with open(os.path.join(a.model, "training.json")) as f:
+        base_fp = json.load(f).get("fingerprint", "")
+
+    data = world_data.load(a.world_dir)
+    n = min(a.limit or len(data["captions"]), len(data["captions"]))
+    fp = config.fingerprint([cfg, a.kind, base_fp])
+    cache = os.path.join(config.train_dir(), f"control_latents_{a.kind}.pt")
+    key = config.fingerprint([base_fp, os.path.abspath(a.world_dir), n, a.kind])
+    c = torch.load(cache) if os.path.exists(cache) else None
+    if c is None or c["key"] != key:
+        c = {"key": key, "x0": encode(pipe.vae, data["images"][:n]),
+             "cond": encode(pipe.vae, control_maps(a.world_dir, a.kind, data, n))}
+        torch.save(c, cache)
+    x0_all, cond_all = c["x0"], c["cond"]
+    sp = spm.SentencePieceProcessor(model_file=os.path.join(a.model, "tokenizer", "spiece.model"))
+    ids, mask = train_dit.tokenize(sp, data["captions"][:n], config.MAX_CAPTION_TOKENS)
+    empty_ids, empty_mask = train_dit.tokenize(sp, [""], config.MAX_CAPTION_TOKENS)
+
+    adapter = controlnet.PixArtControlNetAdapterModel.from_transformer(base, base_cfg, cfg["num_layers"])
+    opt = torch.optim.AdamW(adapter.parameters(), lr=cfg["lr"], weight_decay=0.0)
+    ema = checkpoint.Ema(adapter, cfg["ema"])
+    path = os.path.join(config.train_dir(), f"control_{a.kind}.pt")
+    step = checkpoint.load(path, fp, adapter=adapter, opt=opt, ema=ema)
+
+    betas = torch.linspace(config.SCHEDULER["beta_start"], config.SCHEDULER["beta_end"], 1000, dtype=torch.float64)
+    alphas_cumprod = torch.cumprod(1 - betas, 0).float()
+    rng = np.random.default_rng(step)
+    gen = torch.Generator().manual_seed(step)
+    start, losses = time.time(), []
+    batch = min(cfg["batch"], n)
+    while step < a.steps:
+        idx = torch.from_numpy(rng.integers(0, n, batch))
+        x0, cond, b_ids, b_mask = x0_all[idx], cond_all[idx], ids[idx].clone(), mask[idx].clone()
+        drop = torch.from_numpy(rng.random(batch) < cfg["caption_dropout"])
+        b_ids[drop], b_mask[drop] = empty_ids[0], empty_mask[0]
+        t = torch.randint(0, 1000, (batch,), generator=gen)
+        eps = torch.randn(x0.shape, generator=gen)
+        al = alphas_cumprod[t].view(-1, 1, 1, 1)
+        xt = al.sqrt() * x0 + (1 - al).sqrt() * eps
+        with torch.no_grad():
+            emb = text_encoder(b_ids, b_mask)
+        pred = controlnet.controlled_forward(base, xt, t.float(), emb, b_mask, [dict(adapter=adapter, cond=cond)])
+        loss = (pred[:, : x0.shape[1]] - eps).pow(2).mean()
+        lr = cfg["lr"] * min(1.0, (step + 1) / cfg["warmup"])
+        for g in opt.param_groups:
+            g["lr"] = lr
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(adapter.parameters(), 1.0)
+        opt.step()
+        step += 1
+        ema.update(adapter, step, cfg["warmup"])
+        losses.append(loss.item())
+        if step % cfg["checkpoint_every"] == 0 or step == a.steps:
+            checkpoint.save(path, fp, step, adapter=adapter, opt=opt, ema=ema)
+            print(f"control {a.kind} step {step}/{a.steps} loss {np.mean(losses):.4f} lr {lr:.2e} "
+                  f"({(time.time() - start) / 60:.1f} min this run)", flush=True)
+            losses = []
+
+    # Export the EMA weights in the diffusers layout, atomically (temp folder + rename).
+    tmp = out + ".tmp"
+    diffusers_folder.write_component(tmp, dict(adapter.config(), _diffusers_version="0.30.0"), ema.shadow,
+                                     export.stored_dtype)
+    diffusers_folder.write_json(os.path.join(tmp, "training.json"), {
+        "step": step, "fingerprint": fp, "base_fingerprint": base_fp, "recipe": "tools/train/config.py CONTROL"})
+    if os.path.exists(out):
+        import shutil
+        shutil.rmtree(out)
+    os.rename(tmp, out)
+    print(f"wrote {out} (step {step})")
+
+
+if __name__ == "__main__":
+    main()
