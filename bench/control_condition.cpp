@@ -28,6 +28,7 @@
 #include "engine/models/pixart_transformer.h"
 #include "engine/pipeline/controls.h"
 #include "kernels/cpu/ops.h"
+#include "bench/bench_machine.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -35,12 +36,7 @@ using namespace dit;
 
 namespace {
 
-std::string cpu_model() {
-    std::ifstream f("/proc/cpuinfo");
-    for (std::string line; std::getline(f, line);)
-        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-    return "unknown CPU";
-}
+using dit::bench::cpu_model;
 
 template <typename F>
 double median_seconds(int runs, F&& f) {

@@ -43,18 +43,14 @@
 #include "engine/models/pixart_transformer.h"
 #include "engine/pipeline/inpaint.h"
 #include "kernels/cpu/ops.h"
+#include "bench/bench_machine.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 namespace {
 
-std::string cpu_model() {
-    std::ifstream f("/proc/cpuinfo");
-    for (std::string line; std::getline(f, line);)
-        if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
-    return "unknown CPU";
-}
+using dit::bench::cpu_model;
 
 void run(const std::string& cmd) {
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("command failed: " + cmd);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (AddressSanitizer + UndefinedBehaviorSanitizer) into
 # build-fuzz and fuzzes each for SECONDS (default 20) from the committed seeds in fuzz/corpus,
-# as CTest tests fuzz.<target>. `scripts/fuzz.sh 600` is the long local run.
+# as CTest tests fuzz.<target> (seed 1, so a run repeats). `scripts/fuzz.sh 600` is the long local run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-20}

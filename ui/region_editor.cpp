@@ -9,6 +9,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 
+#include "studio/document/mask_ops.h"
 #include "ui/canvas_view.h"
 
 namespace dit::ui {
@@ -31,15 +32,6 @@ QIcon swatch(const QColor& c) {
     p.setBrush(c);
     p.drawRoundedRect(QRectF(0.5, 0.5, 13, 13), 3, 3);
     return QIcon(pm);
-}
-
-bool painted(const QImage& gray) {
-    for (int y = 0; y < gray.height(); ++y) {
-        const uchar* row = gray.constScanLine(y);
-        for (int x = 0; x < gray.width(); ++x)
-            if (row[x]) return true;
-    }
-    return false;
 }
 
 }  // namespace
@@ -187,7 +179,7 @@ void RegionEditor::refresh() {
                 const QString count = tokenizer_ ? tokenText(r.prompt, &over) : QString();
                 QString text = r.prompt.simplified();
                 if (text.isEmpty()) text = tr("(no prompt)");
-                if (!painted(r.mask)) text += tr("  · not painted");
+                if (!studio::any_painted(r.mask)) text += tr("  · not painted");
                 else if (tokenizer_) text += QStringLiteral("  · ") + count;
                 auto* item = new QListWidgetItem(swatch(r.colour), text, list_);
                 item->setData(Qt::UserRole, r.id);

@@ -31,15 +31,6 @@ dit::Mask to_mask(const QImage& layer, QSize size) {
     return m;
 }
 
-bool any_painted(const QImage& gray) {
-    for (int y = 0; y < gray.height(); ++y) {
-        const uchar* row = gray.constScanLine(y);
-        for (int x = 0; x < gray.width(); ++x)
-            if (row[x]) return true;
-    }
-    return false;
-}
-
 }  // namespace
 
 QImage blank_gray(QSize size) {

@@ -57,6 +57,15 @@ QImage morph(const QImage& src, int r, Op op, uint8_t identity) {
 
 }  // namespace
 
+bool any_painted(const QImage& mask) {
+    for (int y = 0; y < mask.height(); ++y) {
+        const uchar* row = mask.constScanLine(y);
+        for (int x = 0; x < mask.width(); ++x)
+            if (row[x]) return true;
+    }
+    return false;
+}
+
 QImage invert_mask(const QImage& mask) {
     QImage out = gray(mask).copy();
     for (int y = 0; y < out.height(); ++y) {

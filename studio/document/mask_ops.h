@@ -5,6 +5,8 @@
 
 namespace dit::studio {
 
+// True when any pixel is non-zero (a mask someone painted on).
+bool any_painted(const QImage& mask);
 QImage invert_mask(const QImage& mask);
 // Every pixel becomes the max (grow) / min (shrink) over the disc of radius `px` around it.
 QImage grow_mask(const QImage& mask, int px);
