@@ -85,8 +85,16 @@ T checked_number_or_value(const nlohmann::json& v, const char* key) {
             throw Error(std::string("generation parameters: field '") + key + "' has the wrong type");
     }
     if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
-        if (!v.is_number_integer())
-            throw Error(std::string("generation parameters: field '") + key + "' should be an integer");
+        if (!v.is_number_integer()) {
+            // 128.0 is an integer; 1e30 too, but out of range (it was too long for int64 text).
+            const double d = v.get<double>();
+            if (!std::isfinite(d) || d != std::floor(d))
+                throw Error(std::string("generation parameters: field '") + key + "' should be an integer");
+            if (d < static_cast<double>(std::numeric_limits<T>::lowest()) ||
+                d >= std::ldexp(1.0, std::numeric_limits<T>::digits))
+                throw out_of_range();
+            return static_cast<T>(d);
+        }
         if (v.is_number_unsigned()) {
             if (v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<T>::max())) throw out_of_range();
         } else {

@@ -176,6 +176,9 @@ private slots:
         QTest::newRow("version type") << "version string" << "field 'version': expected a non-negative integer";
         QTest::newRow("wrong format") << "format" << "field 'format': expected \"dit-studio-project\"";
         QTest::newRow("absurd size") << "absurd size" << "field 'canvas.width': 100000 is out of range";
+        // Found by fuzz/fuzz_project: casting these to an integer was undefined behaviour.
+        QTest::newRow("huge size") << "huge size" << "field 'canvas.height': 6.33333e+70 is out of range";
+        QTest::newRow("huge version") << "huge version" << "field 'version': 1e+70 is newer than this studio reads";
         QTest::newRow("missing canvas") << "no canvas" << "field 'canvas': missing";
         QTest::newRow("missing png") << "missing png" << "mask.png: cannot read";
         QTest::newRow("png size") << "png size" << "edges.png: is 8x8 but the canvas is 72x40";
@@ -214,6 +217,8 @@ private slots:
             if (what == "version string") j["version"] = "one";
             if (what == "format") j["format"] = "something-else";
             if (what == "absurd size") sub("canvas", [](QJsonObject& o) { o["width"] = 100000; });
+            if (what == "huge size") sub("canvas", [](QJsonObject& o) { o["height"] = 6.33333e70; });
+            if (what == "huge version") j["version"] = 1e70;
             if (what == "no canvas") j.remove("canvas");
             if (what == "missing png") QFile::remove(folder + "/mask.png");
             if (what == "png size") {

@@ -71,6 +71,16 @@ private slots:
         QVERIFY(error_of(not_object).contains("expected a JSON object"));
         const QString wrong_type = png_with_chunk("type.png", "{\"steps\": \"many\"}");
         QVERIFY2(error_of(wrong_type).contains("field 'steps' has the wrong type"), qPrintable(error_of(wrong_type)));
+        // Numbers the field's type cannot hold (found by fuzz/fuzz_png_parameters; converting
+        // them was undefined behaviour).
+        const QString huge = png_with_chunk("huge.png", "{\"steps\": 2222222222222222222222222}");
+        QVERIFY2(error_of(huge).contains("field 'steps': 2.2222222222222222e+24 is out of range"), qPrintable(error_of(huge)));
+        const QString negative_seed = png_with_chunk("seed.png", "{\"seed\": -3}");
+        QVERIFY2(error_of(negative_seed).contains("field 'seed': -3 is out of range"), qPrintable(error_of(negative_seed)));
+        const QString fraction = png_with_chunk("fraction.png", "{\"width\": 128.5}");
+        QVERIFY2(error_of(fraction).contains("field 'width' should be an integer"), qPrintable(error_of(fraction)));
+        const QString huge_cfg = png_with_chunk("cfg.png", "{\"cfg\": 1e300}");
+        QVERIFY2(error_of(huge_cfg).contains("field 'cfg': 1e+300 is out of range"), qPrintable(error_of(huge_cfg)));
     }
 
     void not_an_image() {
