@@ -150,11 +150,18 @@ Request parameters_from_json(const std::string& text) {
             for (const auto& cj : j.at("controls")) {
                 ControlInput c;
                 c.type = cj.at("type").get<std::string>();
-                c.weight = cj.value("weight", 1.0f);
-                c.start = cj.value("start", 0.0f);
-                c.end = cj.value("end", 1.0f);
+                // Numbers range-checked as the top-level fields are (the key names the list).
+                auto number = [&](const char* key, float fallback) {
+                    const std::string field = std::string("controls[].") + key;
+                    return cj.contains(key) ? checked_number_or_value<float>(cj.at(key), field.c_str()) : fallback;
+                };
+                c.weight = number("weight", 1.0f);
+                c.start = number("start", 0.0f);
+                c.end = number("end", 1.0f);
                 c.enabled = cj.value("enabled", true);
-                c.skip_blocks = cj.value("skip_blocks", std::vector<int>{});
+                if (cj.contains("skip_blocks"))
+                    for (const auto& b : cj.at("skip_blocks"))
+                        c.skip_blocks.push_back(checked_number_or_value<int>(b, "controls[].skip_blocks"));
                 c.adapter_dir = cj.value("adapter", std::string());
                 r.controls.push_back(std::move(c));
             }

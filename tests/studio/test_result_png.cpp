@@ -81,6 +81,9 @@ private slots:
         QVERIFY2(error_of(fraction).contains("field 'width' should be an integer"), qPrintable(error_of(fraction)));
         const QString huge_cfg = png_with_chunk("cfg.png", "{\"cfg\": 1e300}");
         QVERIFY2(error_of(huge_cfg).contains("field 'cfg': 1e+300 is out of range"), qPrintable(error_of(huge_cfg)));
+        const QString huge_weight = png_with_chunk("weight.png", "{\"controls\": [{\"type\": \"edges\", \"weight\": 1e60}]}");
+        QVERIFY2(error_of(huge_weight).contains("field 'controls[].weight': 1e+60 is out of range"),
+                 qPrintable(error_of(huge_weight)));
     }
 
     void not_an_image() {
