@@ -7,13 +7,15 @@ cd "$(dirname "$0")/.."
 kind=${1:-address}
 scripts/setup.sh --deps-only
 case $kind in
-  address) flags=address,undefined; tests='.' ;;
-  thread) flags=thread; tests='generation_worker|recovery|ui\.' ;;
+  address) flags=address,undefined; tests='.'; targets=all ;;
+  thread) flags=thread; tests='generation_worker|recovery|ui\.'
+          targets="test_generation_worker test_recovery $(cd tests/ui && ls test_*.cpp | sed 's/\.cpp$//')" ;;
   *) echo "usage: scripts/sanitize.sh address|thread" >&2; exit 2 ;;
 esac
 dir=build-$kind
 cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDIT_SANITIZE="$flags" >/dev/null
-cmake --build "$dir" -j"$(nproc)"
+# shellcheck disable=SC2086
+cmake --build "$dir" --target $targets -j"$(nproc)"
 export QT_QPA_PLATFORM=offscreen
 # Leaks are reported (detect_leaks) and fail the run; UBSan stops at the first finding.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
