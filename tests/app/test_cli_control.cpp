@@ -15,6 +15,8 @@
 
 namespace fs = std::filesystem;
 
+using dit::testing::max_level_error;
+
 namespace {
 
 const QString kFixtures = QStringLiteral(DIT_FIXTURES);
@@ -24,21 +26,6 @@ dit::testing::CliRun run_generate(const QStringList& args) {
     return dit::testing::run_cli(QStringList{"generate"} + args);
 }
 
-// Max |png - reference| in 8-bit levels; the reference is the decoded image in [-1, 1].
-double max_level_error(const QString& png, const QString& reference_npy) {
-    const QImage img = QImage(png).convertToFormat(QImage::Format_RGB888);
-    const dit::Tensor ref = dit::read_npy(reference_npy.toStdString());  // [1, 3, H, W]
-    if (img.isNull() || ref.dim(2) != img.height() || ref.dim(3) != img.width()) return 1e9;
-    double worst = 0;
-    const int64_t hw = ref.dim(2) * ref.dim(3);
-    for (int y = 0; y < img.height(); ++y)
-        for (int x = 0; x < img.width(); ++x)
-            for (int c = 0; c < 3; ++c) {
-                const double want = std::clamp(ref[c * hw + y * img.width() + x] * 0.5 + 0.5, 0.0, 1.0) * 255.0;
-                worst = std::max(worst, std::abs(img.constScanLine(y)[x * 3 + c] - want));
-            }
-    return worst;
-}
 
 }  // namespace
 

@@ -2,11 +2,13 @@
 // Checks shared by the engine's Qt Test suites: every numeric check prints its max error and
 // tolerance, and every error check prints the message a user would see.
 #include <QtTest>
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <string>
 
 #include "engine/error.h"
+#include "engine/image.h"
 #include "engine/tensor.h"
 
 namespace dit::testing {
@@ -34,6 +36,23 @@ inline std::string error_of(const std::function<void()>& fn) {
         return std::string("<not a dit::Error> ") + e.what();
     }
     return "<no error>";
+}
+
+// error_of as a QString, for the Qt-side suites.
+inline QString error_text(const std::function<void()>& fn) { return QString::fromStdString(error_of(fn)); }
+
+// Max |img - ref| in 8-bit levels; `ref` is the decoded image [1, 3, H, W] in [-1, 1], as the
+// PyTorch reference pipeline writes it. A size mismatch counts as an unbounded error.
+inline double max_level_error(const Image& img, const Tensor& ref) {
+    if (ref.ndim() != 4 || ref.dim(1) != 3 || ref.dim(2) != img.height || ref.dim(3) != img.width) return 1e9;
+    const int64_t hw = int64_t(img.width) * img.height;
+    double worst = 0;
+    for (int64_t i = 0; i < hw; ++i)
+        for (int c = 0; c < 3; ++c) {
+            const double want = std::clamp(ref[c * hw + i] * 0.5 + 0.5, 0.0, 1.0) * 255.0;
+            worst = std::max(worst, std::abs(double(img.rgb[i * 3 + c]) - want));
+        }
+    return worst;
 }
 
 }  // namespace dit::testing

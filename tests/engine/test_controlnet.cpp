@@ -30,6 +30,8 @@ using namespace dit;
 using namespace dit::testing;
 namespace fs = std::filesystem;
 
+using dit::testing::max_level_error;
+
 namespace {
 
 const fs::path kDir = fs::path(DIT_FIXTURES) / "controlnet";
@@ -99,18 +101,6 @@ Image read_png(const fs::path& path) {
     return img;
 }
 
-// Max |image - reference| in 8-bit levels; the reference is the decoded [1, 3, H, W] in [-1, 1].
-double max_level_error(const Image& img, const Tensor& ref) {
-    if (ref.dim(2) != img.height || ref.dim(3) != img.width) return 1e9;
-    const int64_t hw = int64_t(img.width) * img.height;
-    double worst = 0;
-    for (int64_t i = 0; i < hw; ++i)
-        for (int c = 0; c < 3; ++c) {
-            const double want = std::clamp(ref[c * hw + i] * 0.5 + 0.5, 0.0, 1.0) * 255.0;
-            worst = std::max(worst, std::abs(double(img.rgb[i * 3 + c]) - want));
-        }
-    return worst;
-}
 
 // The fixture request of make_controlnet_fixture.py's pipeline cases (without controls).
 Request pipeline_request() {

@@ -8,19 +8,13 @@
 #include "engine/error.h"
 #include "studio/document/generation_settings.h"
 #include "studio/project/presets.h"
+#include "tests/common/test_helpers.h"
 
 using namespace dit::studio;
 
-namespace {
+using dit::testing::error_text;
 
-QString error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const dit::Error& e) {
-        return QString::fromUtf8(e.what());
-    }
-    return "<no error>";
-}
+namespace {
 
 GenerationSettings rich() {
     GenerationSettings s;
@@ -104,7 +98,7 @@ private slots:
         QFETCH(QString, expected);
         const GenerationSettings base = rich();
         GenerationSettings out = base;
-        const QString msg = error_of([&] {
+        const QString msg = error_text([&] {
             out = settings_from_json(QJsonDocument::fromJson(json.toUtf8()).object(), base, "ctx", "s.");
         });
         qInfo("%s", qPrintable(msg));

@@ -8,19 +8,13 @@
 #include "studio/control/pose_renderer.h"
 #include "studio/document/document.h"
 #include "studio/result_png.h"
+#include "tests/common/test_helpers.h"
 
 using namespace dit::studio;
 
-namespace {
+using dit::testing::error_text;
 
-QString error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const dit::Error& e) {
-        return QString::fromUtf8(e.what());
-    }
-    return "<no error>";
-}
+namespace {
 
 // A Grayscale8 layer of `canvas` with `rect` set to `value`.
 QImage gray_with(QSize canvas, QRect rect, int value) {
@@ -77,11 +71,11 @@ private slots:
             s.inpaint_mode = InpaintMode::Lazy;
             s.lazy_refresh = 3;
         });
-        QVERIFY(error_of([&] { doc->toRequest(); }).contains("inpaint needs an image layer"));
+        QVERIFY(error_text([&] { doc->toRequest(); }).contains("inpaint needs an image layer"));
         QImage img(96, 64, QImage::Format_RGB888);
         img.fill(QColor(10, 120, 200));
         doc->setImage(img);
-        QVERIFY(error_of([&] { doc->toRequest(); }).contains("inpaint needs a mask"));
+        QVERIFY(error_text([&] { doc->toRequest(); }).contains("inpaint needs a mask"));
         // The right half of the canvas regenerates.
         const QImage mask = gray_with({96, 64}, QRect(48, 0, 48, 64), 255);
         doc->paintPatch({Document::PaintTarget::Mask}, {0, 0}, doc->mask(), mask, "paint");
@@ -124,7 +118,7 @@ private slots:
         set(*doc, [](GenerationSettings& s) {
             s.controls = {{"pose", true, 0.8, 0.1, 0.7}, {"edges", false, 1.0, 0.0, 1.0}};
         });
-        QVERIFY(error_of([&] { doc->toRequest(); }).contains("control 1 (pose): the pose layer has no person"));
+        QVERIFY(error_text([&] { doc->toRequest(); }).contains("control 1 (pose): the pose layer has no person"));
         doc->addPerson(person_in({96, 64}));
         dit::Request r = doc->toRequest();
         QCOMPARE(r.controls.size(), size_t(1));  // the edges control is off
@@ -145,7 +139,7 @@ private slots:
         QVERIFY(std::any_of(pose.image.rgb.begin(), pose.image.rgb.end(), [](uint8_t v) { return v > 0; }));
 
         set(*doc, [](GenerationSettings& s) { s.controls[1].enabled = true; });
-        QVERIFY(error_of([&] { doc->toRequest(); }).contains("control 2 (edges): the edge layer is empty"));
+        QVERIFY(error_text([&] { doc->toRequest(); }).contains("control 2 (edges): the edge layer is empty"));
         // A vertical edge line at canvas column 40..41 -> request column 20.
         const QImage edges = gray_with({96, 64}, QRect(40, 0, 2, 64), 255);
         doc->paintPatch({Document::PaintTarget::Edges}, {0, 0}, doc->edges(), edges, "edges");
@@ -198,7 +192,7 @@ private slots:
         }
         // Regions and controls go along with any mode; img2img still needs its image.
         set(*doc, [](GenerationSettings& s) { s.mode = GenerationMode::Img2Img; });
-        QVERIFY(error_of([&] { doc->toRequest(); }).contains("img2img needs an image layer"));
+        QVERIFY(error_text([&] { doc->toRequest(); }).contains("img2img needs an image layer"));
     }
 };
 

@@ -18,6 +18,7 @@
 
 #include "ui/controls_editor.h"
 #include "ui/generation_panel.h"
+#include "tests/common/test_window.h"
 #include "ui/main_window.h"
 #include "ui/pose_panel.h"
 
@@ -29,16 +30,6 @@ using dit::ui::MainWindow;
 
 namespace {
 
-std::unique_ptr<MainWindow> make_window() {
-    MainWindow::Options o;
-    o.model_dir = QStringLiteral(DIT_FIXTURES "/tiny-pixart-alpha");
-    o.canvas = QSize(96, 64);
-    o.autosave = false;
-    auto w = std::make_unique<MainWindow>(o);
-    w->resize(1200, 800);
-    w->show();
-    return w;
-}
 
 template <class T>
 T* cell(ControlsEditor* ed, int row, ControlsEditor::Column c) {
@@ -56,7 +47,7 @@ private slots:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
 
     void editControlsWithUndo() {
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         Document* doc = w->document();
         auto* ed = w->generationPanel()->controlsEditor();
         const int base = doc->undoStack()->count();
@@ -117,7 +108,7 @@ private slots:
     }
 
     void inpaintModesAreSelectable() {
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         Document* doc = w->document();
         auto* g = w->generationPanel();
         auto* model = qobject_cast<QStandardItemModel*>(g->modeCombo()->model());
@@ -146,7 +137,7 @@ private slots:
     }
 
     void controlsRunOrSayWhyNot() {
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         Document* doc = w->document();
         auto* g = w->generationPanel();
         g->stepsSpin()->setValue(2);

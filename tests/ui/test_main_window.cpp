@@ -30,6 +30,7 @@
 #include "ui/edges_panel.h"
 #include "ui/mask_panel.h"
 #include "ui/pose_panel.h"
+#include "tests/common/test_window.h"
 #include "ui/main_window.h"
 #include "ui/prompt_panel.h"
 
@@ -43,19 +44,6 @@ double thread_cpu_ms() {
     timespec ts{};
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-const QString kTiny = QStringLiteral(DIT_FIXTURES "/tiny-pixart-alpha");
-
-std::unique_ptr<MainWindow> make_window() {
-    MainWindow::Options o;
-    o.model_dir = kTiny;
-    o.canvas = QSize(96, 64);
-    o.autosave = false;
-    auto w = std::make_unique<MainWindow>(o);
-    w->resize(1200, 800);
-    w->show();
-    return w;
 }
 
 // What a user does in the panels: prompt typed, steps / size / seed set.
@@ -93,7 +81,7 @@ private slots:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
 
     void generatesIntoHistoryAndCanvas() {
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         QVERIFY(QTest::qWaitForWindowExposed(w.get()));
         set_up(*w, QStringLiteral("a red ball on a blue floor"), 3);
         Document* doc = w->document();
@@ -173,7 +161,7 @@ private slots:
     }
 
     void cancelStopsWithinOneStep() {
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         QApplication::setActiveWindow(w.get());
         QVERIFY(QTest::qWaitForWindowActive(w.get()));
         set_up(*w, QStringLiteral("a long run"), 1000);
@@ -216,7 +204,7 @@ private slots:
     }
 
     void maskStrokeIsOneUndoStep() {
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         QApplication::setActiveWindow(w.get());
         QVERIFY(QTest::qWaitForWindowActive(w.get()));
         Document* doc = w->document();
@@ -228,9 +216,7 @@ private slots:
 
         const QPoint a = canvas->canvasToWidget({20, 30}).toPoint();
         const QPoint b = canvas->canvasToWidget({70, 30}).toPoint();
-        QTest::mousePress(canvas, Qt::LeftButton, {}, a);
-        for (int i = 1; i <= 5; ++i) QTest::mouseMove(canvas, a + (b - a) * i / 5);
-        QTest::mouseRelease(canvas, Qt::LeftButton, {}, b);
+        dit::testing::drag(canvas, a, b);
 
         QCOMPARE(doc->undoStack()->count(), undo_count + 1);
         const QImage after = doc->mask();
@@ -270,7 +256,7 @@ private slots:
     }
 
     void droppedResultPngRestoresParameters() {
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         QVERIFY(QTest::qWaitForWindowExposed(w.get()));
         QTemporaryDir tmp;
         QVERIFY(tmp.isValid());
@@ -324,7 +310,7 @@ private slots:
     }
 
     void poseJointDragIsOneUndoStep() {
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         QApplication::setActiveWindow(w.get());
         QVERIFY(QTest::qWaitForWindowActive(w.get()));
         Document* doc = w->document();
@@ -340,9 +326,7 @@ private slots:
         const QPoint from = canvas->canvasToWidget({wrist.x, wrist.y}).toPoint();
         const QPoint to = canvas->canvasToWidget({10, 20}).toPoint();
         QCOMPARE(canvas->jointAt(from), std::make_pair(0, 4));
-        QTest::mousePress(canvas, Qt::LeftButton, {}, from);
-        for (int i = 1; i <= 4; ++i) QTest::mouseMove(canvas, from + (to - from) * i / 4);
-        QTest::mouseRelease(canvas, Qt::LeftButton, {}, to);
+        dit::testing::drag(canvas, from, to, 4);
         const auto& moved = doc->people()[0].body[4];
         const QPointF expect = canvas->widgetToCanvas(to);
         // Tolerance 1e-3 px: the joint lands where the mouse was released, mapped to the canvas.
@@ -366,7 +350,7 @@ private slots:
     }
 
     void cannyEdgesOfTheImageLayer() {
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         QVERIFY(QTest::qWaitForWindowExposed(w.get()));
         QTemporaryDir tmp;
         QImage img(96, 64, QImage::Format_RGB888);
@@ -393,7 +377,7 @@ private slots:
     }
 
     void liveModeSupersedesWithTheNewestEdit() {
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         QVERIFY(QTest::qWaitForWindowExposed(w.get()));
         set_up(*w, QStringLiteral("first"), 1000);
         QSignalSpy ended(w.get(), &MainWindow::generationEnded);
@@ -413,7 +397,7 @@ private slots:
     }
 
     void projectSaveAndOpen() {
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         QTemporaryDir tmp;
         Document* doc = w->document();
         doc->setPrompt(QStringLiteral("saved prompt"));
@@ -446,7 +430,7 @@ private slots:
     }
 
     void zoomAndPan() {
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         QApplication::setActiveWindow(w.get());
         QVERIFY(QTest::qWaitForWindowActive(w.get()));
         auto* canvas = w->canvas();
@@ -482,7 +466,7 @@ private slots:
     }
 
     void unsupportedModesAreDisabled() {
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         auto* mode = w->generationPanel()->modeCombo();
         auto* model = qobject_cast<QStandardItemModel*>(mode->model());
         QVERIFY(model);

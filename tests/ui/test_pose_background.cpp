@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "ui/canvas_view.h"
+#include "tests/common/test_window.h"
 #include "ui/main_window.h"
 #include "ui/pose_panel.h"
 
@@ -19,16 +20,6 @@ using dit::ui::MainWindow;
 
 namespace {
 
-std::unique_ptr<MainWindow> make_window() {
-    MainWindow::Options o;
-    o.model_dir = QStringLiteral(DIT_FIXTURES "/tiny-pixart-alpha");
-    o.canvas = QSize(96, 64);
-    o.autosave = false;
-    auto w = std::make_unique<MainWindow>(o);
-    w->resize(1200, 800);
-    w->show();
-    return w;
-}
 
 // A 48x32 picture (the canvas's aspect, so it fills the canvas): left half yellow, right blue.
 QString write_picture(const QTemporaryDir& tmp) {
@@ -68,7 +59,7 @@ private slots:
     void loadShowOpacityRemoveAndUndo() {
         QTemporaryDir tmp;
         const QString picture = write_picture(tmp);
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         Document* doc = w->document();
         auto* panel = w->posePanel();
         auto* canvas = w->canvas();
@@ -126,7 +117,7 @@ private slots:
     void dropOnThePanelAndBrokenFiles() {
         QTemporaryDir tmp;
         const QString picture = write_picture(tmp);
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         Document* doc = w->document();
         drop_file(w->posePanel(), picture);
         QCOMPARE(doc->state().pose_background.size(), QSize(48, 32));
@@ -149,7 +140,7 @@ private slots:
     void savedInTheProject() {
         QTemporaryDir tmp;
         const QString picture = write_picture(tmp);
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         QVERIFY(w->posePanel()->loadBackground(picture));
         w->posePanel()->backgroundOpacitySlider()->setValue(35);
         const QImage bg = w->document()->state().pose_background;
@@ -157,7 +148,7 @@ private slots:
         QVERIFY(w->saveProject(folder));
         QVERIFY(QFile::exists(folder + "/pose_background.png"));
 
-        auto w2 = make_window();
+        auto w2 = dit::testing::make_test_window();
         QVERIFY(w2->openProject(folder));
         QCOMPARE(w2->document()->state().pose_background, bg);
         QCOMPARE(w2->document()->state().pose_background_opacity, 0.35);

@@ -13,6 +13,7 @@
 #include <memory>
 
 #include "ui/canvas_view.h"
+#include "tests/common/test_window.h"
 #include "ui/main_window.h"
 #include "ui/mask_panel.h"
 #include "ui/prompt_panel.h"
@@ -24,23 +25,11 @@ using dit::ui::MainWindow;
 
 namespace {
 
-std::unique_ptr<MainWindow> make_window() {
-    MainWindow::Options o;
-    o.model_dir = QStringLiteral(DIT_FIXTURES "/tiny-pixart-alpha");
-    o.canvas = QSize(96, 64);
-    o.autosave = false;
-    auto w = std::make_unique<MainWindow>(o);
-    w->resize(1200, 800);
-    w->show();
-    return w;
-}
 
 // A left-button stroke on the canvas between two canvas points.
 void stroke(dit::ui::CanvasView* canvas, QPointF from, QPointF to) {
     const QPoint a = canvas->canvasToWidget(from).toPoint(), b = canvas->canvasToWidget(to).toPoint();
-    QTest::mousePress(canvas, Qt::LeftButton, {}, a);
-    for (int i = 1; i <= 5; ++i) QTest::mouseMove(canvas, a + (b - a) * i / 5);
-    QTest::mouseRelease(canvas, Qt::LeftButton, {}, b);
+    dit::testing::drag(canvas, a, b);
 }
 
 }  // namespace
@@ -52,7 +41,7 @@ private slots:
     void initTestCase() { QStandardPaths::setTestModeEnabled(true); }
 
     void addTypePaintRecolourRemoveAndUndo() {
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         QApplication::setActiveWindow(w.get());
         QVERIFY(QTest::qWaitForWindowActive(w.get()));
         Document* doc = w->document();
@@ -163,7 +152,7 @@ private slots:
     }
 
     void regionToolWithoutARegionPaintsNothing() {
-        auto w = make_window();
+        auto w = dit::testing::make_test_window();
         Document* doc = w->document();
         auto* canvas = w->canvas();
         canvas->setTool(CanvasTool::Region);  // e.g. the R key with no region yet
