@@ -49,6 +49,14 @@ void check_size(const char* what, int pixels, int multiple) {
                     std::to_string(multiple) + " (the VAE's downscale times the patch size)");
 }
 
+// The sampler's starting latent from pure noise: the noise at the schedule's first sigma.
+Tensor pure_noise(const Tensor& noise, const Sampler& sampler) {
+    Tensor x = noise.clone();
+    const float sigma = sampler.init_noise_sigma();
+    for (int64_t i = 0; i < x.numel(); ++i) x[i] *= sigma;
+    return x;
+}
+
 bool blank(const std::string& s) {
     return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
 }
@@ -125,9 +133,10 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
     const bool guided = req.cfg > 1.0f;
     const int B = guided ? 2 : 1;
     const int L = max_tokens_;
+    auto tokenize = [&](const std::string& text) { return tokenizer_->encode(caption_preprocess(text), L); };
     std::vector<int32_t> ids, mask;
     auto add = [&](const std::string& text) {
-        auto t = tokenizer_->encode(caption_preprocess(text), L);
+        auto t = tokenize(text);
         ids.insert(ids.end(), t.ids.begin(), t.ids.end());
         mask.insert(mask.end(), t.mask.begin(), t.mask.end());
     };
@@ -138,8 +147,7 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
     // Regional prompts: each region's prompt encoded once; the forward's cross-attention K/V are
     // [global | region 0 | ...] per item with attention groups (engine/pipeline/regional_prompts.h).
     const RegionalPrompts regional = RegionalPrompts::encode(
-        req.regions, req.width, req.height, down * tc.patch_size, guided, prompt,
-        [&](const std::string& text) { return tokenizer_->encode(caption_preprocess(text), L); }, *text_encoder_,
+        req.regions, req.width, req.height, down * tc.patch_size, guided, prompt, tokenize, *text_encoder_,
         *transformer_, ops, &cancelled);
     const auto& forward_prompt = regional.empty() ? prompt : regional.prompt();
     poll();
@@ -170,17 +178,11 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
         x = sampler->add_noise(x0, noise);
         if (req.mask) {
             inpaint = std::make_unique<LatentInpaint>(req, x0, noise, down, int(tc.patch_size));
-            if (req.strength >= 1.0f) {  // as diffusers' inpaint pipelines: pure noise at full strength
-                x = noise.clone();
-                const float sigma = sampler->init_noise_sigma();
-                for (int64_t i = 0; i < x.numel(); ++i) x[i] *= sigma;
-            }
+            if (req.strength >= 1.0f) x = pure_noise(noise, *sampler);  // as diffusers' inpaint pipelines
             inpaint->impose_initial(x, *sampler);
         }
     } else {
-        x = noise.clone();
-        const float sigma = sampler->init_noise_sigma();
-        for (int64_t i = 0; i < x.numel(); ++i) x[i] *= sigma;
+        x = pure_noise(noise, *sampler);
     }
 
     NoiseStream step_noise(req.seed, kStepNoiseStream);
