@@ -4,7 +4,6 @@
 // (edge F1, pose limb hits). A block whose removal costs little fidelity is a pruning candidate;
 // --skip evaluates a chosen pruned set. Prints the table; the last line is the pruned set's
 // fidelity and speed-up (or, without --skip, the least relevant block's).
-#include <QImage>
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
@@ -13,11 +12,10 @@
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
+#include "app/cli/world_control.h"
 #include "engine/error.h"
 #include "engine/io/config.h"
 #include "engine/pipeline/engine.h"
-#include "studio/control/pose_renderer.h"
-#include "studio/eval/control_fidelity.h"
 #include "studio/result_png.h"
 #include "studio/world/world_renderer.h"
 
@@ -141,8 +139,7 @@ int control_relevance_command(const std::vector<std::string>& argv) {
             r.seed = seed + i;
             if (with_control) {
                 ControlInput in = control;
-                const QImage map = type == "edges" ? c.truth.edges : studio::render_pose_map(c.scene.pose(), QSize(size, size));
-                in.image = studio::from_qimage(map.convertToFormat(QImage::Format_RGB888));
+                in.image = world_control(type, c.scene, c.truth, size).image;
                 in.skip_blocks = skip;
                 r.controls = {in};
             }
@@ -157,15 +154,7 @@ int control_relevance_command(const std::vector<std::string>& argv) {
             };
             const Result res = engine.generate(r, callbacks);
             s.seconds += last_step > first_step ? (last - first) / (last_step - first_step) : res.seconds;
-            const QImage image = studio::to_qimage(res.image);
-            if (type == "edges") {
-                s.fidelity += studio::edge_fidelity(image, c.truth.edges).f1;
-            } else {
-                const auto& pal = studio::world_palette();
-                s.fidelity += studio::pose_fidelity(image, c.scene.pose(), pal[c.scene.person->colour].rgb,
-                                                    pal[c.scene.background].rgb)
-                                  .mean;
-            }
+            s.fidelity += world_control_fidelity(type, c.scene, c.truth, studio::to_qimage(res.image));
             if (!quiet) {
                 std::fprintf(stderr, "\rcontrol-relevance: %d/%d images", ++done, runs);
                 std::fflush(stderr);

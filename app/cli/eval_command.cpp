@@ -15,6 +15,7 @@
 #include "app/cli/commands.h"
 #include "app/cli/eval_inpaint.h"
 #include "app/cli/eval_regional.h"
+#include "app/cli/world_control.h"
 #include "engine/error.h"
 #include "engine/pipeline/engine.h"
 #include "studio/eval/control_fidelity.h"
@@ -40,6 +41,9 @@ const char* kUsage =
     "  --edge-tolerance PX  edge F1 matching distance in pixels (default 2)\n"
     "  --inpaint MODES      inpainting cases (each case's first object erased, then inpainted) in\n"
     "                       these modes: comma-separated full, crop, lazy, or none (default full,lazy)\n"
+    "  --no-control         skip the runs under the model's controlnet_edges / controlnet_pose\n"
+    "                       adapters (by default each case is generated again under each one\n"
+    "                       there is, with the scene's own edge map or pose)\n"
     "  --regions            instead: the regional-prompt measurement (a half-canvas region asking\n"
     "                       for one object; pixel change inside vs outside, object placed or not)\n"
     "  --out DIR            save every image (NNNNNN.png) and report.json there\n"
@@ -70,14 +74,24 @@ QJsonObject verdict_json(const studio::ObjectVerdict& v) {
 
 // Why control rows have no number: the engine takes no control input yet, and so far no model
 // ships an adapter.
-std::string control_unavailable(const std::filesystem::path& model_dir, bool ground_truth) {
+// Why a "with control" row has no number, or "" when the adapter is there and was run.
+std::string control_unavailable(const std::filesystem::path& model_dir, const std::string& type, bool ground_truth,
+                                bool off) {
     if (ground_truth) return "not applicable: ground truth has no generation";
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(model_dir, ec))
-        if (entry.is_directory() && entry.path().filename().string().find("controlnet") != std::string::npos)
-            return "not available: the engine does not apply control adapters yet";
-    return "not available: the model has no control adapter";
+    if (off) return "not run (--no-control)";
+    if (!std::filesystem::is_directory(model_dir / ("controlnet_" + type)))
+        return "not available: the model has no controlnet_" + type + " adapter";
+    return "";
 }
+
+// One "with control" measurement: its sum over the cases that had it, and their count.
+struct ControlTally {
+    std::string type, unavailable;
+    double sum = 0;
+    int cases = 0;
+    studio::AdherenceTally adherence;  // prompt adherence of the controlled images
+    double mean() const { return cases ? sum / cases : 0; }
+};
 
 void row_count(const char* name, int right, int asked) {
     std::printf("%-44s %5d/%-5d %7.3f\n", name, right, asked, asked ? double(right) / asked : 0.0);
@@ -86,6 +100,22 @@ void row_count(const char* name, int right, int asked) {
 void row_score(const std::string& name, double score) { std::printf("%-56s %7.3f\n", name.c_str(), score); }
 
 void row_text(const char* name, const std::string& text) { std::printf("%-44s %s\n", name, text.c_str()); }
+
+void print_control_rows(const ControlTally& t, const char* name) {
+    if (!t.unavailable.empty()) return row_text(name, t.unavailable);
+    if (!t.cases) return row_text(name, "no case has a person");
+    char label[96];
+    std::snprintf(label, sizeof label, "%s (%d %s)", name, t.cases, t.type == "pose" ? "people" : "cases");
+    row_score(label, t.mean());
+    std::snprintf(label, sizeof label, "  attributes right under the %s control", t.type.c_str());
+    row_count(label, t.adherence.right(), t.adherence.asked());
+}
+
+QJsonValue control_json(const ControlTally& t) {
+    if (!t.unavailable.empty()) return QString::fromStdString(t.unavailable);
+    return QJsonObject{{"cases", t.cases}, {"score", t.mean()}, {"attributes_right", t.adherence.right()},
+                       {"attributes_asked", t.adherence.asked()}};
+}
 
 std::vector<std::string> split_modes(const std::string& list) {
     std::vector<std::string> modes;
@@ -113,7 +143,7 @@ int eval_command(const std::vector<std::string>& argv) {
     const Args args(argv,
                     {"model", "cases", "seed", "size", "steps", "sampler", "cfg", "backend", "edge-tolerance", "out",
                      "inpaint"},
-                    {"ground-truth", "quiet", "regions"});
+                    {"ground-truth", "quiet", "regions", "no-control"});
     const bool ground_truth = args.on("ground-truth");
     if (ground_truth)
         for (const char* flag : {"model", "steps", "sampler", "cfg", "backend"})
@@ -154,6 +184,13 @@ int eval_command(const std::vector<std::string>& argv) {
     studio::WorldOptions world;
     world.size = size;
     world.people_fraction = kPeopleFraction;
+    std::vector<ControlTally> controls;
+    for (const char* type : {"edges", "pose"}) {
+        ControlTally t;
+        t.type = type;
+        t.unavailable = control_unavailable(base.model_dir, type, ground_truth, args.on("no-control"));
+        controls.push_back(t);
+    }
     Engine engine;
     Callbacks callbacks;
     studio::AdherenceTally tally;
@@ -165,6 +202,7 @@ int eval_command(const std::vector<std::string>& argv) {
         const studio::WorldScene scene = studio::make_world_scene(studio::world_scene_seed(seed, uint64_t(i)), world);
         const studio::WorldRender truth = studio::render_world(scene);
         QImage image;
+        QJsonObject report_controls;
         Request r = base;
         r.prompt = truth.caption;
         r.seed = seed + uint64_t(i);
@@ -175,6 +213,18 @@ int eval_command(const std::vector<std::string>& argv) {
             seconds += result.seconds;
             image = studio::to_qimage(result.image);
             for (InpaintTally& t : inpaint) eval_inpaint_case(engine, r, scene, truth, t);
+            // The same case again under each control: the scene's own map, the same seed.
+            for (ControlTally& t : controls) {
+                if (!t.unavailable.empty() || (t.type == "pose" && !scene.person)) continue;
+                Request controlled = r;
+                controlled.controls = {world_control(t.type, scene, truth, size)};
+                const QImage out_image = studio::to_qimage(engine.generate(controlled, callbacks).image);
+                const double fidelity = world_control_fidelity(t.type, scene, truth, out_image);
+                t.sum += fidelity;
+                ++t.cases;
+                t.adherence.add(studio::prompt_adherence(scene, out_image));
+                report_controls[QString::fromStdString(t.type)] = fidelity;
+            }
         }
         const studio::AdherenceResult adherence = studio::prompt_adherence(scene, image);
         tally.add(adherence);
@@ -192,6 +242,7 @@ int eval_command(const std::vector<std::string>& argv) {
         QJsonArray objects;
         for (const auto& v : adherence.objects) objects.append(verdict_json(v));
         report["objects"] = objects;
+        if (!report_controls.isEmpty()) report["with_control"] = report_controls;
         if (scene.person) {
             const auto& pal = studio::world_palette();
             const studio::PoseScore pose =
@@ -220,7 +271,6 @@ int eval_command(const std::vector<std::string>& argv) {
     }
     if (!quiet) std::fputc('\n', stderr);
 
-    const std::string control = control_unavailable(base.model_dir, ground_truth);
     const double edge_f1 = edge_sum / cases, pose = people ? pose_sum / people : 0;
     const double pose_chance = people ? chance_sum / people : 0;
     if (ground_truth)
@@ -238,7 +288,7 @@ int eval_command(const std::vector<std::string>& argv) {
     char name[96];
     std::snprintf(name, sizeof name, "edge F1 without control (tolerance %g px)", tolerance);
     row_score(name, edge_f1);
-    row_text("edge F1 with control", control);
+    print_control_rows(controls[0], "edge F1 with control");
     if (people) {
         std::snprintf(name, sizeof name, "pose fidelity without control (%d people)", people);
         row_score(name, pose);
@@ -246,7 +296,7 @@ int eval_command(const std::vector<std::string>& argv) {
     } else {
         row_text("pose fidelity without control", "no case has a person");
     }
-    row_text("pose fidelity with control", control);
+    print_control_rows(controls[1], "pose fidelity with control");
     if (ground_truth)
         row_text("inpainting", "not applicable: ground truth has no generation");
     else if (inpaint.empty())
@@ -262,7 +312,9 @@ int eval_command(const std::vector<std::string>& argv) {
                                   {"attributes_asked", tally.asked()},     {"edge_f1_without_control", edge_f1},
                                   {"pose_fidelity_without_control", people ? QJsonValue(pose) : QJsonValue()},
                                   {"pose_chance_level", people ? QJsonValue(pose_chance) : QJsonValue()},
-                                  {"people", people},                      {"control", QString::fromStdString(control)}};
+                                  {"people", people},
+                                  {"edge_f1_with_control", control_json(controls[0])},
+                                  {"pose_fidelity_with_control", control_json(controls[1])}};
         const QJsonObject settings{{"cases", cases},
                                    {"seed", QString::number(seed)},
                                    {"size", size},

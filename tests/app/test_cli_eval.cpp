@@ -6,8 +6,10 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <filesystem>
 
 #include "tests/common/cli_runner.h"
 
@@ -63,7 +65,10 @@ private slots:
         const double figure = figure_of(r.out);
         // Random weights follow no prompt: well below the 0.8 target (chance is ~0.1).
         QVERIFY2(figure >= 0 && figure < 0.5, qPrintable(r.out));
-        QVERIFY2(r.out.contains("not available: the model has no control adapter"), qPrintable(r.out));
+        QVERIFY2(r.out.contains("edge F1 with control                         not available: the model has no "
+                                "controlnet_edges adapter"),
+                 qPrintable(r.out));
+        QVERIFY2(r.out.contains("not available: the model has no controlnet_pose adapter"), qPrintable(r.out));
         // --out: every image and a report whose summary is the table's figure.
         for (int i = 0; i < 4; ++i)
             QVERIFY(QFile::exists(out + QString("/%1.png").arg(i, 6, 10, QChar('0'))));
@@ -73,6 +78,45 @@ private slots:
         QCOMPARE(report["cases"].toArray().size(), 4);
         // Tolerance: the table prints 3 decimals.
         QVERIFY(std::abs(report["summary"].toObject()["overall"].toDouble() - figure) <= 0.0005);
+    }
+
+    // With controlnet_edges/ and controlnet_pose/ in the model folder, every case runs again under
+    // each adapter and the "with control" rows carry numbers; --no-control skips them.
+    void adapters_are_run_and_scored() {
+        namespace fs = std::filesystem;
+        const fs::path model = fs::path(tmp_.path().toStdString()) / "with-adapters";
+        const QString control = kFixtures + "/controlnet/";
+        fs::copy((kFixtures + "/tiny-pixart-alpha").toStdString(), model, fs::copy_options::recursive);
+        fs::copy((control + "alpha_edges").toStdString(), model / "controlnet_edges", fs::copy_options::recursive);
+        fs::copy((control + "alpha_pose").toStdString(), model / "controlnet_pose", fs::copy_options::recursive);
+        const QString out = tmp_.filePath("adapters");
+        // Only the cases with a person run under the pose adapter.
+        const QStringList args{"eval", "--model", QString::fromStdString(model.string()), "--cases", "4", "--steps",
+                               "2", "--size", "64", "--inpaint", "none", "--quiet"};
+        const Run r = run_cli(args + QStringList{"--out", out});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        std::printf("%s", qPrintable(r.out));
+        QVERIFY2(r.out.contains(QRegularExpression("edge F1 with control \\(4 cases\\) +[01]\\.\\d{3}")), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QRegularExpression("pose fidelity with control \\(\\d+ people\\) +[01]\\.\\d{3}")),
+                 qPrintable(r.out));
+        QVERIFY2(r.out.contains("attributes right under the edges control"), qPrintable(r.out));
+        QFile f(out + "/report.json");
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QJsonObject report = QJsonDocument::fromJson(f.readAll()).object();
+        const QJsonObject edges = report["summary"].toObject()["edge_f1_with_control"].toObject();
+        QCOMPARE(edges["cases"].toInt(), 4);
+        int people = 0;
+        for (const QJsonValue& c : report["cases"].toArray()) {
+            const QJsonObject with = c.toObject()["with_control"].toObject();
+            QVERIFY2(with.contains("edges"), "every case has its edge-controlled run");
+            people += with.contains("pose");
+        }
+        QCOMPARE(report["summary"].toObject()["pose_fidelity_with_control"].toObject()["cases"].toInt(), people);
+
+        const Run off = run_cli(args + QStringList{"--no-control"});
+        QVERIFY2(off.code == 0, qPrintable(off.err));
+        QVERIFY2(off.out.contains("edge F1 with control                         not run (--no-control)"),
+                 qPrintable(off.out));
     }
 
     void same_seed_same_table() {

@@ -19,8 +19,15 @@ from torch import nn
 EPS = 1e-6  # every GroupNorm in the VAE
 
 
+class _GroupNorm(nn.GroupNorm):
+    # Statistics in the weights' dtype: under bf16 autocast (training) the convolutions hand it
+    # bf16, which PyTorch's CPU group_norm refuses next to f32 weights.
+    def forward(self, x):
+        return super().forward(x.to(self.weight.dtype))
+
+
 def _group_norm(channels, groups):
-    return nn.GroupNorm(num_groups=groups, num_channels=channels, eps=EPS, affine=True)
+    return _GroupNorm(num_groups=groups, num_channels=channels, eps=EPS, affine=True)
 
 
 class ResnetBlock2D(nn.Module):

@@ -7,7 +7,7 @@ import json
 import os
 
 IMAGE_SIZE = 128  # pixels; latent 16 x 16 through the f8 VAE, 64 tokens with patch 2
-WORLD = {"count": 20000, "seed": 1, "people_fraction": 0.3}
+WORLD = {"count": 50000, "seed": 1, "people_fraction": 0.3}
 MAX_CAPTION_TOKENS = 32  # training length; inference pads to 120, masked keys change nothing
 
 # Whole words: the world has ~40 of them, so every caption fits MAX_CAPTION_TOKENS (a unigram
@@ -22,7 +22,8 @@ VAE = {
         "in_channels": 3, "out_channels": 3, "latent_channels": 4, "sample_size": IMAGE_SIZE,
         "scaling_factor": 1.0,  # set at export from the latents' std, as SD's 0.18215 was
     },
-    "steps": 2000, "batch": 32, "crop": 64, "lr": 1e-3, "kl_weight": 1e-6,
+    "steps": 3000, "batch": 32, "crop": 64, "lr": 1e-3, "lr_end": 1e-4, "warmup": 100,
+    "kl_weight": 1e-6, "object_weight": 5.0, "autocast": "bf16",
 }
 
 T5 = {"d_model": 128, "d_kv": 32, "num_heads": 4, "d_ff": 256, "num_layers": 3,
@@ -41,6 +42,12 @@ DIT = {
     },
     "steps": 20000, "batch": 64, "lr": 3e-4, "warmup": 500, "ema": 0.999,
     "caption_dropout": 0.1, "checkpoint_every": 200,
+    # bf16 autocast: on CPUs with AMX (and on GPUs) the matmuls run ~10x faster than in f32;
+    # weights, optimizer state and the loss stay f32.
+    "autocast": "bf16",
+    # Min-SNR-gamma loss weights (Hang et al. 2023): the low-noise steps, whose epsilon is
+    # easy, stop dominating the gradient; the paper reports ~3x faster convergence.
+    "min_snr_gamma": 5.0,
 }
 
 # Stage 4: ControlNet-Transformer adapters (PixArt-δ) for the edge and pose maps of the world,
@@ -48,8 +55,8 @@ DIT = {
 # follow base blocks 0..num_layers-1 (the base has DIT num_layers blocks, so at most one fewer).
 CONTROL = {
     "types": ["edges", "pose"], "num_layers": 3,
-    "steps": 4000, "batch": 32, "lr": 1e-4, "warmup": 200, "ema": 0.999,
-    "caption_dropout": 0.1, "checkpoint_every": 200,
+    "steps": 4000, "batch": 32, "lr": 3e-4, "warmup": 200, "ema": 0.999,
+    "caption_dropout": 0.1, "checkpoint_every": 200, "autocast": "bf16", "min_snr_gamma": 5.0,
 }
 
 SCHEDULER = {  # PixArt's: DDPM epsilon-prediction with linear betas, sampled by DPM-Solver++(2M)

@@ -2,6 +2,7 @@
 the latest checkpoints: the EMA weights of the T5 encoder and DiT, the VAE with its measured
 scaling factor, the tokenizer, and the scheduler config. Can run any time during training."""
 import os
+import shutil
 import sys
 
 import sentencepiece as spm
@@ -65,6 +66,7 @@ def main(out=DEFAULT):
     text_encoder, _ = train_dit.models(vocab)
     text_encoder.load_state_dict(ck["ema_t5"])
     tmp = out + ".tmp"
+    shutil.rmtree(tmp, ignore_errors=True)  # left by a killed export
     diffusers_folder.write_pipeline(tmp, "PixArtSigmaPipeline", config.SCHEDULER, spiece)
     diffusers_folder.write_component(os.path.join(tmp, "text_encoder"),
                                      t5.T5Config(vocab_size=vocab, **config.T5).to_dict(),
@@ -77,11 +79,15 @@ def main(out=DEFAULT):
         "dit_step": ck["step"], "vae_steps": config.VAE["steps"], "recipe": "tools/train/config.py",
         "fingerprint": train_dit.recipe_fingerprint(), "vae_fingerprint": config.fingerprint(config.VAE),
     })
+    # The control adapters are trained on the exported base afterwards (train_control.py): an
+    # export of a later base step keeps them, and their training.json says which step they saw.
+    for name in sorted(os.listdir(out)) if os.path.isdir(out) else []:
+        if name.startswith("controlnet_"):
+            shutil.copytree(os.path.join(out, name), os.path.join(tmp, name))
     if os.path.exists(out):
         os.rename(out, out + ".old")
     os.rename(tmp, out)
     if os.path.exists(out + ".old"):
-        import shutil
         shutil.rmtree(out + ".old")
     print(f"wrote {out} (DiT step {ck['step']})")
 

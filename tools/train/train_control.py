@@ -55,8 +55,8 @@ def encode(vae_model, images_u8):
     """The engine's condition input: VAE posterior mean x scaling factor, float32 [N, 4, h, w]."""
     out = []
     for i in range(0, len(images_u8), 64):
-        x = torch.from_numpy(world_data.to_model_range(images_u8[i:i + 64])).double()
-        out.append(vae_model.encode(x).float())
+        x = torch.from_numpy(world_data.to_model_range(images_u8[i:i + 64]))
+        out.append(vae_model.encode(x))
     return torch.cat(out)
 
 
@@ -77,12 +77,14 @@ def main():
     # The frozen base, as exported (float64 in the reference pipeline; trained here in float32).
     pipe = pipeline.PixArtPipeline(a.model)
     base, text_encoder = pipe.transformer.float().eval(), pipe.text_encoder.float().eval()
+    pipe.vae.float()
     for p in list(base.parameters()) + list(text_encoder.parameters()) + list(pipe.vae.parameters()):
         p.requires_grad_(False)
     with open(os.path.join(a.model, "transformer", "config.json")) as f:
         base_cfg = json.load(f)
     with open(os.path.join(a.model, "training.json")) as f:
-        base_fp = json.load(f).get("fingerprint", "")
+        base_info = json.load(f)
+    base_fp, base_step = base_info.get("fingerprint", ""), base_info.get("dit_step")
 
     data = world_data.load(a.world_dir)
     n = min(a.limit or len(data["captions"]), len(data["captions"]))
@@ -120,10 +122,12 @@ def main():
         eps = torch.randn(x0.shape, generator=gen)
         al = alphas_cumprod[t].view(-1, 1, 1, 1)
         xt = al.sqrt() * x0 + (1 - al).sqrt() * eps
-        with torch.no_grad():
-            emb = text_encoder(b_ids, b_mask)
-        pred = controlnet.controlled_forward(base, xt, t.float(), emb, b_mask, [dict(adapter=adapter, cond=cond)])
-        loss = (pred[:, : x0.shape[1]] - eps).pow(2).mean()
+        with train_dit.autocast(cfg):
+            with torch.no_grad():
+                emb = text_encoder(b_ids, b_mask)
+            pred = controlnet.controlled_forward(base, xt, t.float(), emb, b_mask, [dict(adapter=adapter, cond=cond)])
+        per_sample = (pred[:, : x0.shape[1]].float() - eps).pow(2).mean(dim=(1, 2, 3))
+        loss = (per_sample * train_dit.loss_weight(al.flatten(), cfg)).mean()
         lr = cfg["lr"] * min(1.0, (step + 1) / cfg["warmup"])
         for g in opt.param_groups:
             g["lr"] = lr
@@ -145,7 +149,8 @@ def main():
     diffusers_folder.write_component(tmp, dict(adapter.config(), _diffusers_version="0.30.0"), ema.shadow,
                                      export.stored_dtype)
     diffusers_folder.write_json(os.path.join(tmp, "training.json"), {
-        "step": step, "fingerprint": fp, "base_fingerprint": base_fp, "recipe": "tools/train/config.py CONTROL"})
+        "step": step, "fingerprint": fp, "base_fingerprint": base_fp, "base_dit_step": base_step,
+        "recipe": "tools/train/config.py CONTROL"})
     if os.path.exists(out):
         import shutil
         shutil.rmtree(out)

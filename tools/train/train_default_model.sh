@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Reproduces the embedded default model from scratch: the world (dit-cli world), the tokenizer,
-# the VAE, then T5 + DiT, and exports resources/models/default. Every stage resumes from its
+# the VAE, then T5 + DiT, exports resources/models/default, then trains the edge and pose adapters. Every stage resumes from its
 # checkpoint in $DIT_TRAIN_DIR (default ~/.cache/dit-studio/train), so the command can be
 # killed and run again. Runs niced: the machine stays usable.
 set -euo pipefail
@@ -23,3 +23,7 @@ cd tools/train
 $py train_vae.py "$world"
 $py train_dit.py "$world"
 $py export.py
+# Stage 4: the control adapters, on the exported (frozen) base; each exports into the model folder.
+for kind in edges pose; do
+  $py train_control.py "$kind" "$world"
+done

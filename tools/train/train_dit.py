@@ -77,6 +77,21 @@ def warm_start(fp, text_encoder, transformer, ema_t5, ema_dit):
     return step
 
 
+def autocast(cfg=config.DIT):
+    """The mixed-precision context of a training forward (config `autocast`: "bf16" or None)."""
+    enabled = cfg.get("autocast") == "bf16"
+    return torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled)
+
+
+def loss_weight(alpha_cumprod, cfg):
+    """Per-sample weight of the epsilon loss: min(SNR, gamma) / SNR (Min-SNR), or 1."""
+    gamma = cfg.get("min_snr_gamma")
+    if not gamma:
+        return torch.ones_like(alpha_cumprod)
+    snr = alpha_cumprod / (1 - alpha_cumprod)
+    return snr.clamp(max=gamma) / snr
+
+
 def models(vocab_size):
     text_encoder = t5.T5EncoderModel(t5.T5Config(vocab_size=vocab_size, **config.T5))
     transformer = pixart.PixArtTransformer2DModel(config.DIT["config"])
@@ -123,8 +138,10 @@ def main(world_dir):
         eps = torch.randn(x0.shape, generator=gen)
         a = alphas_cumprod[t].view(-1, 1, 1, 1)
         xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
-        pred = transformer(xt, t.float(), text_encoder(b_ids, b_mask), b_mask)
-        loss = (pred - eps).pow(2).mean()
+        with autocast():
+            pred = transformer(xt, t.float(), text_encoder(b_ids, b_mask), b_mask)
+        per_sample = (pred.float() - eps).pow(2).mean(dim=(1, 2, 3))
+        loss = (per_sample * loss_weight(a.flatten(), cfg)).mean()
         lr = cfg["lr"] * min(1.0, (step + 1) / cfg["warmup"])
         for g in opt.param_groups:
             g["lr"] = lr
