@@ -192,7 +192,10 @@ class GELUProj(nn.Module):
         self.proj = nn.Linear(cin, cout)
 
     def forward(self, x):
-        return F.gelu(self.proj(x), approximate="tanh")
+        h = self.proj(x)
+        if h.dtype == torch.bfloat16:  # training under autocast: PyTorch 1.13's bf16 GELU is slow
+            return F.gelu(h.float(), approximate="tanh").to(h.dtype)
+        return F.gelu(h, approximate="tanh")
 
 
 class FeedForward(nn.Module):
