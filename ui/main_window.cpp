@@ -383,7 +383,7 @@ void MainWindow::setDocument(std::unique_ptr<Document> doc) {
             live_timer_->start();
     });
     if (recovery_) {
-        autosaver_ = std::make_unique<studio::Autosaver>(doc_.get(), recovery_.get(), 60);
+        autosaver_ = std::make_unique<studio::Autosaver>(doc_.get(), recovery_.get(), options_.autosave_interval_s);
         autosaver_->setProjectPath(project_path_);
         connect(autosaver_.get(), &studio::Autosaver::failed, this,
                 [this](const QString& m) { showMessage(tr("Autosave failed: %1").arg(m), true); });
@@ -530,12 +530,12 @@ bool MainWindow::saveProject(const QString& folder) {
     }
 }
 
-void MainWindow::offerRecovery() {
+void MainWindow::offerRecovery(bool ask) {
     if (!recovery_) return;
     const auto pending = recovery_->pending();
     if (pending.empty()) return;
     const auto& e = pending.front();
-    const auto answer = QMessageBox::question(
+    const auto answer = !ask ? QMessageBox::Yes : QMessageBox::question(
         this, tr("Recover"),
         tr("DiT Studio did not close cleanly. Restore the document autosaved at %1?")
             .arg(QLocale().toString(e.saved, QLocale::ShortFormat)),
@@ -545,6 +545,18 @@ void MainWindow::offerRecovery() {
             DocumentState s = recovery_->restore(e);
             project_path_ = e.project_path;
             setDocument(std::make_unique<Document>(std::move(s)));
+            doc_->undoStack()->resetClean();  // not saved as a project: closing asks to save
+            // The crashed session's autosave is about to go; until the next edit, this session's
+            // would be the only copy, so it is written first, and the old one kept if it cannot be.
+            try {
+                recovery_->save(doc_->state(), project_path_);
+            } catch (const std::exception& ex) {
+                showMessage(tr("Recovered the autosaved document, but could not autosave it here (%1); "
+                               "the crashed session's autosave is kept")
+                                .arg(QString::fromUtf8(ex.what())),
+                            true);
+                return;
+            }
             showMessage(tr("Recovered the autosaved document"));
         }
         for (const auto& p : pending) recovery_->discard(p);

@@ -46,6 +46,7 @@ public:
         QString model_dir;      // empty: default_model_dir()
         QSize canvas{512, 512};
         bool autosave = true;   // autosave into the recovery store and offer recovery on start
+        int autosave_interval_s = 60;  // while there are unsaved edits
     };
     explicit MainWindow(const Options& options, QWidget* parent = nullptr);
     MainWindow() : MainWindow(Options{}) {}
@@ -76,7 +77,11 @@ public:
     bool openFile(const QString& path);
     bool openProject(const QString& folder);
     bool saveProject(const QString& folder);
-    void offerRecovery();
+    // Offers the newest autosave a crashed session left (ask: a Yes/No dialog; otherwise it is
+    // restored at once). The restored document counts as unsaved and goes into this session's
+    // autosave before the crashed sessions' are discarded, so neither a close nor a second
+    // crash loses it.
+    void offerRecovery(bool ask = true);
 
 public slots:
     void generate();

@@ -36,7 +36,10 @@ int main(int argc, char** argv) {
     const QCommandLineOption shot_step("screenshot-step", "With --screenshot: grab at this step of the run instead, while the preview forms.", "n");
     const QCommandLineOption demo("demo", "Paint a sample mask stroke, add a person and a region (for screenshots).");
     const QCommandLineOption no_autosave("no-autosave", "Neither autosave nor offer crash recovery.");
-    cli.addOptions({model, prompt, negative, size, steps, seed, generate, shot, shot_step, demo, no_autosave});
+    const QCommandLineOption autosave_interval("autosave-interval", "Autosave every N seconds while there are unsaved edits (default 60).", "n", "60");
+    const QCommandLineOption recover("recover", "Restore the newest autosave a crash left without asking.");
+    cli.addOptions({model, prompt, negative, size, steps, seed, generate, shot, shot_step, demo, no_autosave,
+                    autosave_interval, recover});
     cli.addPositionalArgument("file", "A project folder, an image, or a result PNG to open.", "[file]");
     cli.process(app);
 
@@ -49,6 +52,13 @@ int main(int argc, char** argv) {
     }
     options.canvas = QSize(wh[0].toInt(), wh[1].toInt());
     options.autosave = !cli.isSet(no_autosave) && !cli.isSet(shot);
+    bool interval_ok = false;
+    options.autosave_interval_s = cli.value(autosave_interval).toInt(&interval_ok);
+    if (!interval_ok || options.autosave_interval_s < 1) {
+        std::fprintf(stderr, "dit-studio: --autosave-interval must be a whole number of seconds >= 1, got '%s'\n",
+                     qPrintable(cli.value(autosave_interval)));
+        return 2;
+    }
 
     dit::ui::MainWindow window(options);
     auto* doc = window.document();
@@ -87,7 +97,8 @@ int main(int argc, char** argv) {
     }
     for (const QString& f : cli.positionalArguments()) window.openFile(f);
     window.show();
-    if (options.autosave) QTimer::singleShot(0, &window, [&] { window.offerRecovery(); });
+    if (options.autosave)
+        QTimer::singleShot(0, &window, [&] { window.offerRecovery(/*ask=*/!cli.isSet(recover)); });
 
     if (cli.isSet(shot)) {
         const QString file = cli.value(shot);
