@@ -198,10 +198,13 @@ private:
     }
 
     quint64 add(quint64 id, Round round) {
-        if (id == 0) violate("submit refused a request (id 0) on a running worker");
+        ++r_.requests;
+        if (id == 0) {
+            violate("submit refused a request (id 0) on a running worker");
+            return 0;  // nothing will arrive for it, so the round does not wait on it
+        }
         tracks_[id].round = round;
         round_ids_.push_back(id);
-        ++r_.requests;
         return id;
     }
 
