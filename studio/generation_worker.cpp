@@ -218,12 +218,16 @@ void GenerationWorker::previewConsumed() { runner_->preview_pending = false; }
 
 void GenerationWorker::stop() {
     if (stopped_.exchange(true)) return;
+    std::deque<GenerationRequest> dropped;
     {
         QMutexLocker lock(&runner_->mutex);
         runner_->stopping = true;
-        runner_->queue.clear();
+        dropped.swap(runner_->queue);
         if (runner_->current_id != 0) runner_->cancel_flag = true;
     }
+    // Queued like the running request's own `cancelled`: delivered while this object lives
+    // (an explicit stop()), dropped with it when the destructor is what stopped it.
+    for (const auto& r : dropped) post_cancelled(r.id);
     // The running generation sees the flag at its next block boundary and returns; the thread's
     // event loop then ends. Nothing on the worker thread waits on this thread, so no deadlock.
     thread_.quit();

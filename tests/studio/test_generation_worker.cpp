@@ -313,6 +313,21 @@ private slots:
         QVERIFY(rec.of(b, "started").empty() && rec.of(c, "started").empty());
     }
 
+    // An explicit stop() ends every request: the running one and the queued ones get `cancelled`
+    // (the header's contract), and the queued ones never start.
+    void stop_cancels_running_and_queued() {
+        GenerationWorker worker;
+        Recorder rec(worker);
+        const quint64 a = worker.submit(tiny(200));
+        const quint64 b = worker.submit(tiny(4));
+        const quint64 c = worker.submit(tiny(4));
+        QVERIFY(rec.wait([&] { return rec.has(a, "progress"); }));
+        worker.stop();
+        QVERIFY(rec.wait_end(a) && rec.wait_end(b) && rec.wait_end(c));
+        for (quint64 id : {a, b, c}) QCOMPARE(rec.terminal(id), QString("cancelled"));
+        QVERIFY(rec.of(b, "started").empty() && rec.of(c, "started").empty());
+    }
+
     void destroying_mid_generation_does_not_hang() {
         auto* worker = new GenerationWorker;
         Recorder rec(*worker);
