@@ -54,7 +54,7 @@ DIT = {
 # trained on the frozen exported model by tools/train/train_control.py. num_layers control blocks
 # follow base blocks 0..num_layers-1 (the base has DIT num_layers blocks, so at most one fewer).
 CONTROL = {
-    "types": ["edges", "pose"], "num_layers": 3,
+    "types": ["edges", "pose"], "num_layers": 3, "scenes": 20000,  # the first N world scenes
     "steps": 4000, "batch": 32, "lr": 3e-4, "warmup": 200, "ema": 0.999,
     "caption_dropout": 0.1, "checkpoint_every": 200, "autocast": "bf16", "min_snr_gamma": 5.0,
 }

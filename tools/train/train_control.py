@@ -8,7 +8,7 @@ the diffusers layout to <model>/controlnet_<type>/ (config.json + diffusion_pyto
 Run: /usr/bin/python3 tools/train/train_control.py edges|pose WORLD_DIR [--model DIR] [--steps N]
          [--limit N] [--out DIR]
   --steps N   stop at step N (default config.CONTROL["steps"]); a checkpoint resumes
-  --limit N   use only the first N world scenes (smoke tests)
+  --limit N   use only the first N world scenes (default config.CONTROL["scenes"])
   --out DIR   export folder (default <model>/controlnet_<type>)
 Checkpoints: $DIT_TRAIN_DIR/control_<type>.pt (see config.train_dir()).
 """
@@ -52,12 +52,24 @@ def control_maps(world_dir, kind, data, limit):
 
 @torch.no_grad()
 def encode(vae_model, images_u8):
-    """The engine's condition input: VAE posterior mean x scaling factor, float32 [N, 4, h, w]."""
+    """The engine's condition input: VAE posterior mean x scaling factor, float32 [N, 4, h, w].
+    In bf16 (AMX) and channels_last: 3x faster, and 0.4% of noise on an input the adapter reads
+    through a linear layer is nothing it can notice."""
     out = []
+    vae_model = vae_model.to(memory_format=torch.channels_last)
     for i in range(0, len(images_u8), 64):
         x = torch.from_numpy(world_data.to_model_range(images_u8[i:i + 64]))
-        out.append(vae_model.encode(x))
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            out.append(vae_model.encode(x.contiguous(memory_format=torch.channels_last)).float().contiguous())
     return torch.cat(out)
+
+
+def scene_latents(world_dir, data, n, vae_model):
+    """The scenes' scaled latents: the DiT stage's cache (same VAE, same world) when it is there."""
+    z, scaling = train_dit.latents(world_dir, data["images"], encode_missing=False)
+    if z is not None:
+        return z[:n] * scaling
+    return encode(vae_model, data["images"][:n])
 
 
 def main():
@@ -66,7 +78,7 @@ def main():
     ap.add_argument("world_dir")
     ap.add_argument("--model", default=export.DEFAULT)
     ap.add_argument("--steps", type=int, default=config.CONTROL["steps"])
-    ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--limit", type=int, default=config.CONTROL["scenes"])
     ap.add_argument("--out", default=None)
     a = ap.parse_args()
     cfg = config.CONTROL
@@ -93,7 +105,7 @@ def main():
     key = config.fingerprint([base_fp, os.path.abspath(a.world_dir), n, a.kind])
     c = torch.load(cache) if os.path.exists(cache) else None
     if c is None or c["key"] != key:
-        c = {"key": key, "x0": encode(pipe.vae, data["images"][:n]),
+        c = {"key": key, "x0": scene_latents(a.world_dir, data, n, pipe.vae),
              "cond": encode(pipe.vae, control_maps(a.world_dir, a.kind, data, n))}
         torch.save(c, cache)
     x0_all, cond_all = c["x0"], c["cond"]

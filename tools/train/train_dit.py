@@ -43,14 +43,17 @@ def load_vae():
 
 
 @torch.no_grad()
-def latents(world_dir, images):
-    """Posterior means of every scene and the scaling factor 1/std, cached."""
+def latents(world_dir, images, encode_missing=True):
+    """Posterior means of every scene and the scaling factor 1/std, cached ((None, None) when
+    there is no cache and encode_missing is off)."""
     cache = os.path.join(config.train_dir(), "latents.pt")
     fp = config.fingerprint([config.VAE, world_dir, len(images)])
     if os.path.exists(cache):
         c = torch.load(cache)
         if c["fingerprint"] == fp:
             return c["latents"], c["scaling_factor"]
+    if not encode_missing:
+        return None, None
     model = load_vae()
     out = []
     for i in range(0, len(images), 64):
