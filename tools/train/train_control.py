@@ -138,7 +138,7 @@ def main():
             with torch.no_grad():
                 emb = text_encoder(b_ids, b_mask)
             pred = controlnet.controlled_forward(base, xt, t.float(), emb, b_mask, [dict(adapter=adapter, cond=cond)])
-        per_sample = (pred[:, : x0.shape[1]].float() - eps).pow(2).mean(dim=(1, 2, 3))
+        per_sample = (pred[:, : x0.shape[1]].float() - train_dit.target(x0, eps, al)).pow(2).mean(dim=(1, 2, 3))
         loss = (per_sample * train_dit.loss_weight(al.flatten(), cfg)).mean()
         lr = cfg["lr"] * min(1.0, (step + 1) / cfg["warmup"])
         for g in opt.param_groups:

@@ -1,6 +1,7 @@
 """Stage 3: the text encoder (a small T5 v1.1) and the PixArt DiT, trained together on the VAE's
-latents of the world scenes with PixArt's objective: DDPM epsilon prediction, linear betas,
-uniform timesteps, 10% empty captions for classifier-free guidance. EMA weights are exported."""
+latents of the world scenes with PixArt's DDPM objective (linear betas, uniform timesteps, 10%
+empty captions for classifier-free guidance), predicting what config.SCHEDULER says (v here) with
+the loss weights of `loss_weight`. EMA weights are exported."""
 import math
 import os
 import sys
@@ -86,13 +87,27 @@ def autocast(cfg=config.DIT):
     return torch.autocast("cpu", dtype=torch.bfloat16, enabled=enabled)
 
 
+def target(x0, eps, alpha_cumprod):
+    """What the model predicts (config.SCHEDULER prediction_type): epsilon, or
+    v = sqrt(a) eps - sqrt(1 - a) x0. alpha_cumprod: [N, 1, 1, 1]."""
+    kind = config.SCHEDULER["prediction_type"]
+    if kind == "epsilon":
+        return eps
+    if kind == "v_prediction":
+        return alpha_cumprod.sqrt() * eps - (1 - alpha_cumprod).sqrt() * x0
+    raise SystemExit(f"config.SCHEDULER prediction_type {kind}: train_dit supports epsilon and v_prediction")
+
+
 def loss_weight(alpha_cumprod, cfg):
-    """Per-sample weight of the epsilon loss: min(SNR, gamma) / SNR (Min-SNR), or 1."""
+    """Per-sample weight of the squared prediction error so that, in x0 terms, the weight is
+    min(SNR, gamma) + 1 (an epsilon error counts SNR times an x0 error, a v error SNR + 1 times);
+    1 without min_snr_gamma."""
     gamma = cfg.get("min_snr_gamma")
     if not gamma:
         return torch.ones_like(alpha_cumprod)
     snr = alpha_cumprod / (1 - alpha_cumprod)
-    return snr.clamp(max=gamma) / snr
+    per_error = snr if config.SCHEDULER["prediction_type"] == "epsilon" else snr + 1
+    return (snr.clamp(max=gamma) + 1) / per_error
 
 
 def models(vocab_size):
@@ -102,7 +117,7 @@ def models(vocab_size):
 
 
 def recipe_fingerprint():
-    return config.fingerprint([config.DIT, config.T5, config.TOKENIZER, config.VAE])
+    return config.fingerprint([config.DIT, config.T5, config.TOKENIZER, config.VAE, config.SCHEDULER])
 
 
 def main(world_dir):
@@ -143,7 +158,7 @@ def main(world_dir):
         xt = a.sqrt() * x0 + (1 - a).sqrt() * eps
         with autocast():
             pred = transformer(xt, t.float(), text_encoder(b_ids, b_mask), b_mask)
-        per_sample = (pred.float() - eps).pow(2).mean(dim=(1, 2, 3))
+        per_sample = (pred.float() - target(x0, eps, a)).pow(2).mean(dim=(1, 2, 3))
         loss = (per_sample * loss_weight(a.flatten(), cfg)).mean()
         lr = cfg["lr"] * min(1.0, (step + 1) / cfg["warmup"])
         for g in opt.param_groups:
