@@ -84,7 +84,8 @@ def main():
     cfg = config.CONTROL
     out = a.out or os.path.join(a.model, f"controlnet_{a.kind}")
     torch.manual_seed(0)
-    torch.set_num_threads(os.cpu_count() or 2)
+    # DIT_TRAIN_THREADS=1 lets the two adapters train side by side, one core each.
+    torch.set_num_threads(int(os.environ.get("DIT_TRAIN_THREADS", os.cpu_count() or 2)))
 
     # The frozen base, as exported (float64 in the reference pipeline; trained here in float32).
     pipe = pipeline.PixArtPipeline(a.model)
