@@ -6,9 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 model=resources/models/default
-# Until the embedded default model lands, the tiny PixArt test pipeline stands in for it: it
-# exercises the whole path (T5, DiT steps, VAE) but its random weights draw noise, not scenes.
-[[ -d $model ]] || model=tests/fixtures/tiny-pixart-alpha
 prompt="a large red circle at the top left and a small blue square at the bottom right on a yellow background"
 if [[ -n ${DISPLAY:-}${WAYLAND_DISPLAY:-} ]]; then
   exec ./build/app/dit-studio --model "$model" --prompt "$prompt" --size 128x128 "$@"
