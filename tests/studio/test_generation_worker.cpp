@@ -318,14 +318,12 @@ private slots:
     void stop_cancels_running_and_queued() {
         GenerationWorker worker;
         Recorder rec(worker);
-        const quint64 a = worker.submit(tiny(200));
-        const quint64 b = worker.submit(tiny(4));
-        const quint64 c = worker.submit(tiny(4));
-        QVERIFY(rec.wait([&] { return rec.has(a, "progress"); }));
+        const quint64 ids[3] = {worker.submit(tiny(200)), worker.submit(tiny(4)), worker.submit(tiny(4))};
+        QVERIFY(rec.wait([&] { return rec.has(ids[0], "progress"); }));
         worker.stop();
-        QVERIFY(rec.wait_end(a) && rec.wait_end(b) && rec.wait_end(c));
-        for (quint64 id : {a, b, c}) QCOMPARE(rec.terminal(id), QString("cancelled"));
-        QVERIFY(rec.of(b, "started").empty() && rec.of(c, "started").empty());
+        for (quint64 id : ids) QVERIFY(rec.wait_end(id));
+        for (quint64 id : ids) QCOMPARE(rec.terminal(id), QString("cancelled"));
+        QVERIFY(rec.of(ids[1], "started").empty() && rec.of(ids[2], "started").empty());
     }
 
     void destroying_mid_generation_does_not_hang() {
