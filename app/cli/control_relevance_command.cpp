@@ -1,7 +1,7 @@
 // dit-cli control-relevance: RelaCtrl's relevance of each control block, measured. Generates
-// world cases with the control (edges: the scene's Canny map; pose: its OpenPose map), then again
-// with one control block skipped at a time, and scores control fidelity with the quality harness
-// (edge F1, pose limb hits). A block whose removal costs little fidelity is a pruning candidate;
+// world cases from their captions without positions, with the control (edges: the scene's Canny
+// map; pose: its OpenPose map), then again with one control block skipped at a time, and scores
+// control fidelity with the quality harness (edge F1, pose limb hits). A block whose removal costs little fidelity is a pruning candidate;
 // --skip evaluates a chosen pruned set. Prints the table; the last line is the pruned set's
 // fidelity and speed-up (or, without --skip, the least relevant block's).
 #include <algorithm>
@@ -135,7 +135,9 @@ int control_relevance_command(const std::vector<std::string>& argv) {
         for (size_t i = 0; i < scenes.size(); ++i) {
             const Case& c = scenes[i];
             Request r = base;
-            r.prompt = c.truth.caption;
+            // The caption without positions: the layout is the control's to give, so "no control"
+            // is the baseline the blocks are measured against (as dit-cli eval's control rows).
+            r.prompt = c.scene.caption(studio::WorldScene::Placement::Unplaced);
             r.seed = seed + i;
             if (with_control) {
                 ControlInput in = control;

@@ -84,13 +84,16 @@ std::string control_unavailable(const std::filesystem::path& model_dir, const st
     return "";
 }
 
-// One "with control" measurement: its sum over the cases that had it, and their count.
+// One control's measurement, on the caption without positions (so that without the control the
+// layout is the model's guess): fidelity without and with the control over the cases that had
+// it, and their count.
 struct ControlTally {
     std::string type, unavailable;
-    double sum = 0;
+    double sum = 0, sum_without = 0;
     int cases = 0;
     studio::AdherenceTally adherence;  // prompt adherence of the controlled images
     double mean() const { return cases ? sum / cases : 0; }
+    double mean_without() const { return cases ? sum_without / cases : 0; }
 };
 
 void row_count(const char* name, int right, int asked) {
@@ -102,10 +105,16 @@ void row_score(const std::string& name, double score) { std::printf("%-56s %7.3f
 void row_text(const char* name, const std::string& text) { std::printf("%-44s %s\n", name, text.c_str()); }
 
 void print_control_rows(const ControlTally& t, const char* name) {
-    if (!t.unavailable.empty()) return row_text(name, t.unavailable);
-    if (!t.cases) return row_text(name, "no case has a person");
     char label[96];
-    std::snprintf(label, sizeof label, "%s (%d %s)", name, t.cases, t.type == "pose" ? "people" : "cases");
+    std::snprintf(label, sizeof label, "%s control, caption without positions", t.type.c_str());
+    if (!t.unavailable.empty()) return row_text(label, t.unavailable);
+    if (!t.cases) return row_text(label, "no case has a person");
+    std::snprintf(label, sizeof label, "%s control, caption without positions (%d %s):", t.type.c_str(), t.cases,
+                  t.type == "pose" ? "people" : "cases");
+    std::printf("%s\n", label);
+    std::snprintf(label, sizeof label, "  %s without control", name);
+    row_score(label, t.mean_without());
+    std::snprintf(label, sizeof label, "  %s with control", name);
     row_score(label, t.mean());
     std::snprintf(label, sizeof label, "  attributes right under the %s control", t.type.c_str());
     row_count(label, t.adherence.right(), t.adherence.asked());
@@ -113,7 +122,8 @@ void print_control_rows(const ControlTally& t, const char* name) {
 
 QJsonValue control_json(const ControlTally& t) {
     if (!t.unavailable.empty()) return QString::fromStdString(t.unavailable);
-    return QJsonObject{{"cases", t.cases}, {"score", t.mean()}, {"attributes_right", t.adherence.right()},
+    return QJsonObject{{"caption", "without positions"}, {"cases", t.cases}, {"score", t.mean()},
+                       {"score_without_control", t.mean_without()}, {"attributes_right", t.adherence.right()},
                        {"attributes_asked", t.adherence.asked()}};
 }
 
@@ -213,17 +223,24 @@ int eval_command(const std::vector<std::string>& argv) {
             seconds += result.seconds;
             image = studio::to_qimage(result.image);
             for (InpaintTally& t : inpaint) eval_inpaint_case(engine, r, scene, truth, t);
-            // The same case again under each control: the scene's own map, the same seed.
+            // The case again from its caption without positions, the same seed, without and
+            // with each control (the scene's own map): what the control adds to the layout.
+            Request unplaced = r;
+            unplaced.prompt = scene.caption(studio::WorldScene::Placement::Unplaced);
+            QImage unplaced_image;
             for (ControlTally& t : controls) {
                 if (!t.unavailable.empty() || (t.type == "pose" && !scene.person)) continue;
-                Request controlled = r;
+                if (unplaced_image.isNull()) unplaced_image = studio::to_qimage(engine.generate(unplaced, callbacks).image);
+                Request controlled = unplaced;
                 controlled.controls = {world_control(t.type, scene, truth, size)};
                 const QImage out_image = studio::to_qimage(engine.generate(controlled, callbacks).image);
                 const double fidelity = world_control_fidelity(t.type, scene, truth, out_image);
+                const double without = world_control_fidelity(t.type, scene, truth, unplaced_image);
                 t.sum += fidelity;
+                t.sum_without += without;
                 ++t.cases;
                 t.adherence.add(studio::prompt_adherence(scene, out_image));
-                report_controls[QString::fromStdString(t.type)] = fidelity;
+                report_controls[QString::fromStdString(t.type)] = QJsonObject{{"with", fidelity}, {"without", without}};
             }
         }
         const studio::AdherenceResult adherence = studio::prompt_adherence(scene, image);
@@ -242,7 +259,7 @@ int eval_command(const std::vector<std::string>& argv) {
         QJsonArray objects;
         for (const auto& v : adherence.objects) objects.append(verdict_json(v));
         report["objects"] = objects;
-        if (!report_controls.isEmpty()) report["with_control"] = report_controls;
+        if (!report_controls.isEmpty()) report["control_unplaced"] = report_controls;
         if (scene.person) {
             const auto& pal = studio::world_palette();
             const studio::PoseScore pose =
@@ -286,17 +303,17 @@ int eval_command(const std::vector<std::string>& argv) {
     row_count("position", tally.position, tally.objects);
     row_count("background", tally.background, tally.scenes);
     char name[96];
-    std::snprintf(name, sizeof name, "edge F1 without control (tolerance %g px)", tolerance);
+    std::snprintf(name, sizeof name, "edge F1, no control (tolerance %g px)", tolerance);
     row_score(name, edge_f1);
-    print_control_rows(controls[0], "edge F1 with control");
     if (people) {
-        std::snprintf(name, sizeof name, "pose fidelity without control (%d people)", people);
+        std::snprintf(name, sizeof name, "pose fidelity, no control (%d people)", people);
         row_score(name, pose);
         row_score("  its chance level (random points in the figure's box)", pose_chance);
     } else {
-        row_text("pose fidelity without control", "no case has a person");
+        row_text("pose fidelity, no control", "no case has a person");
     }
-    print_control_rows(controls[1], "pose fidelity with control");
+    print_control_rows(controls[0], "edge F1");
+    print_control_rows(controls[1], "pose fidelity");
     if (ground_truth)
         row_text("inpainting", "not applicable: ground truth has no generation");
     else if (inpaint.empty())
@@ -313,8 +330,8 @@ int eval_command(const std::vector<std::string>& argv) {
                                   {"pose_fidelity_without_control", people ? QJsonValue(pose) : QJsonValue()},
                                   {"pose_chance_level", people ? QJsonValue(pose_chance) : QJsonValue()},
                                   {"people", people},
-                                  {"edge_f1_with_control", control_json(controls[0])},
-                                  {"pose_fidelity_with_control", control_json(controls[1])}};
+                                  {"edge_control", control_json(controls[0])},
+                                  {"pose_control", control_json(controls[1])}};
         const QJsonObject settings{{"cases", cases},
                                    {"seed", QString::number(seed)},
                                    {"size", size},

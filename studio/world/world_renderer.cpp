@@ -85,6 +85,7 @@ QJsonObject world_layout(const WorldScene& scene) {
                              {"bbox", rect(scene.person->bbox)}};
     return QJsonObject{
         {"caption", QString::fromStdString(scene.caption())},
+        {"caption_unplaced", QString::fromStdString(scene.caption(WorldScene::Placement::Unplaced))},
         {"seed", QString::number(scene.seed)},  // a string: JSON numbers lose 64-bit precision
         {"width", scene.size.width()},
         {"height", scene.size.height()},

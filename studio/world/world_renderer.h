@@ -23,7 +23,7 @@ struct WorldRender {
 QImage render_world_image(const WorldScene& scene);
 WorldRender render_world(const WorldScene& scene, const CannyOptions& canny = {});
 
-// {"caption", "seed", "width", "height", "background": {"colour", "rgb"},
+// {"caption", "caption_unplaced" (the caption without positions), "seed", "width", "height", "background": {"colour", "rgb"},
 //  "objects": [{"shape", "colour", "rgb", "size", "cell", "row", "column", "centre": [x, y],
 //               "bbox": [x, y, w, h], "probe": [x, y]}],
 //  "person": null | {"pose", "column", "colour", "bbox": [x, y, w, h]},

@@ -237,16 +237,20 @@ QPainterPath world_shape_path(WorldShape shape, QPointF c, double extent) {
     return path;
 }
 
-std::string WorldScene::caption() const {
+std::string WorldScene::caption(Placement placement) const {
+    const bool placed = placement == Placement::Placed;
     std::vector<std::string> items;
     for (const WorldObject& o : objects)
         items.push_back(std::string("a ") + world_size_name(o.size) + " " + kPalette[o.colour].name + " " +
-                        world_shape_name(o.shape) + " " + world_cell_phrase(o.cell));
+                        world_shape_name(o.shape) + (placed ? std::string(" ") + world_cell_phrase(o.cell) : ""));
     if (person)
-        items.push_back(std::string("a person ") + world_pose_phrase(person->pose) + " " + world_column_phrase(person->column));
+        items.push_back(std::string("a person ") + world_pose_phrase(person->pose) +
+                        (placed ? std::string(" ") + world_column_phrase(person->column) : ""));
     std::string s;
     for (size_t i = 0; i < items.size(); ++i) {
-        if (i) s += i + 1 == items.size() ? " and " : ", ";
+        // Unplaced joins every item with "and": the tokenizer splits on spaces, and "circle," is no
+        // word the placed captions have (their commas follow positions).
+        if (i) s += i + 1 == items.size() || !placed ? " and " : ", ";
         s += items[i];
     }
     const std::string bg = kPalette[background].name;

@@ -77,7 +77,11 @@ struct WorldScene {
 
     // "a large red circle at the top left and a small blue square at the center on a yellow
     // background"; the person comes last: "... and a person waving on the right on a ...".
-    std::string caption() const;
+    // Unplaced leaves the positions out and joins with "and" ("a large red circle and a small
+    // blue square and a person waving on a yellow background"): what a prompt says when a control
+    // map says where.
+    enum class Placement { Placed, Unplaced };
+    std::string caption(Placement placement = Placement::Placed) const;
     Pose pose() const;  // the person as an OpenPose pose on this canvas (no people without one)
 };
 

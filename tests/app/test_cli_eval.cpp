@@ -65,8 +65,8 @@ private slots:
         const double figure = figure_of(r.out);
         // Random weights follow no prompt: well below the 0.8 target (chance is ~0.1).
         QVERIFY2(figure >= 0 && figure < 0.5, qPrintable(r.out));
-        QVERIFY2(r.out.contains("edge F1 with control                         not available: the model has no "
-                                "controlnet_edges adapter"),
+        QVERIFY2(r.out.contains(QRegularExpression("edges control, caption without positions +not available: the "
+                                                   "model has no controlnet_edges adapter")),
                  qPrintable(r.out));
         QVERIFY2(r.out.contains("not available: the model has no controlnet_pose adapter"), qPrintable(r.out));
         // --out: every image and a report whose summary is the table's figure.
@@ -81,7 +81,8 @@ private slots:
     }
 
     // With controlnet_edges/ and controlnet_pose/ in the model folder, every case runs again under
-    // each adapter and the "with control" rows carry numbers; --no-control skips them.
+    // each adapter, from its caption without positions, without and with the control, and those
+    // rows carry numbers; --no-control skips them.
     void adapters_are_run_and_scored() {
         namespace fs = std::filesystem;
         const fs::path model = fs::path(tmp_.path().toStdString()) / "with-adapters";
@@ -96,26 +97,31 @@ private slots:
         const Run r = run_cli(args + QStringList{"--out", out});
         QVERIFY2(r.code == 0, qPrintable(r.err));
         std::printf("%s", qPrintable(r.out));
-        QVERIFY2(r.out.contains(QRegularExpression("edge F1 with control \\(4 cases\\) +[01]\\.\\d{3}")), qPrintable(r.out));
-        QVERIFY2(r.out.contains(QRegularExpression("pose fidelity with control \\(\\d+ people\\) +[01]\\.\\d{3}")),
+        QVERIFY2(r.out.contains("edges control, caption without positions (4 cases):"), qPrintable(r.out));
+        QVERIFY2(r.out.contains(QRegularExpression("pose control, caption without positions \\(\\d+ people\\):")),
                  qPrintable(r.out));
+        for (const char* row : {"edge F1 without control", "edge F1 with control", "pose fidelity without control",
+                                "pose fidelity with control"})
+            QVERIFY2(r.out.contains(QRegularExpression(QString("  ") + row + " +[01]\\.\\d{3}")), row);
         QVERIFY2(r.out.contains("attributes right under the edges control"), qPrintable(r.out));
         QFile f(out + "/report.json");
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QJsonObject report = QJsonDocument::fromJson(f.readAll()).object();
-        const QJsonObject edges = report["summary"].toObject()["edge_f1_with_control"].toObject();
+        const QJsonObject edges = report["summary"].toObject()["edge_control"].toObject();
         QCOMPARE(edges["cases"].toInt(), 4);
+        QVERIFY(edges.contains("score") && edges.contains("score_without_control"));
         int people = 0;
         for (const QJsonValue& c : report["cases"].toArray()) {
-            const QJsonObject with = c.toObject()["with_control"].toObject();
-            QVERIFY2(with.contains("edges"), "every case has its edge-controlled run");
-            people += with.contains("pose");
+            const QJsonObject runs = c.toObject()["control_unplaced"].toObject();
+            QVERIFY2(runs["edges"].toObject().contains("with") && runs["edges"].toObject().contains("without"),
+                     "every case has its edge runs");
+            people += runs.contains("pose");
         }
-        QCOMPARE(report["summary"].toObject()["pose_fidelity_with_control"].toObject()["cases"].toInt(), people);
+        QCOMPARE(report["summary"].toObject()["pose_control"].toObject()["cases"].toInt(), people);
 
         const Run off = run_cli(args + QStringList{"--no-control"});
         QVERIFY2(off.code == 0, qPrintable(off.err));
-        QVERIFY2(off.out.contains("edge F1 with control                         not run (--no-control)"),
+        QVERIFY2(off.out.contains(QRegularExpression("edges control, caption without positions +not run \\(--no-control\\)")),
                  qPrintable(off.out));
     }
 

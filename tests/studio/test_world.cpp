@@ -5,6 +5,7 @@
 #include <QJsonDocument>
 #include <QtTest>
 #include <set>
+#include <sstream>
 
 #include "studio/control/pose_renderer.h"
 #include "tests/common/test_helpers.h"
@@ -71,18 +72,35 @@ private slots:
         qInfo("scene 0 of seed 1: %s", pinned.c_str());
         QCOMPARE(QString::fromStdString(pinned),
                  QString("a large orange triangle at the bottom and a small black circle at the bottom right on a brown background"));
+        QCOMPARE(QString::fromStdString(make_world_scene(world_scene_seed(1, 0), opts(128, 0.3)).caption(WorldScene::Placement::Unplaced)),
+                 QString("a large orange triangle and a small black circle on a brown background"));
     }
 
     void caption_names_every_object() {
         int people = 0, objects = 0;
+        // The tokenizer is trained on placed captions and splits on spaces: an unplaced caption
+        // may only use their words.
+        std::set<std::string> placed_words, unplaced_words;
+        auto words = [](const std::string& text, std::set<std::string>& into) {
+            std::istringstream in(text);
+            for (std::string w; in >> w;) into.insert(w);
+        };
         for (uint64_t i = 0; i < kScenes; ++i) {
             const WorldScene s = make_world_scene(world_scene_seed(11, i), opts());
             const std::string c = s.caption();
+            const std::string unplaced = s.caption(WorldScene::Placement::Unplaced);
+            words(c, placed_words);
+            words(unplaced, unplaced_words);
             QVERIFY(!s.objects.empty() && s.objects.size() <= 3);
+            for (int cell = 0; cell < kWorldCells; ++cell)
+                QVERIFY2(unplaced.find(world_cell_phrase(cell)) == std::string::npos, unplaced.c_str());
             for (const WorldObject& o : s.objects) {
                 const std::string want = std::string("a ") + world_size_name(o.size) + " " + world_palette()[o.colour].name +
                                          " " + world_shape_name(o.shape) + " " + world_cell_phrase(o.cell);
                 QVERIFY2(c.find(want) != std::string::npos, qPrintable(QString::fromStdString("'" + want + "' not in '" + c + "'")));
+                const std::string named = std::string("a ") + world_size_name(o.size) + " " + world_palette()[o.colour].name +
+                                          " " + world_shape_name(o.shape);
+                QVERIFY2(unplaced.find(named) != std::string::npos, unplaced.c_str());
                 QVERIFY(world_colours_contrast(o.colour, s.background));
                 ++objects;
             }
@@ -98,6 +116,7 @@ private slots:
                 QVERIFY(c.find("person") == std::string::npos);
             }
         }
+        for (const std::string& w : unplaced_words) QVERIFY2(placed_words.count(w), w.c_str());
         qInfo("%d scenes: %d objects, %d people", kScenes, objects, people);
         QVERIFY(people > kScenes / 3 && people < 2 * kScenes / 3);  // fraction 0.5
         QCOMPARE(make_world_scene(1, opts(128, 0.0)).person.has_value(), false);
@@ -217,6 +236,7 @@ private slots:
             const WorldScene s = make_world_scene(world_scene_seed(15, i), opts());
             const QJsonObject l = world_layout(s);
             QCOMPARE(l["caption"].toString().toStdString(), s.caption());
+            QCOMPARE(l["caption_unplaced"].toString().toStdString(), s.caption(WorldScene::Placement::Unplaced));
             QCOMPARE(l["width"].toInt(), 128);
             QCOMPARE(l["seed"].toString(), QString::number(s.seed));
             QCOMPARE(l["background"]["colour"].toString(), QString(world_palette()[s.background].name));

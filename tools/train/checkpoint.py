@@ -14,11 +14,12 @@ def save(path, fingerprint, step, **state):
 
 
 def load(path, fingerprint, **state):
-    """Restores `state` objects in place; returns the step reached (0 if no usable checkpoint)."""
+    """Restores `state` objects in place; returns the step reached (0 if no usable checkpoint).
+    fingerprint: the recipe's, or a tuple of those a checkpoint may have (a run in phases)."""
     if not os.path.exists(path):
         return 0
     ck = torch.load(path, map_location="cpu")
-    if ck.get("fingerprint") != fingerprint:
+    if ck.get("fingerprint") not in (fingerprint if isinstance(fingerprint, tuple) else (fingerprint,)):
         print(f"{path}: written by another recipe, starting over")
         return 0
     for k, v in state.items():

@@ -77,7 +77,7 @@ def main(out=DEFAULT):
     diffusers_folder.write_component(os.path.join(tmp, "vae"), vae_cfg, vae_model.state_dict(), stored_dtype)
     diffusers_folder.write_json(os.path.join(tmp, "training.json"), {
         "dit_step": ck["step"], "vae_steps": config.VAE["steps"], "recipe": "tools/train/config.py",
-        "fingerprint": train_dit.recipe_fingerprint(), "vae_fingerprint": config.fingerprint(config.VAE),
+        "fingerprint": ck["fingerprint"], "vae_fingerprint": config.fingerprint(config.VAE),
     })
     # The control adapters are trained on the exported base afterwards (train_control.py): an
     # export of a later base step keeps them, and their training.json says which step they saw.

@@ -103,7 +103,8 @@ def main():
     n = min(a.limit or len(data["captions"]), len(data["captions"]))
     fp = config.fingerprint([cfg, a.kind, base_fp])
     cache = os.path.join(config.train_dir(), f"control_latents_{a.kind}.pt")
-    key = config.fingerprint([base_fp, os.path.abspath(a.world_dir), n, a.kind])
+    # Both depend on the VAE and the world only, not on the DiT.
+    key = config.fingerprint([base_info.get("vae_fingerprint", ""), os.path.abspath(a.world_dir), n, a.kind])
     c = torch.load(cache) if os.path.exists(cache) else None
     if c is None or c["key"] != key:
         c = {"key": key, "x0": scene_latents(a.world_dir, data, n, pipe.vae),
@@ -111,8 +112,7 @@ def main():
         torch.save(c, cache)
     x0_all, cond_all = c["x0"], c["cond"]
     sp = spm.SentencePieceProcessor(model_file=os.path.join(a.model, "tokenizer", "spiece.model"))
-    ids, mask = train_dit.tokenize(sp, data["captions"][:n], config.MAX_CAPTION_TOKENS)
-    empty_ids, empty_mask = train_dit.tokenize(sp, [""], config.MAX_CAPTION_TOKENS)
+    tokens = train_dit.caption_tokens(sp, data, n)
 
     adapter = controlnet.PixArtControlNetAdapterModel.from_transformer(base, base_cfg, cfg["num_layers"])
     opt = torch.optim.AdamW(adapter.parameters(), lr=cfg["lr"], weight_decay=0.0)
@@ -128,9 +128,8 @@ def main():
     batch = min(cfg["batch"], n)
     while step < a.steps:
         idx = torch.from_numpy(rng.integers(0, n, batch))
-        x0, cond, b_ids, b_mask = x0_all[idx], cond_all[idx], ids[idx].clone(), mask[idx].clone()
-        drop = torch.from_numpy(rng.random(batch) < cfg["caption_dropout"])
-        b_ids[drop], b_mask[drop] = empty_ids[0], empty_mask[0]
+        x0, cond = x0_all[idx], cond_all[idx]
+        b_ids, b_mask = train_dit.caption_batch(tokens, idx, rng, cfg["caption_dropout"], cfg["unplaced_fraction"])
         t = torch.randint(0, 1000, (batch,), generator=gen)
         eps = torch.randn(x0.shape, generator=gen)
         al = alphas_cumprod[t].view(-1, 1, 1, 1)

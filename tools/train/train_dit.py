@@ -1,7 +1,9 @@
 """Stage 3: the text encoder (a small T5 v1.1) and the PixArt DiT, trained together on the VAE's
 latents of the world scenes with PixArt's DDPM objective (linear betas, uniform timesteps, 10%
 empty captions for classifier-free guidance), predicting what config.SCHEDULER says (v here) with
-the loss weights of `loss_weight`. EMA weights are exported."""
+the loss weights of `loss_weight`. Two phases of one run: config.DIT's steps on the scenes'
+captions, then config.DIT_UNPLACED's with a share of captions without positions. EMA weights are
+exported."""
 import math
 import os
 import sys
@@ -33,6 +35,27 @@ def tokenize(sp, captions, length):
         ids[i, : len(p)] = p
         mask[i, : len(p)] = 1
     return torch.from_numpy(ids), torch.from_numpy(mask)
+
+
+def caption_tokens(sp, data, n=None):
+    """Token ids and masks of the scenes' captions ("placed"), of the same without positions
+    ("unplaced"), and of the empty caption, for `caption_batch`."""
+    n = n or len(data["captions"])
+    return {"placed": tokenize(sp, data["captions"][:n], config.MAX_CAPTION_TOKENS),
+            "unplaced": tokenize(sp, data["captions_unplaced"][:n], config.MAX_CAPTION_TOKENS),
+            "empty": tokenize(sp, [""], config.MAX_CAPTION_TOKENS)}
+
+
+def caption_batch(tokens, idx, rng, caption_dropout, unplaced_fraction=0.0):
+    """The captions of scenes `idx`: placed, unplaced for `unplaced_fraction` of them, and empty
+    for `caption_dropout` of them (classifier-free guidance) -> ids, mask [B, L]."""
+    ids, mask = tokens["placed"][0][idx].clone(), tokens["placed"][1][idx].clone()
+    if unplaced_fraction:
+        u = torch.from_numpy(rng.random(len(idx)) < unplaced_fraction)
+        ids[u], mask[u] = tokens["unplaced"][0][idx][u], tokens["unplaced"][1][idx][u]
+    drop = torch.from_numpy(rng.random(len(idx)) < caption_dropout)
+    ids[drop], mask[drop] = tokens["empty"][0][0], tokens["empty"][1][0]
+    return ids, mask
 
 
 def load_vae():
@@ -116,8 +139,13 @@ def models(vocab_size):
     return text_encoder, transformer
 
 
-def recipe_fingerprint():
+def phase_one_fingerprint():
     return config.fingerprint([config.DIT, config.T5, config.TOKENIZER, config.VAE, config.SCHEDULER])
+
+
+def recipe_fingerprint():
+    """The whole run's (both phases); a checkpoint within phase one carries phase_one_fingerprint."""
+    return config.fingerprint([phase_one_fingerprint(), config.DIT_UNPLACED])
 
 
 def main(world_dir):
@@ -128,30 +156,32 @@ def main(world_dir):
     z0, scaling = latents(world_dir, data["images"])
     z0 = z0 * scaling
     sp = spm.SentencePieceProcessor(model_file=os.path.join(config.train_dir(), "spiece.model"))
-    ids, mask = tokenize(sp, data["captions"], config.MAX_CAPTION_TOKENS)
-    empty_ids, empty_mask = tokenize(sp, [""], config.MAX_CAPTION_TOKENS)
+    tokens = caption_tokens(sp, data)
 
     text_encoder, transformer = models(sp.vocab_size())
     params = list(text_encoder.parameters()) + list(transformer.parameters())
     opt = torch.optim.AdamW(params, lr=cfg["lr"], weight_decay=0.0)
     ema_t5, ema_dit = checkpoint.Ema(text_encoder, cfg["ema"]), checkpoint.Ema(transformer, cfg["ema"])
     path = os.path.join(config.train_dir(), "dit.pt")
-    fp = recipe_fingerprint()
-    step = checkpoint.load(path, fp, text_encoder=text_encoder, transformer=transformer, opt=opt,
+    phase_one, fp = phase_one_fingerprint(), recipe_fingerprint()
+    step = checkpoint.load(path, (fp, phase_one), text_encoder=text_encoder, transformer=transformer, opt=opt,
                            ema_t5=ema_t5, ema_dit=ema_dit)
-    if step == 0:
-        step = warm_start(fp, text_encoder, transformer, ema_t5, ema_dit)
+    for exported in (fp, phase_one):
+        if step == 0:
+            step = warm_start(exported, text_encoder, transformer, ema_t5, ema_dit)
+    total = cfg["steps"] + config.DIT_UNPLACED["steps"]
 
     betas = torch.linspace(config.SCHEDULER["beta_start"], config.SCHEDULER["beta_end"], 1000, dtype=torch.float64)
     alphas_cumprod = torch.cumprod(1 - betas, 0).float()
     rng = np.random.default_rng(step)
     gen = torch.Generator().manual_seed(step)
     start, losses = time.time(), []
-    while step < cfg["steps"]:
+    while step < total:
+        phase_two = step >= cfg["steps"]
         idx = torch.from_numpy(rng.integers(0, len(z0), cfg["batch"]))
-        x0, b_ids, b_mask = z0[idx], ids[idx].clone(), mask[idx].clone()
-        drop = torch.from_numpy(rng.random(cfg["batch"]) < cfg["caption_dropout"])
-        b_ids[drop], b_mask[drop] = empty_ids[0], empty_mask[0]
+        x0 = z0[idx]
+        b_ids, b_mask = caption_batch(tokens, idx, rng, cfg["caption_dropout"],
+                                      config.DIT_UNPLACED["unplaced_fraction"] if phase_two else 0.0)
         t = torch.randint(0, 1000, (cfg["batch"],), generator=gen)
         eps = torch.randn(x0.shape, generator=gen)
         a = alphas_cumprod[t].view(-1, 1, 1, 1)
@@ -171,12 +201,12 @@ def main(world_dir):
         ema_t5.update(text_encoder, step, cfg["warmup"])
         ema_dit.update(transformer, step, cfg["warmup"])
         losses.append(loss.item())
-        if step % cfg["checkpoint_every"] == 0 or step == cfg["steps"]:
-            checkpoint.save(path, fp, step, text_encoder=text_encoder, transformer=transformer, opt=opt,
-                            ema_t5=ema_t5, ema_dit=ema_dit, scaling_factor=scaling)
+        if step % cfg["checkpoint_every"] == 0 or step in (cfg["steps"], total):
+            checkpoint.save(path, fp if phase_two else phase_one, step, text_encoder=text_encoder,
+                            transformer=transformer, opt=opt, ema_t5=ema_t5, ema_dit=ema_dit, scaling_factor=scaling)
             mins = (time.time() - start) / 60
-            print(f"dit step {step}/{cfg['steps']} loss {np.mean(losses):.4f} lr {lr:.2e} "
-                  f"({mins:.1f} min this run)", flush=True)
+            print(f"dit step {step}/{total} (phase {2 if phase_two else 1}) loss {np.mean(losses):.4f} "
+                  f"lr {lr:.2e} ({mins:.1f} min this run)", flush=True)
             losses = []
     return step
 

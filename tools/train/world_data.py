@@ -9,16 +9,19 @@ import numpy as np
 
 
 def load(world_dir):
-    """-> dict(images uint8 [N, H, W, 3] RGB, edges uint8 [N, H, W], captions list[str]).
-    Cached as world.npz in the same folder."""
+    """-> dict(images uint8 [N, H, W, 3] RGB, edges uint8 [N, H, W], captions list[str],
+    captions_unplaced list[str]: the same captions without positions). Cached as world.npz in the
+    same folder."""
     cache = os.path.join(world_dir, "world.npz")
     if os.path.exists(cache):
         z = np.load(cache, allow_pickle=False)
-        return {"images": z["images"], "edges": z["edges"], "captions": list(z["captions"])}
+        if "captions_unplaced" in z:  # a cache from before the unplaced captions is rebuilt
+            return {"images": z["images"], "edges": z["edges"], "captions": list(z["captions"]),
+                    "captions_unplaced": list(z["captions_unplaced"])}
     names = sorted(p[:-5] for p in glob.glob(os.path.join(world_dir, "[0-9]*.json")))
     if not names:
         raise SystemExit(f"{world_dir}: no scenes (run dit-cli world --out {world_dir})")
-    images, edges, captions = [], [], []
+    images, edges, captions, unplaced = [], [], [], []
     for n in names:
         img = cv2.imread(n + ".png", cv2.IMREAD_COLOR)
         if img is None:
@@ -26,9 +29,15 @@ def load(world_dir):
         images.append(img[:, :, ::-1])
         edges.append(cv2.imread(n + "_edges.png", cv2.IMREAD_GRAYSCALE))
         with open(n + ".json") as f:
-            captions.append(json.load(f)["caption"])
-    out = {"images": np.stack(images), "edges": np.stack(edges), "captions": captions}
-    np.savez(cache, images=out["images"], edges=out["edges"], captions=np.array(captions))
+            layout = json.load(f)
+        if "caption_unplaced" not in layout:
+            raise SystemExit(f"{n}.json: no caption_unplaced (written by an older dit-cli world); "
+                             f"delete {world_dir} and run tools/train/train_default_model.sh again")
+        captions.append(layout["caption"])
+        unplaced.append(layout["caption_unplaced"])
+    out = {"images": np.stack(images), "edges": np.stack(edges), "captions": captions, "captions_unplaced": unplaced}
+    np.savez(cache, images=out["images"], edges=out["edges"], captions=np.array(captions),
+             captions_unplaced=np.array(unplaced))
     return out
 
 
