@@ -64,7 +64,7 @@ DIT_UNPLACED = {"steps": 5000, "unplaced_fraction": 0.3}
 # follow base blocks 0..num_layers-1 (the base has DIT num_layers blocks, so at most one fewer).
 CONTROL = {
     "types": ["edges", "pose"], "num_layers": 3, "scenes": 20000,  # the first N world scenes
-    "steps": 4000, "batch": 32, "lr": 3e-4, "warmup": 200, "ema": 0.999,
+    "steps": 2000, "batch": 32, "lr": 3e-4, "warmup": 200, "ema": 0.999,
     "caption_dropout": 0.1, "checkpoint_every": 200, "autocast": "bf16", "min_snr_gamma": 5.0,
     # Half the captions leave the positions to the control map, as a user's prompt does.
     "unplaced_fraction": 0.5,

@@ -61,7 +61,14 @@ def main(out=DEFAULT):
     d = config.train_dir()
     spiece = os.path.join(d, "spiece.model")
     vocab = spm.SentencePieceProcessor(model_file=spiece).vocab_size()
-    ck = torch.load(os.path.join(d, "dit.pt"), map_location="cpu")
+    path = os.path.join(d, "dit.pt")
+    if not os.path.exists(path):
+        exported = read_exported(train_dit.recipe_fingerprint(), out)
+        if exported is not None:  # a fresh clone: the committed export is what there is
+            print(f"{out}: no checkpoint in {d}; the export (DiT step {exported[0]}) is this recipe's, kept")
+            return
+        raise SystemExit(f"{path}: no DiT checkpoint to export (run tools/train/train_dit.py first)")
+    ck = torch.load(path, map_location="cpu")
     vae_model = train_dit.load_vae()
     text_encoder, _ = train_dit.models(vocab)
     text_encoder.load_state_dict(ck["ema_t5"])

@@ -72,6 +72,16 @@ def scene_latents(world_dir, data, n, vae_model):
     return encode(vae_model, data["images"][:n])
 
 
+def _exported_step(out, fp):
+    """The step of the adapter exported in `out` by this recipe and base (0 when there is none)."""
+    try:
+        with open(os.path.join(out, "training.json")) as f:
+            info = json.load(f)
+    except (OSError, ValueError):
+        return 0
+    return info.get("step", 0) if info.get("fingerprint") == fp else 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("kind", choices=config.CONTROL["types"])
@@ -102,6 +112,9 @@ def main():
     data = world_data.load(a.world_dir)
     n = min(a.limit or len(data["captions"]), len(data["captions"]))
     fp = config.fingerprint([cfg, a.kind, base_fp])
+    if _exported_step(out, fp) >= a.steps:  # e.g. a fresh clone's committed adapter
+        print(f"{out}: already trained by this recipe and base to step {a.steps}")
+        return
     cache = os.path.join(config.train_dir(), f"control_latents_{a.kind}.pt")
     # Both depend on the VAE and the world only, not on the DiT.
     key = config.fingerprint([base_info.get("vae_fingerprint", ""), os.path.abspath(a.world_dir), n, a.kind])

@@ -152,11 +152,7 @@ def main(world_dir):
     cfg = config.DIT
     torch.manual_seed(0)
     torch.set_num_threads(os.cpu_count() or 2)
-    data = world_data.load(world_dir)
-    z0, scaling = latents(world_dir, data["images"])
-    z0 = z0 * scaling
     sp = spm.SentencePieceProcessor(model_file=os.path.join(config.train_dir(), "spiece.model"))
-    tokens = caption_tokens(sp, data)
 
     text_encoder, transformer = models(sp.vocab_size())
     params = list(text_encoder.parameters()) + list(transformer.parameters())
@@ -170,6 +166,13 @@ def main(world_dir):
         if step == 0:
             step = warm_start(exported, text_encoder, transformer, ema_t5, ema_dit)
     total = cfg["steps"] + config.DIT_UNPLACED["steps"]
+    if step >= total:  # e.g. a fresh clone whose committed export is this recipe's last step
+        print(f"dit: step {step} of {total} reached, nothing to train")
+        return step
+    data = world_data.load(world_dir)
+    z0, scaling = latents(world_dir, data["images"])
+    z0 = z0 * scaling
+    tokens = caption_tokens(sp, data)
 
     betas = torch.linspace(config.SCHEDULER["beta_start"], config.SCHEDULER["beta_end"], 1000, dtype=torch.float64)
     alphas_cumprod = torch.cumprod(1 - betas, 0).float()
