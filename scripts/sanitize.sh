@@ -8,7 +8,7 @@ kind=${1:-address}
 scripts/setup.sh --deps-only
 case $kind in
   address) flags=address,undefined; tests='.'; targets=all ;;
-  thread) flags=thread; tests='generation_worker|recovery|ui\.'
+  thread) flags=thread; tests='generation_worker|studio\.test_recovery|ui\.'
           targets="test_generation_worker test_recovery $(cd tests/ui && ls test_*.cpp | sed 's/\.cpp$//')" ;;
   *) echo "usage: scripts/sanitize.sh address|thread" >&2; exit 2 ;;
 esac
