@@ -1,9 +1,10 @@
 // dit-cli control-relevance: RelaCtrl's relevance of each control block, measured. Generates
 // world cases from their captions without positions, with the control (edges: the scene's Canny
 // map; pose: its OpenPose map), then again with one control block skipped at a time, and scores
-// control fidelity with the quality harness (edge F1, pose limb hits). A block whose removal costs little fidelity is a pruning candidate;
-// --skip evaluates a chosen pruned set. Prints the table; the last line is the pruned set's
-// fidelity and speed-up (or, without --skip, the least relevant block's).
+// control fidelity with the quality harness (edge F1, pose limb hits). A block whose removal
+// costs little fidelity is a pruning candidate; --skip evaluates a chosen pruned set. Prints the
+// table; the last line is the pruned set's fidelity and speed-up (or, without --skip, the least
+// relevant block's).
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>

@@ -72,8 +72,6 @@ QJsonObject verdict_json(const studio::ObjectVerdict& v) {
                        {"position_right", v.position_right}};
 }
 
-// Why control rows have no number: the engine takes no control input yet, and so far no model
-// ships an adapter.
 // Why a "with control" row has no number, or "" when the adapter is there and was run.
 std::string control_unavailable(const std::filesystem::path& model_dir, const std::string& type, bool ground_truth,
                                 bool off) {
@@ -109,9 +107,7 @@ void print_control_rows(const ControlTally& t, const char* name) {
     std::snprintf(label, sizeof label, "%s control, caption without positions", t.type.c_str());
     if (!t.unavailable.empty()) return row_text(label, t.unavailable);
     if (!t.cases) return row_text(label, "no case has a person");
-    std::snprintf(label, sizeof label, "%s control, caption without positions (%d %s):", t.type.c_str(), t.cases,
-                  t.type == "pose" ? "people" : "cases");
-    std::printf("%s\n", label);
+    std::printf("%s (%d %s):\n", label, t.cases, t.type == "pose" ? "people" : "cases");
     std::snprintf(label, sizeof label, "  %s without control", name);
     row_score(label, t.mean_without());
     std::snprintf(label, sizeof label, "  %s with control", name);

@@ -97,6 +97,14 @@ def main():
     # DIT_TRAIN_THREADS=1 lets the two adapters train side by side, one core each.
     torch.set_num_threads(int(os.environ.get("DIT_TRAIN_THREADS", os.cpu_count() or 2)))
 
+    with open(os.path.join(a.model, "training.json")) as f:
+        base_info = json.load(f)
+    base_fp, base_step = base_info.get("fingerprint", ""), base_info.get("dit_step")
+    fp = config.fingerprint([cfg, a.kind, base_fp])
+    if _exported_step(out, fp) >= a.steps:  # e.g. a fresh clone's committed adapter
+        print(f"{out}: already trained by this recipe and base to step {a.steps}")
+        return
+
     # The frozen base, as exported (float64 in the reference pipeline; trained here in float32).
     pipe = pipeline.PixArtPipeline(a.model)
     base, text_encoder = pipe.transformer.float().eval(), pipe.text_encoder.float().eval()
@@ -105,16 +113,9 @@ def main():
         p.requires_grad_(False)
     with open(os.path.join(a.model, "transformer", "config.json")) as f:
         base_cfg = json.load(f)
-    with open(os.path.join(a.model, "training.json")) as f:
-        base_info = json.load(f)
-    base_fp, base_step = base_info.get("fingerprint", ""), base_info.get("dit_step")
 
     data = world_data.load(a.world_dir)
     n = min(a.limit or len(data["captions"]), len(data["captions"]))
-    fp = config.fingerprint([cfg, a.kind, base_fp])
-    if _exported_step(out, fp) >= a.steps:  # e.g. a fresh clone's committed adapter
-        print(f"{out}: already trained by this recipe and base to step {a.steps}")
-        return
     cache = os.path.join(config.train_dir(), f"control_latents_{a.kind}.pt")
     # Both depend on the VAE and the world only, not on the DiT.
     key = config.fingerprint([base_info.get("vae_fingerprint", ""), os.path.abspath(a.world_dir), n, a.kind])
