@@ -1,0 +1,242 @@
+// The CUDA backend object: device discovery, the stream, device memory, the bf16 weight cache
+// and the op dispatch (each op's kernels live in their family's .cu file).
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "kernels/cuda/common.cuh"
+#include "kernels/cuda/gemm.h"
+
+namespace dit::kernels::cuda {
+
+void fail(cudaError_t err, const char* call, const char* file, int line) {
+    const std::string what = std::string(call) + " failed at " + file + ":" + std::to_string(line) + ": " +
+                             cudaGetErrorName(err) + " (" + cudaGetErrorString(err) + ")";
+    if (err == cudaErrorMemoryAllocation) throw DeviceOutOfMemory("CUDA out of memory: " + what);
+    throw CudaError(what);
+}
+
+std::string unavailable_reason() {
+    int count = 0;
+    const cudaError_t err = cudaGetDeviceCount(&count);
+    if (err != cudaSuccess) {
+        cudaGetLastError();  // clear it: asking again later must not report a stale error
+        return std::string("no usable CUDA driver or device (cudaGetDeviceCount: ") + cudaGetErrorString(err) + ")";
+    }
+    if (count == 0) return "no CUDA device";
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) return "cannot read CUDA device 0's properties";
+    if (prop.major < 8)
+        return std::string(prop.name) + " has compute capability " + std::to_string(prop.major) + "." +
+               std::to_string(prop.minor) + "; the kernels need 8.0 or newer (bf16 tensor cores)";
+    return "";
+}
+
+DeviceInfo device_info() {
+    if (const std::string why = unavailable_reason(); !why.empty()) throw CudaError(why);
+    cudaDeviceProp prop{};
+    DIT_CUDA(cudaGetDeviceProperties(&prop, 0));
+    return {prop.name, prop.major, prop.minor, prop.multiProcessorCount, prop.totalGlobalMem};
+}
+
+namespace {
+
+// Round-to-nearest-even f32 -> bf16 bits, the host side of the weight upload.
+std::vector<uint16_t> weights_as_bf16(WeightRef w, int64_t n) {
+    std::vector<uint16_t> out(static_cast<size_t>(n));
+    const auto* bytes = static_cast<const unsigned char*>(w.data);
+    if (w.dtype == DType::BF16) {
+        std::memcpy(out.data(), bytes, size_t(n) * 2);
+        return out;
+    }
+    std::vector<float> row(4096);
+    for (int64_t i = 0; i < n; i += int64_t(row.size())) {
+        const int64_t len = std::min<int64_t>(int64_t(row.size()), n - i);
+        to_f32(bytes + i * int64_t(dtype_size(w.dtype)), w.dtype, row.data(), len);
+        for (int64_t j = 0; j < len; ++j) out[size_t(i + j)] = float_to_bf16(row[size_t(j)]);
+    }
+    return out;
+}
+
+class Impl final : public CudaBackend {
+public:
+    Impl() {
+        DIT_CUDA(cudaSetDevice(0));
+        DIT_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
+        gemm_ = std::make_unique<Gemm>(stream_);
+    }
+    ~Impl() override {
+        drop_cached_weights();
+        gemm_.reset();
+        cudaStreamDestroy(stream_);
+    }
+
+    const char* name() const override { return "cuda"; }
+
+    // ---- memory ----
+    void* device_alloc(size_t bytes) override {
+        void* p = nullptr;
+        DIT_CUDA(cudaMalloc(&p, bytes ? bytes : 1));
+        return p;
+    }
+    void device_free(void* p) override {
+        if (p) DIT_CUDA(cudaFree(p));
+    }
+    void copy_to_device(void* dst, const void* src, size_t bytes) override {
+        DIT_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_));
+        DIT_CUDA(cudaStreamSynchronize(stream_));  // src may be a temporary the caller frees next
+    }
+    void copy_to_host(void* dst, const void* src, size_t bytes) override {
+        DIT_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
+        DIT_CUDA(cudaStreamSynchronize(stream_));
+    }
+    void synchronize() override { DIT_CUDA(cudaStreamSynchronize(stream_)); }
+    size_t device_bytes_in_use() const override {
+        size_t free = 0, total = 0;
+        DIT_CUDA(cudaMemGetInfo(&free, &total));
+        return total - free;
+    }
+
+    // ---- the bf16 weight cache ----
+    void drop_cached_weights() override {
+        std::lock_guard lock(mutex_);
+        if (!weights_.empty()) cudaStreamSynchronize(stream_);  // no queued GEMM still reads one
+        for (auto& [key, w] : weights_) cudaFree(w.ptr);
+        weights_.clear();
+        weight_bytes_ = 0;
+    }
+    size_t cached_weight_bytes() const override { return weight_bytes_; }
+
+    // ---- ops ----
+    void linear(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K) override {
+        gemm_->linear_f32(x, w, b, y, M, N, K);
+    }
+    void linear(const float* x, WeightRef w, const float* b, float* y, int64_t M, int64_t N, int64_t K) override {
+        gemm_->linear_bf16(x, device_weights(w, N * K), b, y, M, N, K);
+    }
+    void attention(const AttentionArgs& a) override { cuda::attention(stream_, a); }
+    void layer_norm(const float* x, float* y, int64_t rows, int64_t cols, float eps, const float* gamma,
+                    const float* beta) override {
+        cuda::layer_norm(stream_, x, y, rows, cols, eps, gamma, beta);
+    }
+    void rms_norm(const float* x, float* y, int64_t rows, int64_t cols, float eps, const float* gamma) override {
+        cuda::rms_norm(stream_, x, y, rows, cols, eps, gamma);
+    }
+    void modulate(float* x, const float* shift, const float* scale, int64_t B, int64_t L, int64_t C) override {
+        cuda::modulate(stream_, x, shift, scale, B, L, C);
+    }
+    void add_gated(float* x, const float* y, const float* gate, int64_t B, int64_t L, int64_t C) override {
+        cuda::add_gated(stream_, x, y, gate, B, L, C);
+    }
+    void gelu_tanh(float* x, int64_t n) override { cuda::gelu_tanh(stream_, x, n); }
+    void silu(float* x, int64_t n) override { cuda::silu(stream_, x, n); }
+    void mul(float* x, const float* y, int64_t n) override { cuda::mul(stream_, x, y, n); }
+    void group_norm(const float* x, float* y, int64_t N, int64_t C, int64_t HW, int64_t groups, float eps,
+                    const float* gamma, const float* beta) override {
+        cuda::group_norm(stream_, x, y, N, C, HW, groups, eps, gamma, beta);
+    }
+    void conv2d(const Conv2dArgs& a) override;
+    void upsample_nearest2x(const float* x, float* y, int64_t N, int64_t C, int64_t H, int64_t W) override {
+        cuda::upsample_nearest2x(stream_, x, y, N, C, H, W);
+    }
+    void gather_tokens(const float* src, int64_t src_rows, float* dst, int64_t dst_rows, const int32_t* index,
+                       int64_t n, int64_t B, int64_t C) override {
+        cuda::gather_tokens(stream_, src, src_rows, dst, dst_rows, index, n, B, C);
+    }
+    void scatter_tokens(const float* src, int64_t src_rows, float* dst, int64_t dst_rows, const int32_t* index,
+                        int64_t n, int64_t B, int64_t C) override {
+        cuda::scatter_tokens(stream_, src, src_rows, dst, dst_rows, index, n, B, C);
+    }
+
+private:
+    struct DeviceWeight {
+        uint16_t* ptr = nullptr;
+        int64_t n = 0;
+    };
+    // The checkpoint's matrix, as bf16 on the device, uploaded on first use. Keyed by where the
+    // host elements are, their format and their count (a view into a larger matrix is its own
+    // entry); the engine drops the cache when it unloads the mapping those addresses belong to.
+    const uint16_t* device_weights(WeightRef w, int64_t n) {
+        std::lock_guard lock(mutex_);
+        const WeightKey key{w.data, int(w.dtype), n};
+        if (auto it = weights_.find(key); it != weights_.end()) return it->second.ptr;
+        const std::vector<uint16_t> host = weights_as_bf16(w, n);
+        DeviceWeight d{static_cast<uint16_t*>(device_alloc(size_t(n) * 2)), n};
+        try {
+            copy_to_device(d.ptr, host.data(), size_t(n) * 2);
+        } catch (...) {
+            cudaFree(d.ptr);
+            throw;
+        }
+        weights_.emplace(key, d);
+        weight_bytes_ += size_t(n) * 2;
+        return d.ptr;
+    }
+
+    struct WeightKey {
+        const void* data;
+        int dtype;
+        int64_t n;
+        bool operator==(const WeightKey& o) const { return data == o.data && dtype == o.dtype && n == o.n; }
+    };
+    struct WeightKeyHash {
+        size_t operator()(const WeightKey& k) const {
+            return std::hash<const void*>()(k.data) ^ (std::hash<int64_t>()(k.n) * 31u) ^ size_t(k.dtype);
+        }
+    };
+
+    cudaStream_t stream_ = nullptr;
+    std::unique_ptr<Gemm> gemm_;
+    Scratch im2col_;
+    std::mutex mutex_;
+    std::unordered_map<WeightKey, DeviceWeight, WeightKeyHash> weights_;
+    size_t weight_bytes_ = 0;
+};
+
+// x: [N, Cin, H, W], w: [Cout, Cin, KH, KW] -> y: [N, Cout, OH, OW], per image a GEMM of the
+// weight with im2col's patch matrix, in bands of output rows so the matrix stays under 64 MB.
+void Impl::conv2d(const Conv2dArgs& a) {
+    const int64_t OH = a.out_h(), OW = a.out_w(), K = a.Cin * a.KH * a.KW, P = OH * OW;
+    if (a.N == 0 || a.Cout == 0 || P <= 0) return;
+    const bool pointwise = a.KH == 1 && a.KW == 1 && a.stride == 1 && !a.pad_top && !a.pad_bottom && !a.pad_left &&
+                           !a.pad_right;
+    const int64_t band = std::max<int64_t>(1, std::min<int64_t>(OH, (int64_t(16) << 20) / std::max<int64_t>(K * OW, 1)));
+    for (int64_t n = 0; n < a.N; ++n) {
+        float* y = a.y + n * a.Cout * P;
+        if (pointwise) {
+            // Yᶜ[P, Cout] = Xᶜ[P, Cin] · Wᶜ[Cin, Cout]: the input is already the patch matrix.
+            gemm_->sgemm_nn(P, a.Cout, K, a.x + n * a.Cin * P, P, a.w, K, y, P);
+        } else {
+            auto* col = static_cast<float*>(im2col_.get(size_t(K * band * OW) * sizeof(float)));
+            for (int64_t oy0 = 0; oy0 < OH; oy0 += band) {
+                const int64_t rows = std::min(band, OH - oy0);
+                cuda::im2col(stream_, a, n, oy0, rows, col);
+                // Yᶜ[rows*OW, Cout] (ld P) = colᶜ[rows*OW, K] · Wᶜ[K, Cout]
+                gemm_->sgemm_nn(rows * OW, a.Cout, K, col, rows * OW, a.w, K, y + oy0 * OW, P);
+            }
+        }
+    }
+    if (a.b) add_channel_bias(stream_, a.y, a.b, a.N, a.Cout, P);
+}
+
+}  // namespace
+
+CudaBackend& backend() {
+    static std::once_flag once;
+    static std::unique_ptr<Impl> instance;
+    static std::string why;
+    std::call_once(once, [] {
+        why = unavailable_reason();
+        if (why.empty()) instance = std::make_unique<Impl>();
+    });
+    if (!instance) throw CudaError("the CUDA backend is unavailable: " + why);
+    return *instance;
+}
+
+}  // namespace dit::kernels::cuda

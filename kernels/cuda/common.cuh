@@ -1,0 +1,63 @@
+#pragma once
+// What every .cu file of the CUDA backend shares: the error check that turns a failed call into
+// a CudaError naming it, launch-size helpers and the internal entry points of each op family.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <string>
+
+#include "kernels/cuda/cuda.h"
+
+namespace dit::kernels::cuda {
+
+[[noreturn]] void fail(cudaError_t err, const char* call, const char* file, int line);
+
+#define DIT_CUDA(call)                                                         \
+    do {                                                                       \
+        const cudaError_t dit_err_ = (call);                                   \
+        if (dit_err_ != cudaSuccess) ::dit::kernels::cuda::fail(dit_err_, #call, __FILE__, __LINE__); \
+    } while (0)
+// After every launch: a bad configuration shows here, not at the next unrelated call.
+#define DIT_CUDA_LAUNCHED() DIT_CUDA(cudaGetLastError())
+
+inline unsigned blocks_for(int64_t n, int threads) { return unsigned((n + threads - 1) / threads); }
+
+// Grid-stride loops keep one launch shape for any n; this many blocks fill an H100 several times.
+inline unsigned elementwise_blocks(int64_t n, int threads = 256) {
+    const int64_t b = (n + threads - 1) / threads;
+    return unsigned(b < 1 ? 1 : (b > 65535 ? 65535 : b));
+}
+
+// ---- op families, one .cu each; all run on `stream` ----
+
+// elementwise.cu
+// y[m, n] += b[n] (y: [M, N] with row stride ldy): a linear's bias when no epilogue adds it.
+void add_bias(cudaStream_t s, float* y, const float* b, int64_t M, int64_t N, int64_t ldy);
+// y[n, c, p] += b[c] for y: [N, C, P]: a convolution's bias.
+void add_channel_bias(cudaStream_t s, float* y, const float* b, int64_t N, int64_t C, int64_t P);
+void modulate(cudaStream_t s, float* x, const float* shift, const float* scale, int64_t B, int64_t L, int64_t C);
+void add_gated(cudaStream_t s, float* x, const float* y, const float* gate, int64_t B, int64_t L, int64_t C);
+void gelu_tanh(cudaStream_t s, float* x, int64_t n);
+void silu(cudaStream_t s, float* x, int64_t n);
+void mul(cudaStream_t s, float* x, const float* y, int64_t n);
+void upsample_nearest2x(cudaStream_t s, const float* x, float* y, int64_t N, int64_t C, int64_t H, int64_t W);
+void gather_tokens(cudaStream_t s, const float* src, int64_t src_rows, float* dst, int64_t dst_rows,
+                   const int32_t* index, int64_t n, int64_t B, int64_t C);
+void scatter_tokens(cudaStream_t s, const float* src, int64_t src_rows, float* dst, int64_t dst_rows,
+                    const int32_t* index, int64_t n, int64_t B, int64_t C);
+// dst[i] = bf16(src[i]), round to nearest even (the GEMM's activation operand).
+void to_bf16(cudaStream_t s, const float* src, uint16_t* dst, int64_t n);
+// im2col of rows [oy0, oy0 + rows) of the output for image n: col[(ci*KH + ky)*KW + kx, pix].
+void im2col(cudaStream_t s, const Conv2dArgs& a, int64_t n, int64_t oy0, int64_t rows, float* col);
+
+// norms.cu
+void layer_norm(cudaStream_t s, const float* x, float* y, int64_t rows, int64_t cols, float eps,
+                const float* gamma, const float* beta);
+void rms_norm(cudaStream_t s, const float* x, float* y, int64_t rows, int64_t cols, float eps, const float* gamma);
+void group_norm(cudaStream_t s, const float* x, float* y, int64_t N, int64_t C, int64_t HW, int64_t groups,
+                float eps, const float* gamma, const float* beta);
+
+// attention.cu
+void attention(cudaStream_t s, const AttentionArgs& a);
+
+}  // namespace dit::kernels::cuda

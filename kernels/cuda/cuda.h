@@ -1,0 +1,58 @@
+#pragma once
+// The CUDA backend: the op interface of kernels/cpu/ops.h on an NVIDIA GPU. This header is plain
+// C++ (no CUDA headers) so every layer can name it; the kernels live in the .cu files beside it,
+// one per op family, each checked op by op against kernels::reference() (tests/kernels,
+// docs/cuda.md).
+//
+// Pointer contract: every float / int32 pointer an op takes is DEVICE memory (from
+// device_alloc), except a WeightRef, which names immutable HOST weights (the checkpoint mapping):
+// the backend uploads each such matrix once, as bf16, and keeps it until drop_cached_weights().
+// Ops are queued on the backend's stream; copy_to_host() and synchronize() wait for them.
+#include <cstddef>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/cpu/ops.h"
+
+namespace dit::kernels::cuda {
+
+// A CUDA call failed; the message names the call, the file and line, and CUDA's reason.
+struct CudaError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+// The device ran out of memory: callers may fall back (tiled decode, the CPU) instead of failing.
+struct DeviceOutOfMemory : CudaError {
+    using CudaError::CudaError;
+};
+
+struct DeviceInfo {
+    std::string name;
+    int major = 0, minor = 0;  // compute capability
+    int multiprocessors = 0;
+    size_t memory_bytes = 0;
+};
+
+// "" when a usable GPU is present, otherwise why not (no driver, no device, too old a device).
+std::string unavailable_reason();
+inline bool available() { return unavailable_reason().empty(); }
+DeviceInfo device_info();  // throws CudaError when unavailable
+
+class CudaBackend : public Backend {
+public:
+    // The upload cache and scratch live as long as the backend; the engine holds one per process.
+    virtual void drop_cached_weights() = 0;
+    virtual size_t cached_weight_bytes() const = 0;
+    // Device memory on this backend's device. device_alloc throws DeviceOutOfMemory.
+    virtual void* device_alloc(size_t bytes) = 0;
+    virtual void device_free(void* p) = 0;
+    virtual void copy_to_device(void* dst, const void* src, size_t bytes) = 0;
+    virtual void copy_to_host(void* dst, const void* src, size_t bytes) = 0;  // waits for the stream
+    virtual void synchronize() = 0;
+    // Bytes of device memory in use on the device right now (total - free, cudaMemGetInfo).
+    virtual size_t device_bytes_in_use() const = 0;
+};
+
+// The process's CUDA backend on device 0; throws CudaError naming the reason when unavailable.
+CudaBackend& backend();
+
+}  // namespace dit::kernels::cuda
