@@ -52,6 +52,52 @@ Tensor Tensor::view(const void* data, DType dtype, Shape shape, std::shared_ptr<
     return t;
 }
 
+Tensor Tensor::on(kernels::Backend& ops, Shape shape) {
+    if (ops.host_memory()) return Tensor(std::move(shape));
+    for (int64_t d : shape)
+        if (d < 0) throw std::invalid_argument("tensor: negative dimension in " + shape_str(shape));
+    Tensor t;
+    t.shape_ = std::move(shape);
+    const size_t bytes = sizeof(float) * size_t(std::max<int64_t>(t.numel(), 1));
+    void* p = ops.allocate(bytes);
+    kernels::Backend* owner = &ops;
+    t.storage_ = std::shared_ptr<const void>(p, [owner](const void* q) { owner->release(const_cast<void*>(q)); });
+    t.ptr_ = p;
+    t.device_ = owner;
+    ops.fill_zero(p, bytes);
+    return t;
+}
+
+Tensor Tensor::to_host() const {
+    if (!device_) return *this;
+    Tensor t(shape_);
+    if (numel()) device_->download(t.ptr_, ptr_, sizeof(float) * size_t(numel()));
+    return t;
+}
+
+Tensor Tensor::to(kernels::Backend& ops) const {
+    if (device_ == &ops || (!device_ && ops.host_memory())) return *this;
+    const Tensor host = to_host();
+    Tensor t = on(ops, shape_);
+    if (numel()) ops.upload(t.ptr_, host.f32(), sizeof(float) * size_t(numel()));
+    return t;
+}
+
+IndexArray::IndexArray(kernels::Backend& ops, const std::vector<int32_t>& values) : n_(int64_t(values.size())) {
+    if (values.empty()) return;
+    const size_t bytes = values.size() * sizeof(int32_t);
+    void* p = ops.allocate(bytes);
+    kernels::Backend* owner = &ops;
+    storage_ = std::shared_ptr<const void>(p, [owner](const void* q) { owner->release(const_cast<void*>(q)); });
+    ops.upload(p, values.data(), bytes);
+    ptr_ = static_cast<const int32_t*>(p);
+}
+
+void Tensor::not_host() const {
+    throw std::logic_error(std::string("tensor: ") + shape_str(shape_) + " lives in " + device_->name() +
+                           " memory, which host code cannot read; copy it with to_host()");
+}
+
 void Tensor::not_f32() const {
     throw std::logic_error(std::string("tensor: ") + shape_str(shape_) + " holds " + dtype_name(dtype_) +
                            " weights, not f32; read it through a WeightRef op or to_f32()");
@@ -87,6 +133,11 @@ Tensor Tensor::slice0(int64_t begin, int64_t end) const {
 }
 
 Tensor Tensor::clone() const {
+    if (device_) {
+        Tensor t = on(*device_, shape_);
+        if (numel()) device_->copy(t.ptr_, ptr_, sizeof(float) * size_t(numel()));
+        return t;
+    }
     if (dtype_ == DType::F32) {
         Tensor t(shape_);
         if (numel()) std::memcpy(t.ptr_, ptr_, sizeof(float) * numel());

@@ -4,6 +4,10 @@
 // only the dtype-aware ops read (Backend::linear with a WeightRef, kernels::to_f32): data() and
 // operator[] refuse such a tensor rather than hand out its bits as floats. A tensor either owns
 // its buffer or views memory kept alive by `keepalive` (the mapping), so weights are never copied.
+//
+// A tensor may also live in a backend's memory (Tensor::on): for a device backend (CUDA, or the
+// test backend kernels::isolated()) host code cannot read it, so data() and operator[] refuse it
+// and ptr() hands its address to the ops; to_host() and to() move tensors between the two.
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
@@ -11,6 +15,7 @@
 #include <vector>
 
 #include "kernels/cpu/half.h"
+#include "kernels/cpu/ops.h"
 
 namespace dit {
 
@@ -35,6 +40,10 @@ public:
     // clone() of a misaligned view (memcpy) gives an aligned owned copy.
     static Tensor view(const void* data, DType dtype, Shape shape, std::shared_ptr<const void> keepalive);
 
+    // In `ops`'s memory, zero-filled: a host tensor for the CPU backends (so nothing changes
+    // for them), device memory for a device backend.
+    static Tensor on(kernels::Backend& ops, Shape shape);
+
     const Shape& shape() const { return shape_; }
     int ndim() const { return static_cast<int>(shape_.size()); }
     int64_t dim(int i) const { return shape_.at(i < 0 ? i + ndim() : i); }
@@ -44,17 +53,27 @@ public:
     const void* raw() const { return ptr_; }  // the elements in their storage format
     kernels::WeightRef weight_ref() const { return {ptr_, dtype_}; }
 
-    // f32 elements; throws std::logic_error for an F16/BF16 view (use to_f32() or a WeightRef).
-    float* data() { return f32(); }
-    const float* data() const { return f32(); }
-    float& operator[](int64_t i) { return f32()[i]; }
-    float operator[](int64_t i) const { return f32()[i]; }
+    // f32 elements for host code; throws std::logic_error for an F16/BF16 view (use to_f32() or
+    // a WeightRef) and for a tensor in device memory (use to_host()).
+    float* data() { return host_f32(); }
+    const float* data() const { return host_f32(); }
+    float& operator[](int64_t i) { return host_f32()[i]; }
+    float operator[](int64_t i) const { return host_f32()[i]; }
+    // The f32 elements wherever they live, for an op's arguments (the backend of that memory).
+    float* ptr() const { return f32(); }
+    // The backend whose device memory holds this tensor; null for host memory.
+    kernels::Backend* device() const { return device_; }
+    // This tensor in host memory (itself when it is there already).
+    Tensor to_host() const;
+    // This tensor in `ops`'s memory (itself when it is there already; host tensors stay host
+    // tensors for the CPU backends).
+    Tensor to(kernels::Backend& ops) const;
 
     // Same storage, new shape (numel must match; one -1 is inferred).
     Tensor reshape(Shape shape) const;
     // Rows [begin, end) of dimension 0, sharing storage.
     Tensor slice0(int64_t begin, int64_t end) const;
-    Tensor clone() const;  // an owned copy in the same dtype
+    Tensor clone() const;  // an owned copy in the same dtype and memory
     // This tensor when it is already F32 (shared storage), else an owned f32 copy.
     Tensor to_f32() const;
 
@@ -63,12 +82,32 @@ private:
         if (dtype_ != DType::F32) [[unlikely]] not_f32();
         return static_cast<float*>(ptr_);
     }
+    float* host_f32() const {
+        if (device_) [[unlikely]] not_host();
+        return f32();
+    }
     [[noreturn]] void not_f32() const;
+    [[noreturn]] void not_host() const;
 
     Shape shape_;
     std::shared_ptr<const void> storage_;
     void* ptr_ = nullptr;
     DType dtype_ = DType::F32;
+    kernels::Backend* device_ = nullptr;  // set for device memory (ops.host_memory() false)
+};
+
+// int32 values (token lists, region groups) in a backend's memory, for the ops that take them.
+class IndexArray {
+public:
+    IndexArray() = default;
+    IndexArray(kernels::Backend& ops, const std::vector<int32_t>& values);
+    const int32_t* ptr() const { return ptr_; }  // null when empty
+    int64_t size() const { return n_; }
+
+private:
+    std::shared_ptr<const void> storage_;
+    const int32_t* ptr_ = nullptr;
+    int64_t n_ = 0;
 };
 
 }  // namespace dit

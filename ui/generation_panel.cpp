@@ -1,5 +1,7 @@
 #include "ui/generation_panel.h"
 
+#include <algorithm>
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -16,6 +18,7 @@
 #include <QStandardItemModel>
 #include <QToolButton>
 
+#include "engine/pipeline/engine.h"
 #include "ui/controls_editor.h"
 
 namespace dit::ui {
@@ -109,6 +112,12 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     backend_ = new QComboBox(this);
     backend_->addItem(tr("CPU (fast)"), QStringLiteral("cpu"));
     backend_->addItem(tr("CPU (reference loops)"), QStringLiteral("cpu-reference"));
+    // The GPU only where one can run; "auto" picks it then and the CPU otherwise.
+    const auto names = dit::available_backends();
+    if (std::find(names.begin(), names.end(), "cuda") != names.end()) {
+        backend_->addItem(tr("GPU (CUDA)"), QStringLiteral("cuda"));
+        backend_->addItem(tr("Automatic (GPU when present)"), QStringLiteral("auto"));
+    }
     form->addRow(tr("Backend"), backend_);
     v->addLayout(form);
 

@@ -69,4 +69,10 @@ uint64_t Args::u64(const std::string& flag, uint64_t fallback) const {
     return v ? parse<uint64_t>(flag, *v, "a non-negative integer") : fallback;
 }
 
+std::string backend_arg(const Args& args, const std::string& fallback) {
+    if (args.has("backend") && args.has("device"))
+        throw UsageError("--backend and --device are the same flag; give one of them");
+    return args.has("device") ? args.str("device") : args.str("backend", fallback);
+}
+
 }  // namespace dit::cli

@@ -33,4 +33,12 @@ private:
     std::set<std::string> switches_;
 };
 
+// --backend NAME, or its synonym --device NAME (not both): cpu | cpu-reference | cuda | auto.
+// Commands that take it list both flags.
+std::string backend_arg(const Args& args, const std::string& fallback = "cpu");
+// Its line in each command's usage text (a literal, so it joins the usage's literals).
+#define DIT_CLI_BACKEND_HELP                                                                       \
+    "  --backend NAME       cpu | cpu-reference | cuda | auto (cuda when a GPU can run it;\n"      \
+    "                       default cpu); --device NAME is the same flag\n"
+
 }  // namespace dit::cli

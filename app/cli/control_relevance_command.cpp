@@ -35,7 +35,7 @@ const char* kUsage =
     "  --cfg F              guidance scale (default 4.5)\n"
     "  --weight F           control weight (default 1)\n"
     "  --skip LIST          also evaluate this pruned set of control blocks (e.g. 3,4)\n"
-    "  --backend NAME       cpu | cpu-reference (default cpu)\n"
+    DIT_CLI_BACKEND_HELP
     "  --quiet              no progress line\n"
     "prints fidelity and s/step without control, with all blocks, and with each block skipped; the last\n"
     "line is the pruned set's (or the least relevant block's) fidelity and speed-up\n";
@@ -85,7 +85,7 @@ int control_relevance_command(const std::vector<std::string>& argv) {
     }
     const Args args(argv,
                     {"type", "model", "adapter", "cases", "seed", "size", "steps", "sampler", "cfg", "weight", "skip",
-                     "backend"},
+                     "backend", "device"},
                     {"quiet"});
     const std::string type = args.str("type");
     if (type != "edges" && type != "pose") throw UsageError("--type must be edges or pose");
@@ -100,7 +100,7 @@ int control_relevance_command(const std::vector<std::string>& argv) {
     base.steps = args.integer("steps", 20);
     base.sampler = args.str("sampler", "dpm++2m");
     base.cfg = args.number("cfg", 4.5f);
-    base.backend = args.str("backend", "cpu");
+    base.backend = backend_arg(args);
     const bool quiet = args.on("quiet");
     ControlInput control;
     control.type = type;

@@ -37,7 +37,7 @@ const char* kUsage =
     "  --steps N            sampling steps (default 20)\n"
     "  --sampler NAME       dpm++2m | ddim | euler | euler_a | lcm | flow_euler (default dpm++2m)\n"
     "  --cfg F              classifier-free guidance scale (default 4.5)\n"
-    "  --backend NAME       cpu | cpu-reference (default cpu)\n"
+    DIT_CLI_BACKEND_HELP
     "  --edge-tolerance PX  edge F1 matching distance in pixels (default 2)\n"
     "  --inpaint MODES      inpainting cases (each case's first object erased, then inpainted) in\n"
     "                       these modes: comma-separated full, crop, lazy, or none (default full,lazy)\n"
@@ -147,12 +147,12 @@ int eval_command(const std::vector<std::string>& argv) {
         return 0;
     }
     const Args args(argv,
-                    {"model", "cases", "seed", "size", "steps", "sampler", "cfg", "backend", "edge-tolerance", "out",
+                    {"model", "cases", "seed", "size", "steps", "sampler", "cfg", "backend", "device", "edge-tolerance", "out",
                      "inpaint"},
                     {"ground-truth", "quiet", "regions", "no-control"});
     const bool ground_truth = args.on("ground-truth");
     if (ground_truth)
-        for (const char* flag : {"model", "steps", "sampler", "cfg", "backend"})
+        for (const char* flag : {"model", "steps", "sampler", "cfg", "backend", "device"})
             if (args.has(flag)) throw UsageError(std::string("--ground-truth generates nothing; it takes no --") + flag);
     const int cases = args.integer("cases", 48);
     if (cases < 1 || cases > 10000) throw UsageError("--cases must be 1..10000, got " + std::to_string(cases));
@@ -168,7 +168,7 @@ int eval_command(const std::vector<std::string>& argv) {
     if (base.steps < 1 || base.steps > 1000) throw UsageError("--steps must be 1..1000, got " + std::to_string(base.steps));
     base.sampler = args.str("sampler", "dpm++2m");
     base.cfg = args.number("cfg", 4.5f);
-    base.backend = args.str("backend", "cpu");
+    base.backend = backend_arg(args);
     const bool quiet = args.on("quiet");
     std::vector<InpaintTally> inpaint;  // one per mode, full first when asked
     for (const std::string& mode : split_modes(args.str("inpaint", "full,lazy"))) {

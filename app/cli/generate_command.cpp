@@ -33,7 +33,7 @@ const char* kUsage =
     "  --noise-file X.npy   initial latent [1, C, H/8, W/8] instead of seeded noise\n"
     "  --init IMAGE         img2img: start from this image (resized to the output size)\n"
     "  --strength F         img2img: how much of the schedule to re-run, (0, 1] (default 0.8)\n"
-    "  --backend NAME       cpu | cpu-reference (default cpu)\n"
+    DIT_CLI_BACKEND_HELP
     "  --output FILE.png    where to write the result (default out.png)\n"
     "  --quiet              no progress bar\n";
 
@@ -81,7 +81,7 @@ int generate_command(const std::vector<std::string>& argv) {
     const std::vector<std::string> region_specs = take_region_flags(rest);  // --region repeats too
     const Args args(rest,
                     with_inpaint_flags({"model", "prompt", "negative", "width", "height", "steps", "sampler", "cfg",
-                                        "seed", "noise-file", "init", "strength", "backend", "output"}),
+                                        "seed", "noise-file", "init", "strength", "backend", "device", "output"}),
                     {"quiet"});
     Request r;
     r.model_dir = args.has("model") ? std::filesystem::path(args.str("model")) : default_model_dir();
@@ -100,7 +100,7 @@ int generate_command(const std::vector<std::string>& argv) {
     if (auto nf = args.opt("noise-file")) r.noise_file = *nf;
     r.strength = args.number("strength", 0.8f);
     if (args.has("strength") && !args.has("init")) throw UsageError("--strength needs --init");
-    r.backend = args.str("backend", "cpu");
+    r.backend = backend_arg(args);
     if (auto init = args.opt("init")) r.init_image = load_init_image(*init, r.width, r.height);
     apply_inpaint_args(args, args.str("init"), r);
     for (const auto& spec : control_specs) r.controls.push_back(parse_control(spec, r.width, r.height));

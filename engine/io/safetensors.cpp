@@ -40,7 +40,10 @@ struct Mapping {
     Mapping(const Mapping&) = delete;
     Mapping& operator=(const Mapping&) = delete;
     ~Mapping() {
-        if (base) munmap(base, size);
+        if (base) {
+            kernels::weights_unmapped(base, size);  // device copies of these weights go too
+            munmap(base, size);
+        }
     }
     const uint8_t* bytes() const { return static_cast<const uint8_t*>(base); }
 };

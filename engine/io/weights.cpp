@@ -154,10 +154,15 @@ Tensor WeightStore::load(const std::string& key) const {
     return files_[it->second]->load(key);
 }
 
-ParamBinder::ParamBinder(const WeightStore& store, std::string component)
-    : store_(store), component_(std::move(component)) {}
+ParamBinder::ParamBinder(const WeightStore& store, std::string component, kernels::Backend& ops)
+    : store_(store), component_(std::move(component)), ops_(ops) {}
 
-Tensor ParamBinder::bind(const std::string& key, const Shape& shape) { return bind_stored(key, shape).to_f32(); }
+Tensor ParamBinder::bind(const std::string& key, const Shape& shape) {
+    const Tensor t = bind_stored(key, shape);
+    return t.empty() ? t : t.to_f32().to(ops_);
+}
+
+Tensor ParamBinder::bind_host(const std::string& key, const Shape& shape) { return bind_stored(key, shape).to_f32(); }
 
 Tensor ParamBinder::bind_stored(const std::string& key, const Shape& shape) {
     bound_.insert(key);
@@ -171,7 +176,8 @@ Tensor ParamBinder::bind_stored(const std::string& key, const Shape& shape) {
 Tensor ParamBinder::bind_optional(const std::string& key, const Shape& shape) {
     bound_.insert(key);
     if (!store_.contains(key)) return {};
-    return load_checked(key, shape).to_f32();
+    const Tensor t = load_checked(key, shape);
+    return t.empty() ? t : t.to_f32().to(ops_);
 }
 
 Tensor ParamBinder::load_checked(const std::string& key, const Shape& shape) {

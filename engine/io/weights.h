@@ -39,18 +39,24 @@ private:
 // within the prefixes this component owns).
 class ParamBinder {
 public:
-    ParamBinder(const WeightStore& store, std::string component);
-    // Returns the tensor as f32 (a view of the mapping when the file stores f32, an owned copy
-    // when it stores f16/bf16: meant for small tensors), or an empty Tensor after recording the
-    // problem.
+    // `ops`: the backend the model will run on. bind() places its tensors in that backend's
+    // memory (a device copy for a device backend; the mapping itself for the CPU backends).
+    ParamBinder(const WeightStore& store, std::string component, kernels::Backend& ops);
+    // Returns the tensor as f32 in the backend's memory (for the CPU backends a view of the
+    // mapping when the file stores f32, an owned copy when it stores f16/bf16: meant for small
+    // tensors), or an empty Tensor after recording the problem.
     Tensor bind(const std::string& key, const Shape& shape);
+    // The same, always in host memory: for the parameters host code reads (lookup tables).
+    Tensor bind_host(const std::string& key, const Shape& shape);
     // Like bind, but keeps the file's dtype: always a view of the mapping, never a copy. For the
     // big matrices, which the ops read through a WeightRef (Backend::linear, kernels::to_f32),
     // so f16/bf16 checkpoints are not doubled in memory.
     Tensor bind_stored(const std::string& key, const Shape& shape);
-    // Optional parameters (e.g. a bias that some checkpoints omit): empty Tensor when absent.
+    // Optional parameters (e.g. a bias that some checkpoints omit): empty Tensor when absent;
+    // in the backend's memory like bind().
     Tensor bind_optional(const std::string& key, const Shape& shape);
     bool has(const std::string& key) const { return store_.contains(key); }
+    kernels::Backend& backend() const { return ops_; }  // where bind() puts its tensors
     // Keys matching these prefixes are never reported as unexpected (e.g. tied embeddings).
     void ignore_prefix(const std::string& prefix) { ignored_.push_back(prefix); }
     void finish();  // throws dit::Error: "<component> (<file>): missing keys: a, b; ..."
@@ -60,6 +66,7 @@ private:
 
     const WeightStore& store_;
     std::string component_;
+    kernels::Backend& ops_;
     std::set<std::string> bound_;
     std::vector<std::string> missing_, misshaped_, ignored_;
 };

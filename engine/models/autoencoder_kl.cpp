@@ -66,12 +66,13 @@ AutoencoderKLConfig AutoencoderKLConfig::from(const Config& c) {
     return k;
 }
 
-std::unique_ptr<AutoencoderKL> AutoencoderKL::load(const std::filesystem::path& component_dir) {
+std::unique_ptr<AutoencoderKL> AutoencoderKL::load(const std::filesystem::path& component_dir,
+                                                   kernels::Backend& ops) {
     auto m = std::unique_ptr<AutoencoderKL>(new AutoencoderKL());
     m->cfg_ = AutoencoderKLConfig::from(Config::read(component_dir / "config.json"));
     const auto& k = m->cfg_;
     const WeightStore store = WeightStore::open(component_dir);
-    ParamBinder p(store, "vae");
+    ParamBinder p(store, "vae", ops);
     const int64_t G = k.norm_num_groups, L = k.latent_channels;
     const auto& ch = k.block_out_channels;
     const int blocks = static_cast<int>(ch.size());
@@ -130,7 +131,7 @@ Tensor AutoencoderKL::encode(const Tensor& image, kernels::Backend& ops,
                     ", H, W] with H and W positive multiples of " + std::to_string(f) + ", got " +
                     shape_str(image.shape()));
     // image: [N, in, H, W]
-    Tensor h = enc_conv_in_.forward(image, ops);  // [N, ch0, H, W]
+    Tensor h = enc_conv_in_.forward(image.to(ops), ops);  // [N, ch0, H, W]
     for (const auto& b : down_blocks_) {
         for (const auto& r : b.resnets) {
             h = r.forward(h, ops);
@@ -142,14 +143,14 @@ Tensor AutoencoderKL::encode(const Tensor& image, kernels::Backend& ops,
     h = enc_conv_out_.forward(enc_norm_out_.forward(h, ops, true), ops);  // [N, 2L, H/f, W/f]
     if (quant_conv_) h = quant_conv_->forward(h, ops);
 
-    // The posterior mean is the first half of the moments' channels (the rest is log-variance).
+    // The posterior mean is the first half of the moments' channels (the rest is log-variance),
+    // scaled on the host: a latent is small, and this keeps diffusers' exact arithmetic.
     const int64_t N = h.dim(0), L = cfg_.latent_channels, hw = h.dim(2) * h.dim(3);
-    Tensor z({N, L, h.dim(2), h.dim(3)});
-    for (int64_t n = 0; n < N; ++n) {
-        const float* src = h.data() + n * 2 * L * hw;
-        float* dst = z.data() + n * L * hw;
-        for (int64_t i = 0; i < L * hw; ++i) dst[i] = (src[i] - cfg_.shift_factor) * cfg_.scaling_factor;
-    }
+    Tensor mean = Tensor::on(ops, {N, L, h.dim(2), h.dim(3)});
+    for (int64_t n = 0; n < N; ++n)
+        ops.copy(mean.ptr() + n * L * hw, h.ptr() + n * 2 * L * hw, sizeof(float) * size_t(L * hw));
+    Tensor z = mean.to_host();
+    for (int64_t i = 0; i < z.numel(); ++i) z[i] = (z[i] - cfg_.shift_factor) * cfg_.scaling_factor;
     return z;
 }
 
@@ -160,8 +161,10 @@ Tensor AutoencoderKL::decode(const Tensor& latent, kernels::Backend& ops,
         throw Error("VAE decode: latent must be [N, " + std::to_string(cfg_.latent_channels) +
                     ", h, w], got " + shape_str(latent.shape()));
     // latent: [N, L, h, w]
+    const Tensor host = latent.to_host();
     Tensor z(latent.shape());
-    for (int64_t i = 0; i < z.numel(); ++i) z[i] = latent[i] / cfg_.scaling_factor + cfg_.shift_factor;
+    for (int64_t i = 0; i < z.numel(); ++i) z[i] = host[i] / cfg_.scaling_factor + cfg_.shift_factor;
+    z = z.to(ops);
     if (post_quant_conv_) z = post_quant_conv_->forward(z, ops);
     Tensor h = dec_conv_in_.forward(z, ops);  // [N, chL, h, w]
     z = Tensor();
@@ -173,7 +176,7 @@ Tensor AutoencoderKL::decode(const Tensor& latent, kernels::Backend& ops,
         }
         if (b.upsampler) h = b.upsampler->forward(h, ops);  // doubles H and W
     }
-    return dec_conv_out_.forward(dec_norm_out_.forward(h, ops, true), ops);  // [N, out, f*h, f*w]
+    return dec_conv_out_.forward(dec_norm_out_.forward(h, ops, true), ops).to_host();  // [N, out, f*h, f*w]
 }
 
 }  // namespace dit

@@ -39,7 +39,8 @@ struct AutoencoderKLConfig {
 class AutoencoderKL {
 public:
     // `component_dir` holds config.json and the weights (single or sharded safetensors).
-    static std::unique_ptr<AutoencoderKL> load(const std::filesystem::path& component_dir);
+    static std::unique_ptr<AutoencoderKL> load(const std::filesystem::path& component_dir,
+                                               kernels::Backend& ops = kernels::fast());
     const AutoencoderKLConfig& config() const { return cfg_; }
 
     // image [N, in, H, W] in [-1, 1] (H, W multiples of downscale()) -> the posterior mean,

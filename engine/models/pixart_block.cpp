@@ -15,9 +15,10 @@ FeedForward FeedForward::bind(ParamBinder& p, const std::string& prefix, int64_t
     return {Linear::bind(p, prefix + ".net.0.proj", dim, 4 * dim), Linear::bind(p, prefix + ".net.2", 4 * dim, dim)};
 }
 
-BlockBuffers::BlockBuffers(int64_t B_, int64_t N_, int64_t D_)
-    : B(B_), N(N_), D(D_), mods({6, B_, D_}), norm({B_ * N_, D_}), q({B_ * N_, D_}), k({B_ * N_, D_}),
-      v({B_ * N_, D_}), attn({B_ * N_, D_}), hidden({B_ * N_, 4 * D_}) {}
+BlockBuffers::BlockBuffers(int64_t B_, int64_t N_, int64_t D_, kernels::Backend& ops)
+    : B(B_), N(N_), D(D_), mods(Tensor::on(ops, {6, B_, D_})), norm(Tensor::on(ops, {B_ * N_, D_})),
+      q(Tensor::on(ops, {B_ * N_, D_})), k(Tensor::on(ops, {B_ * N_, D_})), v(Tensor::on(ops, {B_ * N_, D_})),
+      attn(Tensor::on(ops, {B_ * N_, D_})), hidden(Tensor::on(ops, {B_ * N_, 4 * D_})) {}
 
 TransformerBlock TransformerBlock::bind(ParamBinder& p, const std::string& prefix, int64_t heads,
                                         int64_t head_dim, int64_t cross_attention_dim, float eps) {
@@ -40,11 +41,8 @@ void TransformerBlock::forward(float* x, const float* modulation, const float* p
     const int64_t B = buf.B, N = buf.N, D = dim, M = B * N;
     // mods[j, b, :] = scale_shift_table[j] + modulation[b, j*D : (j+1)*D]: chunk-major so each
     // vector is a contiguous [B, D] for modulate / add_gated.
-    float* mods = buf.mods.data();
-    for (int64_t j = 0; j < 6; ++j)
-        for (int64_t b = 0; b < B; ++b)
-            for (int64_t c = 0; c < D; ++c)
-                mods[(j * B + b) * D + c] = scale_shift_table[j * D + c] + modulation[b * 6 * D + j * D + c];
+    float* mods = buf.mods.ptr();
+    ops.adaln_modulation(scale_shift_table.ptr(), modulation, mods, 6, B, D);
     const float *shift_msa = mods, *scale_msa = mods + B * D, *gate_msa = mods + 2 * B * D;
     const float *shift_mlp = mods + 3 * B * D, *scale_mlp = mods + 4 * B * D, *gate_mlp = mods + 5 * B * D;
 
@@ -56,12 +54,12 @@ void TransformerBlock::forward(float* x, const float* modulation, const float* p
     a.ldq = a.ldk = a.ldv = a.ldo = D;
 
     // Self-attention on the modulated norm.
-    float* h = buf.norm.data();
+    float* h = buf.norm.ptr();
     ops.layer_norm(x, h, M, D, eps, nullptr, nullptr);
     ops.modulate(h, shift_msa, scale_msa, B, N, D);
-    attn1.to_q.forward(h, buf.q.data(), M, ops);
-    a.q = buf.q.data();
-    a.out = buf.attn.data();
+    attn1.to_q.forward(h, buf.q.ptr(), M, ops);
+    a.q = buf.q.ptr();
+    a.out = buf.attn.ptr();
     a.Lq = a.Lk = N;
     SelfAttentionCache* cache = extras ? extras->self_cache : nullptr;
     if (cache && !cache->record) {
@@ -77,26 +75,26 @@ void TransformerBlock::forward(float* x, const float* modulation, const float* p
         a.v = cache->v;
         a.Lk = cache->n_all;
     } else {
-        attn1.to_k.forward(h, buf.k.data(), M, ops);
-        attn1.to_v.forward(h, buf.v.data(), M, ops);
-        a.k = buf.k.data();
-        a.v = buf.v.data();
+        attn1.to_k.forward(h, buf.k.ptr(), M, ops);
+        attn1.to_v.forward(h, buf.v.ptr(), M, ops);
+        a.k = buf.k.ptr();
+        a.v = buf.v.ptr();
         if (cache) {  // refresh: keep the K/V of the tokens the next lazy forwards skip
             if (cache->n_all != N)
                 throw Error("PixArt block: a cache refresh runs all " + std::to_string(cache->n_all) +
                             " tokens, this forward runs " + std::to_string(N));
             const int64_t n_cached = cache->n_all - cache->n_fresh;
-            ops.gather_tokens(buf.k.data(), N, cache->k + cache->n_fresh * D, cache->n_all, cache->cached, n_cached, B, D);
-            ops.gather_tokens(buf.v.data(), N, cache->v + cache->n_fresh * D, cache->n_all, cache->cached, n_cached, B, D);
+            ops.gather_tokens(buf.k.ptr(), N, cache->k + cache->n_fresh * D, cache->n_all, cache->cached, n_cached, B, D);
+            ops.gather_tokens(buf.v.ptr(), N, cache->v + cache->n_fresh * D, cache->n_all, cache->cached, n_cached, B, D);
         }
     }
     ops.attention(a);
-    attn1.to_out.forward(buf.attn.data(), h, M, ops);
+    attn1.to_out.forward(buf.attn.ptr(), h, M, ops);
     ops.add_gated(x, h, gate_msa, B, N, D);
 
     // Cross-attention: PixArt feeds the residual stream itself (no norm2 here) and does not gate.
-    attn2.to_q.forward(x, buf.q.data(), M, ops);
-    a.q = buf.q.data();
+    attn2.to_q.forward(x, buf.q.ptr(), M, ops);
+    a.q = buf.q.ptr();
     a.k = prompt_k;
     a.v = prompt_v;
     a.Lk = L;
@@ -107,15 +105,15 @@ void TransformerBlock::forward(float* x, const float* modulation, const float* p
     }
     ops.attention(a);
     a.query_group = a.key_group = nullptr;
-    attn2.to_out.forward(buf.attn.data(), h, M, ops);
+    attn2.to_out.forward(buf.attn.ptr(), h, M, ops);
     ops.add_gated(x, h, nullptr, B, N, D);
 
     // Feed-forward on the modulated norm.
     ops.layer_norm(x, h, M, D, eps, nullptr, nullptr);
     ops.modulate(h, shift_mlp, scale_mlp, B, N, D);
-    ff.proj.forward(h, buf.hidden.data(), M, ops);
-    ops.gelu_tanh(buf.hidden.data(), M * 4 * D);
-    ff.out.forward(buf.hidden.data(), h, M, ops);
+    ff.proj.forward(h, buf.hidden.ptr(), M, ops);
+    ops.gelu_tanh(buf.hidden.ptr(), M * 4 * D);
+    ff.out.forward(buf.hidden.ptr(), h, M, ops);
     ops.add_gated(x, h, gate_mlp, B, N, D);
 }
 

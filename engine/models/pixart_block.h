@@ -24,18 +24,19 @@ struct FeedForward {
     static FeedForward bind(ParamBinder& p, const std::string& prefix, int64_t dim);
 };
 
-// Activation buffers for one forward, sized once and reused by every block.
+// Activation buffers for one forward, sized once and reused by every block, in the memory of
+// the backend the blocks run on.
 struct BlockBuffers {
     int64_t B = 0, N = 0, D = 0;
     Tensor mods;           // [6, B, D]: shift_msa, scale_msa, gate_msa, shift_mlp, scale_mlp, gate_mlp
     Tensor norm;           // [B*N, D]: modulated norm, then the attention projections' output
     Tensor q, k, v, attn;  // [B*N, D]
     Tensor hidden;         // [B*N, 4D]
-    BlockBuffers(int64_t B, int64_t N, int64_t D);
+    BlockBuffers(int64_t B, int64_t N, int64_t D, kernels::Backend& ops);
 };
 
 // Lazy inpainting (docs/inpainting.md): one block's self-attention keys and values over all
-// n_all tokens of the image, k and v each [B, n_all, D]. Slots [n_fresh, n_all) hold the K/V of
+// n_all tokens of the image, k and v each [B, n_all, D] (backend memory, like `cached`). Slots [n_fresh, n_all) hold the K/V of
 // the tokens that skip the blocks (`cached`, n_all - n_fresh token indices in slot order).
 //  - record (a cache refresh): the forward runs every token in image order (N = n_all); the block
 //    attends as usual and copies the K/V of the `cached` tokens into their slots.
@@ -52,7 +53,7 @@ struct SelfAttentionCache {
 // What a block needs beyond the plain forward, per call. Each feature owns its fields.
 struct BlockExtras {
     // Regional prompts: cross-attention groups (kernels::AttentionArgs::query_group/key_group),
-    // query_group [B, N] for the tokens in this forward, key_group [B, L].
+    // query_group [B, N] for the tokens in this forward, key_group [B, L], in backend memory.
     const int32_t* query_group = nullptr;
     const int32_t* key_group = nullptr;
     // Lazy inpainting: this block's self-attention cache (set per block by the transformer).
@@ -71,7 +72,7 @@ struct TransformerBlock {
                                  int64_t cross_attention_dim, float eps);
     // x: [B, N, D], updated in place; modulation: [B, 6D] (adaln_single's output);
     // prompt_k, prompt_v: [B, L, D] (attn2.to_k/to_v of the projected caption);
-    // key_bias: [B, L] additive (0 keep, -10000 padding).
+    // key_bias: [B, L] additive (0 keep, -10000 padding). All in ops's memory.
     void forward(float* x, const float* modulation, const float* prompt_k, const float* prompt_v,
                  const float* key_bias, int64_t L, BlockBuffers& buf, kernels::Backend& ops,
                  const BlockExtras* extras = nullptr) const;

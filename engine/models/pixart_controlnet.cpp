@@ -66,7 +66,8 @@ PixArtControlNetConfig PixArtControlNetConfig::from(const Config& c, const PixAr
 }
 
 std::unique_ptr<PixArtControlNetAdapter> PixArtControlNetAdapter::load(const std::filesystem::path& dir,
-                                                                       const PixArtConfig& base) {
+                                                                       const PixArtConfig& base,
+                                                                       kernels::Backend& ops) {
     if (!std::filesystem::is_directory(dir)) throw Error(dir.string() + ": control adapter folder does not exist");
     auto m = std::unique_ptr<PixArtControlNetAdapter>(new PixArtControlNetAdapter());
     const Config c = Config::read(dir / "config.json");
@@ -75,7 +76,7 @@ std::unique_ptr<PixArtControlNetAdapter> PixArtControlNetAdapter::load(const std
     m->dim_ = base.hidden();
     const int64_t D = m->dim_;
     const WeightStore store = WeightStore::open(dir);
-    ParamBinder p(store, "controlnet");
+    ParamBinder p(store, "controlnet", ops);
     m->before_proj_ = pixart::Linear::bind(p, "controlnet_blocks.0.before_proj", D, D);
     for (int j = 0; j < m->cfg_.num_layers; ++j) {
         const std::string prefix = "controlnet_blocks." + std::to_string(j);
@@ -114,16 +115,15 @@ PixArtControlNetAdapter::PromptCache PixArtControlNetAdapter::encode_prompt(cons
     return cache;
 }
 
-void PixArtControlNetAdapter::begin(const float* x, const Tensor& condition, float* state, int64_t B,
-                                    int64_t N) const {
+void PixArtControlNetAdapter::begin(const float* x, const Tensor& condition, float* state, int64_t B, int64_t N,
+                                    kernels::Backend& ops) const {
     // x, state: [B, N, D]; condition: [N, D], the same for every batch item (both CFG halves).
     const int64_t ND = N * dim_;
     if (condition.numel() != ND)
         throw Error("ControlNet-Transformer: the control condition has " + std::to_string(condition.numel() / dim_) +
                     " tokens, the forward " + std::to_string(N));
-    const float* c = condition.data();
-    for (int64_t b = 0; b < B; ++b)
-        for (int64_t i = 0; i < ND; ++i) state[b * ND + i] = x[b * ND + i] + c[i];
+    ops.copy(state, x, sizeof(float) * size_t(B * ND));
+    for (int64_t b = 0; b < B; ++b) ops.add_gated(state + b * ND, condition.ptr(), nullptr, 1, 1, ND);
 }
 
 void PixArtControlNetAdapter::block(int j, float* state, float* residual, const float* modulation,
@@ -133,7 +133,7 @@ void PixArtControlNetAdapter::block(int j, float* state, float* residual, const 
     if (j < 0 || j >= cfg_.num_layers || static_cast<int>(prompt.k.size()) != cfg_.num_layers)
         throw Error("ControlNet-Transformer: control block " + std::to_string(j) + " of " +
                     std::to_string(cfg_.num_layers) + " (prompt cache for " + std::to_string(prompt.k.size()) + ")");
-    blocks_[j].forward(state, modulation, prompt.k[j].data(), prompt.v[j].data(), key_bias, prompt.L, buf, ops);
+    blocks_[j].forward(state, modulation, prompt.k[j].ptr(), prompt.v[j].ptr(), key_bias, prompt.L, buf, ops);
     after_proj_[j].forward(state, residual, buf.B * buf.N, ops);
 }
 

@@ -44,7 +44,8 @@ public:
     // `dir` holds config.json and the weights; the block shapes come from the base transformer
     // (diffusers' adapter blocks take the base's sizes). One error names every missing,
     // mis-shaped or unexpected key.
-    static std::unique_ptr<PixArtControlNetAdapter> load(const std::filesystem::path& dir, const PixArtConfig& base);
+    static std::unique_ptr<PixArtControlNetAdapter> load(const std::filesystem::path& dir, const PixArtConfig& base,
+                                                         kernels::Backend& ops = kernels::fast());
     const PixArtControlNetConfig& config() const { return cfg_; }
     const std::filesystem::path& dir() const { return dir_; }
     int64_t hidden() const { return dim_; }
@@ -63,7 +64,8 @@ public:
     PromptCache encode_prompt(const Tensor& caption, int B, int L, kernels::Backend& ops) const;
 
     // Control block 0's input: state[b] = x[b] + condition, x and state: [B, N, D], condition [N, D].
-    void begin(const float* x, const Tensor& condition, float* state, int64_t B, int64_t N) const;
+    void begin(const float* x, const Tensor& condition, float* state, int64_t B, int64_t N,
+               kernels::Backend& ops) const;
     // Control block j on the control state in place, then residual = after_proj(state).
     // state, residual: [B, N, D]; modulation: [B, 6D] (the base's adaln_single output);
     // key_bias: [B, L] (the base prompt's padding bias).

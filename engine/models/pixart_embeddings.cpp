@@ -17,12 +17,12 @@ Linear Linear::bind(ParamBinder& p, const std::string& prefix, int64_t in, int64
 }
 
 void Linear::forward(const float* x, float* y, int64_t M, kernels::Backend& ops) const {
-    ops.linear(x, weight.weight_ref(), bias.empty() ? nullptr : bias.data(), y, M, out, in);
+    ops.linear(x, weight.weight_ref(), bias.empty() ? nullptr : bias.ptr(), y, M, out, in);
 }
 
 Tensor Linear::forward(const Tensor& x, int64_t M, kernels::Backend& ops) const {
-    Tensor y({M, out});
-    forward(x.data(), y.data(), M, ops);
+    Tensor y = Tensor::on(ops, {M, out});
+    forward(x.ptr(), y.ptr(), M, ops);
     return y;
 }
 
@@ -98,31 +98,41 @@ PatchEmbed PatchEmbed::bind(ParamBinder& p, int64_t in_channels, int64_t dim, in
     const Tensor w = p.bind("pos_embed.proj.weight", {dim, in_channels, patch, patch});
     if (!w.empty()) e.weight = w.reshape({dim, in_channels * patch * patch});
     e.bias = p.bind("pos_embed.proj.bias", {dim});
+    e.positions_ = std::make_shared<PositionCache>();
     return e;
 }
 
-Tensor PatchEmbed::forward(const Tensor& latent, kernels::Backend& ops) const {
+struct PatchEmbed::PositionCache {
+    std::mutex mutex;
+    int64_t grid_h = 0, grid_w = 0;
+    const kernels::Backend* ops = nullptr;
+    Tensor table;  // [grid_h * grid_w, D]
+};
+
+Tensor PatchEmbed::position_table(int64_t grid_h, int64_t grid_w, kernels::Backend& ops) const {
+    std::lock_guard lock(positions_->mutex);
+    PositionCache& c = *positions_;
+    if (c.table.empty() || c.grid_h != grid_h || c.grid_w != grid_w || c.ops != &ops) {
+        c.table = sincos_pos_embed_2d(dim, grid_h, grid_w, base_size, interpolation_scale).to(ops);
+        c.grid_h = grid_h, c.grid_w = grid_w, c.ops = &ops;
+    }
+    return c.table;
+}
+
+Tensor PatchEmbed::forward(const Tensor& latent_in, kernels::Backend& ops) const {
     // latent: [B, Cin, H, W]
+    const Tensor latent = latent_in.to(ops);
     const int64_t B = latent.dim(0), H = latent.dim(2), W = latent.dim(3);
     const int64_t gh = H / patch, gw = W / patch, N = gh * gw, K = in_channels * patch * patch;
-    // Gather patches: row (b, y, x) holds latent[b, c, y*p + ky, x*p + kx] in (c, ky, kx) order,
-    // the conv weight's order, so the conv is one GEMM.
-    Tensor patches({B * N, K});
-    for (int64_t b = 0; b < B; ++b)
-        for (int64_t y = 0; y < gh; ++y)
-            for (int64_t x = 0; x < gw; ++x) {
-                float* dst = patches.data() + ((b * gh + y) * gw + x) * K;
-                for (int64_t c = 0; c < in_channels; ++c)
-                    for (int64_t ky = 0; ky < patch; ++ky) {
-                        const float* src = latent.data() + ((b * in_channels + c) * H + y * patch + ky) * W + x * patch;
-                        std::memcpy(dst + (c * patch + ky) * patch, src, sizeof(float) * patch);
-                    }
-            }
-    Tensor tokens({B, N, dim});
-    ops.linear(patches.data(), weight.data(), bias.data(), tokens.data(), B * N, dim, K);
-    const Tensor pos = sincos_pos_embed_2d(dim, gh, gw, base_size, interpolation_scale);  // [N, D]
+    // Row (b, y, x) holds latent[b, c, y*p + ky, x*p + kx] in (c, ky, kx) order, the conv
+    // weight's order, so the conv is one GEMM.
+    Tensor patches = Tensor::on(ops, {B * N, K});
+    ops.patchify(latent.ptr(), patches.ptr(), B, in_channels, H, W, patch);
+    Tensor tokens = Tensor::on(ops, {B, N, dim});
+    ops.linear(patches.ptr(), weight.ptr(), bias.ptr(), tokens.ptr(), B * N, dim, K);
+    const Tensor pos = position_table(gh, gw, ops);  // [N, D]
     // The position table is shared by the batch: a gate-free residual add per item.
-    for (int64_t b = 0; b < B; ++b) ops.add_gated(tokens.data() + b * N * dim, pos.data(), nullptr, 1, N, dim);
+    for (int64_t b = 0; b < B; ++b) ops.add_gated(tokens.ptr() + b * N * dim, pos.ptr(), nullptr, 1, N, dim);
     return tokens;  // [B, N, D]
 }
 
@@ -133,8 +143,8 @@ TimestepEmbedding TimestepEmbedding::bind(ParamBinder& p, const std::string& pre
 Tensor TimestepEmbedding::forward(const Tensor& x, kernels::Backend& ops) const {
     // x: [N, in]
     const int64_t n = x.dim(0);
-    Tensor h = linear_1.forward(x, n, ops);  // [N, dim]
-    ops.silu(h.data(), h.numel());
+    Tensor h = linear_1.forward(x.to(ops), n, ops);  // [N, dim]
+    ops.silu(h.ptr(), h.numel());
     return linear_2.forward(h, n, ops);  // [N, dim]
 }
 
@@ -169,13 +179,13 @@ AdaLayerNormSingle::Output AdaLayerNormSingle::forward(const std::vector<float>&
         const Tensor r = resolution_embedder->forward(timestep_sinusoid(res), ops);    // [2B, D/3]
         const Tensor a = aspect_ratio_embedder->forward(timestep_sinusoid(ar), ops);  // [B, D/3]
         for (int64_t b = 0; b < B; ++b) {
-            float* e = o.embedded.data() + b * dim;
-            for (int64_t i = 0; i < 2 * s; ++i) e[i] += r[b * 2 * s + i];
-            for (int64_t i = 0; i < s; ++i) e[2 * s + i] += a[b * s + i];
+            float* e = o.embedded.ptr() + b * dim;
+            ops.add_gated(e, r.ptr() + b * 2 * s, nullptr, 1, 1, 2 * s);
+            ops.add_gated(e + 2 * s, a.ptr() + b * s, nullptr, 1, 1, s);
         }
     }
     Tensor act = o.embedded.clone();
-    ops.silu(act.data(), act.numel());
+    ops.silu(act.ptr(), act.numel());
     o.modulation = linear.forward(act, B, ops);  // [B, 6D]
     return o;
 }
@@ -187,8 +197,8 @@ TextProjection TextProjection::bind(ParamBinder& p, int64_t caption_channels, in
 
 Tensor TextProjection::forward(const Tensor& x, int64_t M, kernels::Backend& ops) const {
     // x: [M, caption_channels]
-    Tensor h = linear_1.forward(x, M, ops);  // [M, D]
-    ops.gelu_tanh(h.data(), h.numel());
+    Tensor h = linear_1.forward(x.to(ops), M, ops);  // [M, D]
+    ops.gelu_tanh(h.ptr(), h.numel());
     return linear_2.forward(h, M, ops);  // [M, D]
 }
 

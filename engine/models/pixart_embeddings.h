@@ -4,6 +4,8 @@
 // (`adaln_single.emb.{timestep,resolution,aspect_ratio}_embedder`, `adaln_single.linear`) and
 // the caption projection (`caption_projection.linear_{1,2}`). Activations are f32 row-major;
 // all heavy math goes through the Backend.
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -22,7 +24,7 @@ struct Linear {
     static Linear bind(ParamBinder& p, const std::string& prefix, int64_t in, int64_t out);
     // x: [M, in] -> y: [M, out]
     void forward(const float* x, float* y, int64_t M, kernels::Backend& ops) const;
-    Tensor forward(const Tensor& x, int64_t M, kernels::Backend& ops) const;
+    Tensor forward(const Tensor& x, int64_t M, kernels::Backend& ops) const;  // y in ops's memory
 };
 
 // diffusers' Timesteps(dim, flip_sin_to_cos=True, downscale_freq_shift=0): [cos | sin] of
@@ -48,8 +50,16 @@ struct PatchEmbed {
     float interpolation_scale = 1.0f;
     static PatchEmbed bind(ParamBinder& p, int64_t in_channels, int64_t dim, int64_t patch,
                            int64_t base_size, float interpolation_scale);
-    // latent: [B, Cin, H, W] (H, W multiples of p) -> [B, (H/p) * (W/p), D]
+    // latent: [B, Cin, H, W] (H, W multiples of p), in any memory -> [B, (H/p) * (W/p), D] in
+    // ops's memory
     Tensor forward(const Tensor& latent, kernels::Backend& ops) const;
+
+private:
+    // The last grid's position table in the last backend's memory: every step of a generation
+    // uses the same one, and at 1024 px it is 4.7 M sines and cosines.
+    struct PositionCache;
+    std::shared_ptr<PositionCache> positions_;
+    Tensor position_table(int64_t grid_h, int64_t grid_w, kernels::Backend& ops) const;
 };
 
 // diffusers' TimestepEmbedding: linear_1 -> SiLU -> linear_2.

@@ -42,7 +42,7 @@ const char* kResolutionKey = "adaln_single.emb.resolution_embedder.linear_1.weig
 }  // namespace
 
 // The token lists must split [0, N) exactly; the cache is (re)sized on a refresh.
-void PixArtTransformer2DModel::check_lazy(LazyTokens& lazy, int64_t B, int64_t N) const {
+void PixArtTransformer2DModel::check_lazy(LazyTokens& lazy, int64_t B, int64_t N, kernels::Backend& ops) const {
     if (int64_t(lazy.active.size() + lazy.cached.size()) != N)
         throw Error("PixArt transformer: lazy forward with " + std::to_string(lazy.active.size()) + " active and " +
                     std::to_string(lazy.cached.size()) + " cached tokens, the latent has " + std::to_string(N));
@@ -56,20 +56,17 @@ void PixArtTransformer2DModel::check_lazy(LazyTokens& lazy, int64_t B, int64_t N
         }
     if (lazy.active.empty()) throw Error("PixArt transformer: lazy forward with no active token");
     const Shape shape{B, N, int64_t(cfg_.hidden())};
+    const kernels::Backend* memory = ops.host_memory() ? nullptr : &ops;
+    auto fits = [&](const Tensor& t) { return t.shape() == shape && t.device() == memory; };
     const bool sized = int(lazy.k.size()) == cfg_.num_layers && int(lazy.v.size()) == cfg_.num_layers &&
-                       std::all_of(lazy.k.begin(), lazy.k.end(), [&](const Tensor& t) { return t.shape() == shape; }) &&
-                       std::all_of(lazy.v.begin(), lazy.v.end(), [&](const Tensor& t) { return t.shape() == shape; });
+                       std::all_of(lazy.k.begin(), lazy.k.end(), fits) && std::all_of(lazy.v.begin(), lazy.v.end(), fits);
     if (sized) return;
     if (!lazy.refresh)
         throw Error("PixArt transformer: lazy forward before its cache was filled (run a refresh first)");
     lazy.k.assign(size_t(cfg_.num_layers), Tensor());
     lazy.v.assign(size_t(cfg_.num_layers), Tensor());
-    for (int i = 0; i < cfg_.num_layers; ++i) lazy.k[i] = Tensor(shape), lazy.v[i] = Tensor(shape);
+    for (int i = 0; i < cfg_.num_layers; ++i) lazy.k[i] = Tensor::on(ops, shape), lazy.v[i] = Tensor::on(ops, shape);
 }
-
-namespace {
-
-}  // namespace
 
 PixArtConfig PixArtConfig::from(const Config& c) {
     const std::string cls = c.get_string("_class_name");
@@ -120,13 +117,14 @@ PixArtConfig PixArtConfig::from(const Config& c) {
     return k;
 }
 
-std::unique_ptr<PixArtTransformer2DModel> PixArtTransformer2DModel::load(const std::filesystem::path& component_dir) {
+std::unique_ptr<PixArtTransformer2DModel> PixArtTransformer2DModel::load(const std::filesystem::path& component_dir,
+                                                                        kernels::Backend& ops) {
     auto m = std::unique_ptr<PixArtTransformer2DModel>(new PixArtTransformer2DModel());
     const Config c = Config::read(component_dir / "config.json");
     m->cfg_ = PixArtConfig::from(c);
     auto& k = m->cfg_;
     const WeightStore store = WeightStore::open(component_dir);
-    ParamBinder p(store, "transformer");
+    ParamBinder p(store, "transformer", ops);
 
     // An explicit use_additional_conditions decides, as in diffusers (which then ignores embedder
     // weights it switched off). Without it, diffusers would switch it on iff sample_size == 128;
@@ -172,13 +170,14 @@ PixArtTransformer2DModel::PromptCache PixArtTransformer2DModel::encode_prompt(co
     PromptCache cache;
     cache.B = static_cast<int>(B);
     cache.L = static_cast<int>(L);
-    cache.key_bias = Tensor({B, L});
+    Tensor key_bias({B, L});
     for (int64_t i = 0; i < B * L; ++i) {
         if (mask[i] != 0 && mask[i] != 1)
             throw Error("PixArt transformer: prompt mask entry " + std::to_string(i) + " is " +
                         std::to_string(mask[i]) + "; expected 0 (padding) or 1 (token)");
-        cache.key_bias[i] = (1.0f - static_cast<float>(mask[i])) * -10000.0f;
+        key_bias[i] = (1.0f - static_cast<float>(mask[i])) * -10000.0f;
     }
+    cache.key_bias = key_bias.to(ops);
     const Tensor caption = caption_projection_.forward(prompt_embeds, B * L, ops);  // [B*L, D]
     for (const auto& block : transformer_blocks_) {
         cache.k.push_back(block.attn2.to_k.forward(caption, B * L, ops).reshape({B, L, D}));
@@ -213,7 +212,7 @@ Tensor PixArtTransformer2DModel::forward(const Tensor& latent, const std::vector
         throw Error("PixArt transformer: image size " + std::to_string(image_height) + "x" +
                     std::to_string(image_width) + " must be positive (resolution conditioning)");
 
-    const int64_t D = cfg_.hidden(), gh = H / p, gw = W / p, N_all = gh * gw, C = cfg_.out_channels;
+    const int64_t D = cfg_.hidden(), N_all = (H / p) * (W / p), C = cfg_.out_channels;
     Tensor x = pos_embed_.forward(latent, ops);  // [B, N_all, D]
     const auto cond = adaln_single_.forward(timestep, image_height, image_width, ops);
 
@@ -221,73 +220,71 @@ Tensor PixArtTransformer2DModel::forward(const Tensor& latent, const std::vector
     // forward runs only the active tokens (N of them) against that cache.
     LazyTokens* lazy = extras ? extras->lazy : nullptr;
     pixart::BlockExtras block_extras = extras ? extras->block : pixart::BlockExtras{};
-    std::vector<int32_t> active_groups;
-    if (lazy) check_lazy(*lazy, B, N_all);
+    IndexArray active, cached, active_groups;
+    if (lazy) {
+        check_lazy(*lazy, B, N_all, ops);
+        active = IndexArray(ops, lazy->active);
+        cached = IndexArray(ops, lazy->cached);
+    }
     const bool subset = lazy && !lazy->refresh;
     const int64_t N = subset ? int64_t(lazy->active.size()) : N_all;
     if (subset) {
-        Tensor picked({B, N, D});
-        ops.gather_tokens(x.data(), N_all, picked.data(), N, lazy->active.data(), N, B, D);
+        Tensor picked = Tensor::on(ops, {B, N, D});
+        ops.gather_tokens(x.ptr(), N_all, picked.ptr(), N, active.ptr(), N, B, D);
         x = std::move(picked);
         if (block_extras.query_group) {  // regional groups are given per image token
-            active_groups.resize(size_t(B * N));
+            if (!extras->query_group_host)
+                throw Error("PixArt transformer: regional groups without their host copy (ForwardExtras)");
+            std::vector<int32_t> groups(size_t(B * N));
             for (int64_t b = 0; b < B; ++b)
                 for (int64_t j = 0; j < N; ++j)
-                    active_groups[b * N + j] = block_extras.query_group[b * N_all + lazy->active[j]];
-            block_extras.query_group = active_groups.data();
+                    groups[b * N + j] = extras->query_group_host[b * N_all + lazy->active[j]];
+            active_groups = IndexArray(ops, groups);
+            block_extras.query_group = active_groups.ptr();
         }
     }
     pixart::SelfAttentionCache self_cache;
     if (lazy) {
         self_cache.n_all = N_all;
         self_cache.n_fresh = int64_t(lazy->active.size());
-        self_cache.cached = lazy->cached.data();
+        self_cache.cached = cached.ptr();
         self_cache.record = lazy->refresh;
         block_extras.self_cache = &self_cache;
     }
-    pixart::BlockBuffers buf(B, N, D);
+    pixart::BlockBuffers buf(B, N, D, ops);
     for (size_t i = 0; i < transformer_blocks_.size(); ++i) {
         if (cancelled && *cancelled && (*cancelled)()) throw Cancelled();
         if (lazy) {
-            self_cache.k = lazy->k[i].data();
-            self_cache.v = lazy->v[i].data();
+            self_cache.k = lazy->k[i].ptr();
+            self_cache.v = lazy->v[i].ptr();
         }
-        transformer_blocks_[i].forward(x.data(), cond.modulation.data(), prompt.k[i].data(), prompt.v[i].data(),
-                                       prompt.key_bias.data(), prompt.L, buf, ops, extras ? &block_extras : nullptr);
-        if (extras && extras->after_block) extras->after_block(static_cast<int>(i), x.data(), N, cond.modulation.data());
+        transformer_blocks_[i].forward(x.ptr(), cond.modulation.ptr(), prompt.k[i].ptr(), prompt.v[i].ptr(),
+                                       prompt.key_bias.ptr(), prompt.L, buf, ops, extras ? &block_extras : nullptr);
+        if (extras && extras->after_block) extras->after_block(static_cast<int>(i), x.ptr(), N, cond.modulation.ptr());
     }
 
-    // Final layer: shift, scale = scale_shift_table[2, D] + the embedded timestep (pre-SiLU).
-    float* mods = buf.mods.data();  // [2, B, D] of the [6, B, D] buffer
+    // Final layer: shift, scale = scale_shift_table[2, D] + the embedded timestep (pre-SiLU),
+    // each [B, D]: one adaLN chunk (J = 1) per row of the table.
+    float* mods = buf.mods.ptr();  // [2, B, D] of the [6, B, D] buffer
     for (int64_t j = 0; j < 2; ++j)
-        for (int64_t b = 0; b < B; ++b)
-            for (int64_t c = 0; c < D; ++c)
-                mods[(j * B + b) * D + c] = scale_shift_table_[j * D + c] + cond.embedded[b * D + c];
-    float* h = buf.norm.data();
-    ops.layer_norm(x.data(), h, B * N, D, 1e-6f, nullptr, nullptr);  // norm_out: eps fixed at 1e-6
+        ops.adaln_modulation(scale_shift_table_.ptr() + j * D, cond.embedded.ptr(), mods + j * B * D, 1, B, D);
+    float* h = buf.norm.ptr();
+    ops.layer_norm(x.ptr(), h, B * N, D, 1e-6f, nullptr, nullptr);  // norm_out: eps fixed at 1e-6
     ops.modulate(h, mods, mods + B * D, B, N, D);
     const int64_t P = p * p * C;
-    Tensor y({B * N_all, P});  // token (b, y, x) holds [py, px, c]
+    Tensor y = Tensor::on(ops, {B * N_all, P});  // token (b, y, x) holds [py, px, c]
     if (subset) {  // the skipped tokens' rows stay zero
-        Tensor part({B * N, P});
-        proj_out_.forward(h, part.data(), B * N, ops);
-        ops.scatter_tokens(part.data(), N, y.data(), N_all, lazy->active.data(), N, B, P);
+        Tensor part = Tensor::on(ops, {B * N, P});
+        proj_out_.forward(h, part.ptr(), B * N, ops);
+        ops.scatter_tokens(part.ptr(), N, y.ptr(), N_all, active.ptr(), N, B, P);
     } else {
-        proj_out_.forward(h, y.data(), B * N, ops);
+        proj_out_.forward(h, y.ptr(), B * N, ops);
     }
 
     // Unpatchify: out[b, c, y*p + py, x*p + px] = y[b, y, x, py, px, c].
-    Tensor out({B, C, H, W});
-    for (int64_t b = 0; b < B; ++b)
-        for (int64_t ty = 0; ty < gh; ++ty)
-            for (int64_t tx = 0; tx < gw; ++tx) {
-                const float* src = y.data() + ((b * gh + ty) * gw + tx) * P;
-                for (int64_t py = 0; py < p; ++py)
-                    for (int64_t px = 0; px < p; ++px)
-                        for (int64_t c = 0; c < C; ++c)
-                            out[((b * C + c) * H + ty * p + py) * W + tx * p + px] = src[(py * p + px) * C + c];
-            }
-    return out;  // [B, out_channels, H, W]
+    Tensor out = Tensor::on(ops, {B, C, H, W});
+    ops.unpatchify(y.ptr(), out.ptr(), B, C, H, W, p);
+    return out.to_host();  // [B, out_channels, H, W]
 }
 
 }  // namespace dit

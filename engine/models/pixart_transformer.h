@@ -50,7 +50,8 @@ struct LazyTokens {
     // in cache slot order) are only seen as keys/values. Disjoint; together all N tokens.
     std::vector<int32_t> active, cached;
     // Per block, [B, N, D]: slots [active.size(), N) hold the cached tokens' K/V (see
-    // pixart::SelfAttentionCache); sized by the transformer on the first refresh.
+    // pixart::SelfAttentionCache); sized, in the backend's memory, by the transformer on the
+    // first refresh.
     std::vector<Tensor> k, v;
     // This forward runs every token (a plain forward, same output) and fills k/v for `cached`.
     // Otherwise it runs `active` only, attends over their fresh K/V plus the cache, and returns
@@ -64,8 +65,10 @@ struct ForwardExtras {
     // x: [B, n, D] (n tokens in this forward) and adaln_single's modulation [B, 6D]; it adds the
     // control branch's residual to x in place (the input of block `block + 1`).
     std::function<void(int block, float* x, int64_t n, const float* modulation)> after_block;
-    // Regional prompts: cross-attention groups, see pixart::BlockExtras.
+    // Regional prompts: cross-attention groups, see pixart::BlockExtras (backend memory), and
+    // the same query groups in host memory, from which a lazy forward picks its tokens' groups.
     pixart::BlockExtras block;
+    const int32_t* query_group_host = nullptr;
     // Lazy inpainting; null: every token runs. With it, after_block's x holds this forward's
     // n tokens: lazy->active in that order (or all N in image order on a refresh), and
     // block.query_group is given for all N tokens (the forward picks the active ones).
@@ -74,8 +77,10 @@ struct ForwardExtras {
 
 class PixArtTransformer2DModel {
 public:
-    // `component_dir` holds config.json and the weights (single or sharded safetensors).
-    static std::unique_ptr<PixArtTransformer2DModel> load(const std::filesystem::path& component_dir);
+    // `component_dir` holds config.json and the weights (single or sharded safetensors); the
+    // model runs on `ops`, whose memory holds its small parameters (ParamBinder::bind).
+    static std::unique_ptr<PixArtTransformer2DModel> load(const std::filesystem::path& component_dir,
+                                                          kernels::Backend& ops = kernels::fast());
     const PixArtConfig& config() const { return cfg_; }
     // Shared with the ControlNet-Transformer, which embeds its control latent with the base's
     // patch embedding and projects the caption once for its own cross-attention.
@@ -88,6 +93,7 @@ public:
         int B = 0, L = 0;
         std::vector<Tensor> k, v;  // per block [B, L, D]
         Tensor key_bias;           // [B, L]: 0 for a kept token, -10000 for padding
+        // All in the memory of the backend that encoded the prompt.
     };
     // prompt_embeds: [B, L, caption_channels]; mask: [B*L], 1 keep / 0 padding.
     PromptCache encode_prompt(const Tensor& prompt_embeds, const std::vector<int32_t>& mask,
@@ -95,13 +101,14 @@ public:
 
     // latent: [B, in_channels, H, W] (H, W multiples of patch_size); timestep: one per batch item
     // (0..999 scale); image_height/width: the image size in pixels (micro-conditioning only).
-    // Returns [B, out_channels, H, W]. Polls *cancelled between blocks (throws dit::Cancelled).
+    // Returns [B, out_channels, H, W] in host memory (the latent may be in either). Polls
+    // *cancelled between blocks (throws dit::Cancelled).
     Tensor forward(const Tensor& latent, const std::vector<float>& timestep, const PromptCache& prompt,
                    int image_height, int image_width, kernels::Backend& ops,
                    const std::function<bool()>* cancelled = nullptr, const ForwardExtras* extras = nullptr) const;
 
 private:
-    void check_lazy(LazyTokens& lazy, int64_t B, int64_t N) const;
+    void check_lazy(LazyTokens& lazy, int64_t B, int64_t N, kernels::Backend& ops) const;
 
     PixArtConfig cfg_;
     pixart::PatchEmbed pos_embed_;

@@ -81,12 +81,13 @@ T5EncoderConfig T5EncoderConfig::from(const Config& c) {
     return k;
 }
 
-std::unique_ptr<T5EncoderModel> T5EncoderModel::load(const std::filesystem::path& component_dir) {
+std::unique_ptr<T5EncoderModel> T5EncoderModel::load(const std::filesystem::path& component_dir,
+                                                     kernels::Backend& ops) {
     auto m = std::unique_ptr<T5EncoderModel>(new T5EncoderModel());
     m->cfg_ = T5EncoderConfig::from(Config::read(component_dir / "config.json"));
     const auto& k = m->cfg_;
     const WeightStore store = WeightStore::open(component_dir);
-    ParamBinder p(store, "text_encoder");
+    ParamBinder p(store, "text_encoder", ops);
     const int64_t D = k.d_model, I = k.inner_dim(), F = k.d_ff;
 
     // The embedding is tied between shared.* and encoder.embed_tokens.*; checkpoints keep one
@@ -99,7 +100,7 @@ std::unique_ptr<T5EncoderModel> T5EncoderModel::load(const std::filesystem::path
         p.ignore_prefix("encoder.embed_tokens.weight");
     }
     // Only block 0 owns the relative position table; every block reuses its bias.
-    m->relative_attention_bias_ = p.bind("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",
+    m->relative_attention_bias_ = p.bind_host("encoder.block.0.layer.0.SelfAttention.relative_attention_bias.weight",
                                          {k.relative_attention_num_buckets, k.num_heads});
     for (int i = 0; i < k.num_layers; ++i) {
         const std::string pre = "encoder.block." + std::to_string(i) + ".layer.";
@@ -174,11 +175,18 @@ void T5EncoderModel::activate(float* x, int64_t n, kernels::Backend& ops) const 
     case A::GeluTanh: ops.gelu_tanh(x, n); break;
     case A::Silu: ops.silu(x, n); break;
     case A::Relu:
-        for (int64_t i = 0; i < n; ++i) x[i] = x[i] > 0.0f ? x[i] : 0.0f;
+    case A::Gelu: {
+        // T5 v1.0's activations are no ops of their own: done on the host (a copy each way on a
+        // device backend), since no PixArt text encoder uses them.
+        std::vector<float> h(static_cast<size_t>(n));
+        ops.download(h.data(), x, sizeof(float) * h.size());
+        if (cfg_.activation == A::Relu)
+            for (float& v : h) v = v > 0.0f ? v : 0.0f;
+        else
+            for (float& v : h) v = 0.5f * v * (1.0f + std::erf(v * 0.70710678118654752f));
+        ops.upload(x, h.data(), sizeof(float) * h.size());
         break;
-    case A::Gelu:
-        for (int64_t i = 0; i < n; ++i) x[i] = 0.5f * x[i] * (1.0f + std::erf(x[i] * 0.70710678118654752f));
-        break;
+    }
     }
 }
 
@@ -194,7 +202,8 @@ Tensor T5EncoderModel::forward(const std::vector<int32_t>& ids, const std::vecto
                     std::to_string(mask.size()) + " mask values");
     const int64_t D = cfg_.d_model, I = cfg_.inner_dim(), F = cfg_.d_ff, H = cfg_.num_heads;
 
-    // x: [B, L, D] = shared.weight[ids], rows widened from the checkpoint's dtype
+    // x: [B, L, D] = shared.weight[ids], rows widened from the checkpoint's dtype (on the host:
+    // the table stays in the mapping, one row per token is all that moves)
     Tensor x({B, L, D});
     const auto* table = static_cast<const char*>(embed_tokens_.raw());
     const int64_t row_bytes = D * int64_t(dtype_size(embed_tokens_.dtype()));
@@ -207,25 +216,27 @@ Tensor T5EncoderModel::forward(const std::vector<int32_t>& ids, const std::vecto
         kernels::to_f32(table + id * row_bytes, embed_tokens_.dtype(), x.data() + t * D, D);
     }
     // transformers adds (1 - mask) * finfo(float32).min to the scores of padding keys.
-    std::vector<float> key_bias(static_cast<size_t>(N));
-    for (int64_t t = 0; t < N; ++t)
-        key_bias[size_t(t)] = mask[size_t(t)] ? 0.0f : std::numeric_limits<float>::lowest();
-    const Tensor pos_bias = position_bias(L);  // [H, L, L], once for all blocks
+    Tensor key_bias({N});
+    for (int64_t t = 0; t < N; ++t) key_bias[t] = mask[size_t(t)] ? 0.0f : std::numeric_limits<float>::lowest();
+    key_bias = key_bias.to(ops);
+    x = x.to(ops);
+    const Tensor pos_bias = position_bias(L).to(ops);  // [H, L, L], once for all blocks
 
-    Tensor h({N, D}), q({N, I}), k({N, I}), v({N, I}), attn({N, I}), y({N, D}), g({N, F});
-    Tensor u = cfg_.gated ? Tensor({N, F}) : Tensor();
+    auto buffer = [&](int64_t cols) { return Tensor::on(ops, {N, cols}); };
+    Tensor h = buffer(D), q = buffer(I), k = buffer(I), v = buffer(I), attn = buffer(I), y = buffer(D), g = buffer(F);
+    Tensor u = cfg_.gated ? buffer(F) : Tensor();
     for (const Block& b : blocks_) {
         check_cancelled(cancelled);
         // self-attention: x += o(attention(norm(x))), unscaled scores + position/padding bias
-        ops.rms_norm(x.data(), h.data(), N, D, cfg_.layer_norm_epsilon, b.attn_norm.data());
-        ops.linear(h.data(), b.q.weight_ref(), nullptr, q.data(), N, I, D);
-        ops.linear(h.data(), b.k.weight_ref(), nullptr, k.data(), N, I, D);
-        ops.linear(h.data(), b.v.weight_ref(), nullptr, v.data(), N, I, D);
+        ops.rms_norm(x.ptr(), h.ptr(), N, D, cfg_.layer_norm_epsilon, b.attn_norm.ptr());
+        ops.linear(h.ptr(), b.q.weight_ref(), nullptr, q.ptr(), N, I, D);
+        ops.linear(h.ptr(), b.k.weight_ref(), nullptr, k.ptr(), N, I, D);
+        ops.linear(h.ptr(), b.v.weight_ref(), nullptr, v.ptr(), N, I, D);
         kernels::AttentionArgs a;
-        a.q = q.data();
-        a.k = k.data();
-        a.v = v.data();
-        a.out = attn.data();
+        a.q = q.ptr();
+        a.k = k.ptr();
+        a.v = v.ptr();
+        a.out = attn.ptr();
         a.B = B;
         a.Lq = L;
         a.Lk = L;
@@ -233,30 +244,30 @@ Tensor T5EncoderModel::forward(const std::vector<int32_t>& ids, const std::vecto
         a.D = cfg_.d_kv;
         a.ldq = a.ldk = a.ldv = a.ldo = I;
         a.scale = 1.0f;  // T5 folds 1/sqrt(d_kv) into its initialisation
-        a.position_bias = pos_bias.data();
-        a.key_bias = key_bias.data();
+        a.position_bias = pos_bias.ptr();
+        a.key_bias = key_bias.ptr();
         ops.attention(a);
-        ops.linear(attn.data(), b.o.weight_ref(), nullptr, y.data(), N, D, I);
-        ops.add_gated(x.data(), y.data(), nullptr, B, L, D);
+        ops.linear(attn.ptr(), b.o.weight_ref(), nullptr, y.ptr(), N, D, I);
+        ops.add_gated(x.ptr(), y.ptr(), nullptr, B, L, D);
 
         // feed-forward: x += wo(act(wi_0 h) * wi_1 h)  or  wo(act(wi h))
-        ops.rms_norm(x.data(), h.data(), N, D, cfg_.layer_norm_epsilon, b.ff_norm.data());
+        ops.rms_norm(x.ptr(), h.ptr(), N, D, cfg_.layer_norm_epsilon, b.ff_norm.ptr());
         if (cfg_.gated) {
-            ops.linear(h.data(), b.wi_0.weight_ref(), nullptr, g.data(), N, F, D);
-            activate(g.data(), N * F, ops);
-            ops.linear(h.data(), b.wi_1.weight_ref(), nullptr, u.data(), N, F, D);
-            ops.mul(g.data(), u.data(), N * F);
+            ops.linear(h.ptr(), b.wi_0.weight_ref(), nullptr, g.ptr(), N, F, D);
+            activate(g.ptr(), N * F, ops);
+            ops.linear(h.ptr(), b.wi_1.weight_ref(), nullptr, u.ptr(), N, F, D);
+            ops.mul(g.ptr(), u.ptr(), N * F);
         } else {
-            ops.linear(h.data(), b.wi.weight_ref(), nullptr, g.data(), N, F, D);
-            activate(g.data(), N * F, ops);
+            ops.linear(h.ptr(), b.wi.weight_ref(), nullptr, g.ptr(), N, F, D);
+            activate(g.ptr(), N * F, ops);
         }
-        ops.linear(g.data(), b.wo.weight_ref(), nullptr, y.data(), N, D, F);
-        ops.add_gated(x.data(), y.data(), nullptr, B, L, D);
+        ops.linear(g.ptr(), b.wo.weight_ref(), nullptr, y.ptr(), N, D, F);
+        ops.add_gated(x.ptr(), y.ptr(), nullptr, B, L, D);
     }
     check_cancelled(cancelled);
-    Tensor out({B, L, D});
-    ops.rms_norm(x.data(), out.data(), N, D, cfg_.layer_norm_epsilon, final_layer_norm_.data());
-    return out;
+    Tensor out = Tensor::on(ops, {B, L, D});
+    ops.rms_norm(x.ptr(), out.ptr(), N, D, cfg_.layer_norm_epsilon, final_layer_norm_.ptr());
+    return out.to_host();
 }
 
 }  // namespace dit

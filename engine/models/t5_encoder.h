@@ -50,7 +50,8 @@ struct T5EncoderConfig {
 class T5EncoderModel {
 public:
     // `component_dir` holds config.json and the weights (single or sharded; f32/f16/bf16).
-    static std::unique_ptr<T5EncoderModel> load(const std::filesystem::path& component_dir);
+    static std::unique_ptr<T5EncoderModel> load(const std::filesystem::path& component_dir,
+                                                kernels::Backend& ops = kernels::fast());
 
     // ids, mask: [B*L] row-major (mask 1 = real token, 0 = padding) -> last_hidden_state
     // [B, L, d_model] after final_layer_norm. Padding positions get values too (as in

@@ -14,18 +14,13 @@ constexpr float kNormEps = 1e-6f;  // every GroupNorm of diffusers' VAE
 // factorisation of the element count into [B, L, C] gives the same result.
 void add_into(Tensor& out, const Tensor& y, kernels::Backend& ops) {
     const int64_t rows = out.dim(0) * out.dim(1);
-    ops.add_gated(out.data(), y.data(), nullptr, 1, rows, out.numel() / rows);
+    ops.add_gated(out.ptr(), y.ptr(), nullptr, 1, rows, out.numel() / rows);
 }
 
 // [N, C, L] <-> [N, L, C]
-Tensor transpose12(const Tensor& x, int64_t N, int64_t A, int64_t B) {
-    Tensor out({N, B, A});
-    for (int64_t n = 0; n < N; ++n) {
-        const float* src = x.data() + n * A * B;
-        float* dst = out.data() + n * A * B;
-        for (int64_t a = 0; a < A; ++a)
-            for (int64_t b = 0; b < B; ++b) dst[b * A + a] = src[a * B + b];
-    }
+Tensor transpose12(const Tensor& x, int64_t N, int64_t A, int64_t B, kernels::Backend& ops) {
+    Tensor out = Tensor::on(ops, {N, B, A});
+    ops.transpose(x.ptr(), out.ptr(), N, A, B);
     return out;
 }
 
@@ -57,9 +52,9 @@ Tensor Conv2d::forward(const Tensor& x, kernels::Backend& ops, int64_t stride, i
     if (x.ndim() != 4 || x.dim(1) != cin)
         throw Error("VAE conv expects [N, " + std::to_string(cin) + ", H, W], got " + shape_str(x.shape()));
     kernels::Conv2dArgs a;
-    a.x = x.data();
-    a.w = weight.data();
-    a.b = bias.data();
+    a.x = x.ptr();
+    a.w = weight.ptr();
+    a.b = bias.ptr();
     a.N = x.dim(0);
     a.Cin = cin;
     a.H = x.dim(2);
@@ -71,8 +66,8 @@ Tensor Conv2d::forward(const Tensor& x, kernels::Backend& ops, int64_t stride, i
     a.pad_bottom = pad_bottom;
     a.pad_left = pad_left;
     a.pad_right = pad_right;
-    Tensor y({a.N, cout, a.out_h(), a.out_w()});
-    a.y = y.data();
+    Tensor y = Tensor::on(ops, {a.N, cout, a.out_h(), a.out_w()});
+    a.y = y.ptr();
     ops.conv2d(a);
     return y;
 }
@@ -89,10 +84,10 @@ GroupNorm GroupNorm::bind(ParamBinder& p, const std::string& prefix, int64_t cha
 }
 
 Tensor GroupNorm::forward(const Tensor& x, kernels::Backend& ops, bool silu) const {
-    Tensor y(x.shape());
-    ops.group_norm(x.data(), y.data(), x.dim(0), channels, x.dim(2) * x.dim(3), groups, kNormEps,
-                   weight.data(), bias.data());
-    if (silu) ops.silu(y.data(), y.numel());
+    Tensor y = Tensor::on(ops, x.shape());
+    ops.group_norm(x.ptr(), y.ptr(), x.dim(0), channels, x.dim(2) * x.dim(3), groups, kNormEps, weight.ptr(),
+                   bias.ptr());
+    if (silu) ops.silu(y.ptr(), y.numel());
     return y;
 }
 
@@ -138,8 +133,8 @@ MidAttention MidAttention::bind(ParamBinder& p, const WeightStore& store, const 
         const std::string wkey = base + ".weight";
         // Old checkpoints keep these projections as 1x1 convs; the numbers are the same.
         const bool conv_shaped = store.contains(wkey) && store.info(wkey).shape.size() == 4;
-        w[i] = p.bind(wkey, conv_shaped ? Shape{C, C, 1, 1} : Shape{C, C});
-        b[i] = p.bind(base + ".bias", {C});
+        w[i] = p.bind_host(wkey, conv_shaped ? Shape{C, C, 1, 1} : Shape{C, C});
+        b[i] = p.bind_host(base + ".bias", {C});
     }
     bool complete = true;
     for (int i = 0; i < 4; ++i) complete = complete && !w[i].empty() && !b[i].empty();
@@ -150,23 +145,26 @@ MidAttention MidAttention::bind(ParamBinder& p, const WeightStore& store, const 
         std::memcpy(a.qkv_weight.data() + i * C * C, w[i].data(), sizeof(float) * C * C);
         std::memcpy(a.qkv_bias.data() + i * C, b[i].data(), sizeof(float) * C);
     }
-    a.out_weight = w[3].reshape({C, C});
-    a.out_bias = b[3];
+    kernels::Backend& ops = p.backend();
+    a.qkv_weight = a.qkv_weight.to(ops);
+    a.qkv_bias = a.qkv_bias.to(ops);
+    a.out_weight = w[3].reshape({C, C}).to(ops);
+    a.out_bias = b[3].to(ops);
     return a;
 }
 
 Tensor MidAttention::forward(const Tensor& x, kernels::Backend& ops) const {
     // x: [N, C, H, W]
     const int64_t N = x.dim(0), C = channels, L = x.dim(2) * x.dim(3);
-    const Tensor tokens = transpose12(group_norm.forward(x, ops, false), N, C, L);  // [N, L, C]
-    Tensor qkv({N, L, 3 * C});
-    ops.linear(tokens.data(), qkv_weight.data(), qkv_bias.data(), qkv.data(), N * L, 3 * C, C);
-    Tensor attended({N, L, C});
+    const Tensor tokens = transpose12(group_norm.forward(x, ops, false), N, C, L, ops);  // [N, L, C]
+    Tensor qkv = Tensor::on(ops, {N, L, 3 * C});
+    ops.linear(tokens.ptr(), qkv_weight.ptr(), qkv_bias.ptr(), qkv.ptr(), N * L, 3 * C, C);
+    Tensor attended = Tensor::on(ops, {N, L, C});
     kernels::AttentionArgs a;
-    a.q = qkv.data();
-    a.k = qkv.data() + C;
-    a.v = qkv.data() + 2 * C;
-    a.out = attended.data();
+    a.q = qkv.ptr();
+    a.k = qkv.ptr() + C;
+    a.v = qkv.ptr() + 2 * C;
+    a.out = attended.ptr();
     a.B = N;
     a.Lq = a.Lk = L;
     a.H = 1;
@@ -175,9 +173,9 @@ Tensor MidAttention::forward(const Tensor& x, kernels::Backend& ops) const {
     a.ldo = C;
     a.scale = 1.0f / std::sqrt(static_cast<float>(C));
     ops.attention(a);
-    Tensor projected({N, L, C});
-    ops.linear(attended.data(), out_weight.data(), out_bias.data(), projected.data(), N * L, C, C);
-    Tensor out = transpose12(projected, N, L, C).reshape(x.shape());  // [N, C, H, W]
+    Tensor projected = Tensor::on(ops, {N, L, C});
+    ops.linear(attended.ptr(), out_weight.ptr(), out_bias.ptr(), projected.ptr(), N * L, C, C);
+    Tensor out = transpose12(projected, N, L, C, ops).reshape(x.shape());  // [N, C, H, W]
     add_into(out, x, ops);
     return out;
 }
@@ -198,8 +196,8 @@ Upsample2D Upsample2D::bind(ParamBinder& p, const std::string& prefix, int64_t c
 
 Tensor Upsample2D::forward(const Tensor& x, kernels::Backend& ops) const {
     const int64_t N = x.dim(0), C = x.dim(1), H = x.dim(2), W = x.dim(3);
-    Tensor up({N, C, 2 * H, 2 * W});
-    ops.upsample_nearest2x(x.data(), up.data(), N, C, H, W);
+    Tensor up = Tensor::on(ops, {N, C, 2 * H, 2 * W});
+    ops.upsample_nearest2x(x.ptr(), up.ptr(), N, C, H, W);
     return conv.forward(up, ops);
 }
 

@@ -64,13 +64,13 @@ Caches& caches() {
 }
 
 std::shared_ptr<const PixArtControlNetAdapter> cached_adapter(const std::filesystem::path& dir,
-                                                              const PixArtConfig& base) {
+                                                              const PixArtConfig& base, kernels::Backend& ops) {
     std::error_code ec;
     const auto canon = std::filesystem::weakly_canonical(dir, ec);
     if (ec || !std::filesystem::is_directory(canon)) throw Error(dir.string() + ": control adapter folder does not exist");
     const std::string key = canon.string() + "|" + std::to_string(base.num_layers) + "x" +
                             std::to_string(base.heads) + "x" + std::to_string(base.head_dim) + "x" +
-                            std::to_string(base.cross_attention_dim);
+                            std::to_string(base.cross_attention_dim) + "|" + ops.name();
     const std::string stamp = folder_stamp(canon);
     auto& c = caches();
     {
@@ -78,7 +78,7 @@ std::shared_ptr<const PixArtControlNetAdapter> cached_adapter(const std::filesys
         auto it = c.adapters.find(key);
         if (it != c.adapters.end() && it->second.stamp == stamp) return it->second.adapter;
     }
-    std::shared_ptr<const PixArtControlNetAdapter> adapter = PixArtControlNetAdapter::load(canon, base);
+    std::shared_ptr<const PixArtControlNetAdapter> adapter = PixArtControlNetAdapter::load(canon, base, ops);
     std::lock_guard lock(c.mutex);
     if (c.adapters.size() >= Caches::kMaxAdapters && !c.adapters.count(key)) c.adapters.erase(c.adapters.begin());
     c.adapters[key] = {stamp, adapter};
@@ -147,7 +147,7 @@ std::unique_ptr<ControlSet> ControlSet::create(const PixArtTransformer2DModel& b
     set->B_ = base_prompt.B;
     set->L_ = base_prompt.L;
     set->D_ = base.config().hidden();
-    set->key_bias_ = base_prompt.key_bias.data();
+    set->key_bias_ = base_prompt.key_bias.ptr();
     return set;
 }
 
@@ -177,11 +177,11 @@ void ControlSet::add(const ControlInput& input, std::shared_ptr<const PixArtCont
     N_ = p.condition.dim(0);
     controls_.push_back(std::move(p));
     const Shape s{B_, N_, D_};
-    state_.emplace_back(s);
+    state_.push_back(Tensor::on(ops, s));
     if (!buf_) {
-        sum_ = Tensor(s);
-        residual_ = Tensor(s);
-        buf_ = std::make_unique<pixart::BlockBuffers>(B_, N_, D_);
+        sum_ = Tensor::on(ops, s);
+        residual_ = Tensor::on(ops, s);
+        buf_ = std::make_unique<pixart::BlockBuffers>(B_, N_, D_, ops);
     }
     acting_.assign(controls_.size(), 0);
 }
@@ -200,7 +200,7 @@ std::unique_ptr<ControlSet> ControlSet::prepare(const Request& req, const std::f
         if (!acts) continue;  // off, weight 0 or outside the schedule: never loaded, never run
         std::shared_ptr<const PixArtControlNetAdapter> adapter;
         try {
-            adapter = cached_adapter(control_adapter_dir(in, model_dir), base.config());
+            adapter = cached_adapter(control_adapter_dir(in, model_dir), base.config(), ops);
         } catch (const Error& e) {
             throw Error(label(in, i) + ": " + e.what());
         }
@@ -264,31 +264,27 @@ void ControlSet::after_block(int block, float* x, int64_t n, const float* modula
         const auto& idx = p.adapter->config().block_indices;
         for (size_t j = 0; j < idx.size(); ++j) {
             if (idx[j] != block) continue;
-            float* state = state_[k].data();
+            float* state = state_[k].ptr();
             // Every control reads the base stream before any residual of this hook is added.
-            if (j == 0) p.adapter->begin(x, p.condition, state, B_, N_);
+            if (j == 0) p.adapter->begin(x, p.condition, state, B_, N_, ops);
             if (p.skip[j]) continue;  // pruned: the state passes through, no residual
-            p.adapter->block(static_cast<int>(j), state, residual_.data(), modulation, p.prompt, key_bias_, *buf_,
+            p.adapter->block(static_cast<int>(j), state, residual_.ptr(), modulation, p.prompt, key_bias_, *buf_,
                              ops);
-            float* sum = sum_.data();
-            float* r = residual_.data();
+            float* sum = sum_.ptr();
+            float* r = residual_.ptr();
             // Weighted in its own pass: fused into the sum (FMA), the total would depend on the
             // order of the controls.
             const float w = p.input.weight;
-            if (w != 1.0f)
-                for (int64_t i = 0; i < total; ++i) r[i] *= w;
+            if (w != 1.0f) ops.affine(r, total, w, 0.0f);
             if (!added) {
-                std::memcpy(sum, r, sizeof(float) * total);
+                ops.copy(sum, r, sizeof(float) * size_t(total));
                 added = true;
             } else {
-                for (int64_t i = 0; i < total; ++i) sum[i] += r[i];
+                ops.add_gated(sum, r, nullptr, 1, 1, total);
             }
         }
     }
-    if (added) {
-        const float* sum = sum_.data();
-        for (int64_t i = 0; i < total; ++i) x[i] += sum[i];
-    }
+    if (added) ops.add_gated(x, sum_.ptr(), nullptr, 1, 1, total);
 }
 
 }  // namespace dit

@@ -5,23 +5,57 @@
 
 #include "engine/error.h"
 #include "engine/pipeline/pixart_pipeline.h"
+#ifdef DIT_HAVE_CUDA
+#include "kernels/cuda/cuda.h"
+#endif
 
 namespace dit {
 
 struct Engine::Impl {
     std::mutex mutex;  // one generation at a time per Engine; the worker owns one Engine
-    // Loaded pipelines by canonical folder; the last one used stays resident.
+    // The last pipeline used stays resident, keyed by canonical folder and the backend whose
+    // memory holds its weights.
     std::filesystem::path loaded_path;
+    const kernels::Backend* loaded_ops = nullptr;
     std::unique_ptr<PixArtPipeline> loaded;
 };
 
 Engine::Engine() : impl_(std::make_unique<Impl>()) {}
 Engine::~Engine() = default;
 
-static kernels::Backend& backend_named(const std::string& name) {
+namespace {
+
+std::string cuda_unavailable() {
+#ifdef DIT_HAVE_CUDA
+    return kernels::cuda::unavailable_reason();
+#else
+    return "this build has no CUDA backend (nvcc was not found when it was configured)";
+#endif
+}
+
+}  // namespace
+
+kernels::Backend& backend_named(const std::string& name) {
     if (name == "cpu") return kernels::fast();
     if (name == "cpu-reference") return kernels::reference();
-    throw Error("backend '" + name + "' is not available (cpu, cpu-reference)");
+    if (name == "cpu-isolated") return kernels::isolated();
+    if (name == "cuda" || name == "auto") {
+        const std::string why = cuda_unavailable();
+#ifdef DIT_HAVE_CUDA
+        if (why.empty()) return kernels::cuda::backend();
+#endif
+        if (name == "auto") return kernels::fast();
+        throw Error("backend 'cuda' cannot run here: " + why);
+    }
+    std::string names;
+    for (const auto& n : available_backends()) names += (names.empty() ? "" : ", ") + n;
+    throw Error("backend '" + name + "' is not available (" + names + ")");
+}
+
+std::vector<std::string> available_backends() {
+    std::vector<std::string> names{"auto", "cpu", "cpu-reference"};
+    if (cuda_unavailable().empty()) names.push_back("cuda");
+    return names;
 }
 
 Result Engine::generate(const Request& request, Callbacks& callbacks) {
@@ -31,10 +65,11 @@ Result Engine::generate(const Request& request, Callbacks& callbacks) {
     auto path = std::filesystem::weakly_canonical(request.model_dir, ec);
     if (ec || !std::filesystem::is_directory(path))
         throw Error(request.model_dir.string() + ": model folder does not exist");
-    if (!impl_->loaded || impl_->loaded_path != path) {
+    if (!impl_->loaded || impl_->loaded_path != path || impl_->loaded_ops != &ops) {
         impl_->loaded.reset();  // free the old model before loading the new one
         impl_->loaded = PixArtPipeline::load(path, ops);
         impl_->loaded_path = path;
+        impl_->loaded_ops = &ops;
     }
     return impl_->loaded->run(request, callbacks, ops);
 }

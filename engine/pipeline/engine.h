@@ -44,7 +44,7 @@ struct Request {
     std::optional<std::filesystem::path> noise_file;  // .npy [1, C, H/8, W/8] initial latent
     std::optional<Image> init_image;      // img2img when set
     float strength = 0.8f;                // img2img: fraction of the schedule that is re-run
-    std::string backend = "cpu";          // cpu (fast path) | cpu-reference (plain loops)
+    std::string backend = "cpu";          // see backend_named(): cpu | cpu-reference | cuda | auto
 
     std::vector<ControlInput> controls;   // any number, composed by summing their residuals
     // Inpainting when set (needs init_image): regenerate where the mask is > 0.
@@ -80,6 +80,14 @@ struct Result {
     std::string parameters;  // the generation parameters as one line, for the PNG text chunk
     double seconds = 0;
 };
+
+// The backend a Request names: "cpu" (OpenBLAS + OpenMP), "cpu-reference" (plain loops),
+// "cuda" (kernels/cuda, when built with nvcc and a usable GPU is present), "auto" (cuda when it
+// can run, else cpu), "cpu-isolated" (cpu behind a device's memory contract, for tests). Throws
+// dit::Error naming the choices, or why cuda cannot run here.
+kernels::Backend& backend_named(const std::string& name);
+// The names backend_named() accepts on this machine, "auto" first.
+std::vector<std::string> available_backends();
 
 class Engine {
 public:

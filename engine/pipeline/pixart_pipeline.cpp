@@ -84,9 +84,9 @@ std::unique_ptr<PixArtPipeline> PixArtPipeline::load(const std::filesystem::path
     const std::string cls = folder.model_index().get_string("_class_name", "PixArtAlphaPipeline");
     p->max_tokens_ = cls == "PixArtSigmaPipeline" ? 300 : 120;
     p->tokenizer_ = std::make_unique<T5Tokenizer>(T5Tokenizer::load(folder.component("tokenizer")));
-    p->text_encoder_ = T5EncoderModel::load(folder.component("text_encoder"));
-    p->transformer_ = PixArtTransformer2DModel::load(folder.component("transformer"));
-    p->vae_ = AutoencoderKL::load(folder.component("vae"));
+    p->text_encoder_ = T5EncoderModel::load(folder.component("text_encoder"), ops);
+    p->transformer_ = PixArtTransformer2DModel::load(folder.component("transformer"), ops);
+    p->vae_ = AutoencoderKL::load(folder.component("vae"), ops);
     p->scheduler_ = SchedulerConfig::from(
         Config::read(folder.component("scheduler") / "scheduler_config.json"));
 

@@ -57,7 +57,7 @@ std::vector<int32_t> region_token_groups(const std::vector<RegionPrompt>& region
 
 RegionalPrompts RegionalPrompts::merge(const PixArtTransformer2DModel::PromptCache& global,
                                        const PixArtTransformer2DModel::PromptCache& regions,
-                                       const std::vector<int32_t>& tokens, bool guided) {
+                                       const std::vector<int32_t>& tokens, bool guided, kernels::Backend& ops) {
     // global k/v: per block [B, Lg, D]; regions k/v: per block [R, Lr, D]
     const int64_t B = global.B, Lg = global.L, R = regions.B, Lr = regions.L, L = Lg + R * Lr;
     if (B != (guided ? 2 : 1))
@@ -69,35 +69,34 @@ RegionalPrompts RegionalPrompts::merge(const PixArtTransformer2DModel::PromptCac
     out.regions_ = int(R);
     out.prompt_.B = int(B);
     out.prompt_.L = int(L);
-    out.prompt_.key_bias = Tensor({B, L});
     out.key_group_.resize(size_t(B * L));
     for (int64_t b = 0; b < B; ++b) {
-        float* bias = out.prompt_.key_bias.data() + b * L;
         int32_t* group = out.key_group_.data() + b * L;
-        std::memcpy(bias, global.key_bias.data() + b * Lg, sizeof(float) * Lg);
         std::fill(group, group + Lg, 0);
-        for (int64_t r = 0; r < R; ++r) {
-            std::memcpy(bias + Lg + r * Lr, regions.key_bias.data() + r * Lr, sizeof(float) * Lr);
-            std::fill(group + Lg + r * Lr, group + Lg + (r + 1) * Lr, int32_t(r + 1));
-        }
+        for (int64_t r = 0; r < R; ++r) std::fill(group + Lg + r * Lr, group + Lg + (r + 1) * Lr, int32_t(r + 1));
     }
-    auto concat = [&](const Tensor& g, const Tensor& reg) {  // [B, Lg, D] + [R, Lr, D] -> [B, L, D]
-        const int64_t D = g.dim(2);
-        Tensor t({B, L, D});
+    // Per item b: [global row b | every region's rows], for [B, L, D] tensors and [B, L] biases.
+    auto concat = [&](const Tensor& g, const Tensor& reg, Shape shape) {
+        const int64_t D = shape.size() == 3 ? shape[2] : 1;
+        Tensor t = Tensor::on(ops, shape);
         for (int64_t b = 0; b < B; ++b) {
-            std::memcpy(t.data() + b * L * D, g.data() + b * Lg * D, sizeof(float) * Lg * D);
-            std::memcpy(t.data() + (b * L + Lg) * D, reg.data(), sizeof(float) * R * Lr * D);
+            ops.copy(t.ptr() + b * L * D, g.ptr() + b * Lg * D, sizeof(float) * size_t(Lg * D));
+            ops.copy(t.ptr() + (b * L + Lg) * D, reg.ptr(), sizeof(float) * size_t(R * Lr * D));
         }
         return t;
     };
+    out.prompt_.key_bias = concat(global.key_bias.to(ops), regions.key_bias.to(ops), {B, L});
     for (size_t i = 0; i < global.k.size(); ++i) {
-        out.prompt_.k.push_back(concat(global.k[i], regions.k[i]));
-        out.prompt_.v.push_back(concat(global.v[i], regions.v[i]));
+        const int64_t D = global.k[i].dim(2);
+        out.prompt_.k.push_back(concat(global.k[i].to(ops), regions.k[i].to(ops), {B, L, D}));
+        out.prompt_.v.push_back(concat(global.v[i].to(ops), regions.v[i].to(ops), {B, L, D}));
     }
     // The unconditional item's queries stay group 0: it sees its negative prompt only.
     const int64_t N = int64_t(tokens.size());
     out.query_group_.assign(size_t(B * N), 0);
     std::copy(tokens.begin(), tokens.end(), out.query_group_.begin() + (B - 1) * N);
+    out.query_group_ops_ = IndexArray(ops, out.query_group_);
+    out.key_group_ops_ = IndexArray(ops, out.key_group_);
     return out;
 }
 
@@ -123,12 +122,13 @@ RegionalPrompts RegionalPrompts::encode(const std::vector<RegionPrompt>& regions
     const int R = int(regions.size());
     const Tensor embeds = text_encoder.forward(ids, mask, R, global.L, ops, cancelled);  // [R, L, caption]
     const auto region_cache = transformer.encode_prompt(embeds, mask, ops);
-    return merge(global, region_cache, tokens, guided);
+    return merge(global, region_cache, tokens, guided, ops);
 }
 
 void RegionalPrompts::install(ForwardExtras& extras) const {
-    extras.block.query_group = empty() ? nullptr : query_group_.data();
-    extras.block.key_group = empty() ? nullptr : key_group_.data();
+    extras.block.query_group = empty() ? nullptr : query_group_ops_.ptr();
+    extras.block.key_group = empty() ? nullptr : key_group_ops_.ptr();
+    extras.query_group_host = empty() ? nullptr : query_group_.data();
 }
 
 }  // namespace dit

@@ -71,21 +71,23 @@ public:
     const PixArtTransformer2DModel::PromptCache& prompt() const { return prompt_; }
     const std::vector<int32_t>& query_group() const { return query_group_; }  // [B, N image tokens]
     const std::vector<int32_t>& key_group() const { return key_group_; }      // [B, Lg + R * Lr]
-    // Sets extras.block.query_group/key_group (null when empty()), nothing else; the pointers
-    // refer to this object, which must outlive the forwards.
+    // Sets extras.block.query_group/key_group (backend memory) and extras.query_group_host (null
+    // when empty()), nothing else; the pointers refer to this object, which must outlive the
+    // forwards.
     void install(ForwardExtras& extras) const;
 
     // The merge on its own, for tests and the reference: global [B, Lg] and regions [R, Lr]
     // caches -> the merged cache and key groups; query groups from per-token groups `tokens`
-    // (item 0 all 0 when guided).
+    // (item 0 all 0 when guided). The merged cache and groups go to ops's memory.
     static RegionalPrompts merge(const PixArtTransformer2DModel::PromptCache& global,
                                  const PixArtTransformer2DModel::PromptCache& regions,
-                                 const std::vector<int32_t>& tokens, bool guided);
+                                 const std::vector<int32_t>& tokens, bool guided, kernels::Backend& ops);
 
 private:
     int regions_ = 0;
     PixArtTransformer2DModel::PromptCache prompt_;
     std::vector<int32_t> query_group_, key_group_;
+    IndexArray query_group_ops_, key_group_ops_;  // the same in the backend's memory
 };
 
 }  // namespace dit

@@ -9,7 +9,9 @@
 // Weights may be f16/bf16 (kernels/cpu/half.h): big matrices stay in the mmapped checkpoint in
 // their file format and only the linear that takes a WeightRef reads them, widening to f32 as it
 // goes; every other op is f32 throughout.
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 
 #include "kernels/cpu/half.h"
 
@@ -59,6 +61,21 @@ public:
     virtual ~Backend() = default;
     virtual const char* name() const = 0;
 
+    // ---- memory the ops work on ----
+    // True when that memory is the host's, so host code may read and write it directly. A device
+    // backend's memory is reached only through these calls (engine::Tensor keeps it behind
+    // data() and moves it with to_host()).
+    virtual bool host_memory() const { return true; }
+    virtual void* allocate(size_t bytes);                               // 64-byte aligned
+    virtual void release(void* p) noexcept;
+    virtual void upload(void* dst, const void* src, size_t bytes);      // host -> backend
+    virtual void download(void* dst, const void* src, size_t bytes);    // backend -> host
+    virtual void copy(void* dst, const void* src, size_t bytes);        // backend -> backend
+    virtual void fill_zero(void* dst, size_t bytes);
+    // Device backends keep uploaded copies of the WeightRef matrices keyed by host address (and
+    // forget those of a mapping when it goes away, weights_unmapped() below); this drops them all.
+    virtual void drop_cached_weights() {}
+
     // y[M, N] = x[M, K] · w[N, K]ᵀ + b[N]   (w in PyTorch's Linear layout; b may be null)
     virtual void linear(const float* x, const float* w, const float* b, float* y,
                         int64_t M, int64_t N, int64_t K) = 0;
@@ -104,9 +121,47 @@ public:
                                const int32_t* index, int64_t n, int64_t B, int64_t C) = 0;
     virtual void scatter_tokens(const float* src, int64_t src_rows, float* dst, int64_t dst_rows,
                                 const int32_t* index, int64_t n, int64_t B, int64_t C) = 0;
+
+    // ---- layout ops and small arithmetic, so the models never loop over backend memory ----
+    // x[i] = x[i] * a + b (the VAE's latent scaling, a control's weight).
+    virtual void affine(float* x, int64_t n, float a, float b) = 0;
+    // x: [N, A, B] -> y: [N, B, A] (the VAE attention's NCHW <-> token order). Exact copies.
+    virtual void transpose(const float* x, float* y, int64_t N, int64_t A, int64_t B) = 0;
+    // adaLN-single's per-block vectors: out[j, b, :] = table[j, :] + emb[b, j*D : (j+1)*D] for
+    // table: [J, D], emb: [B, J*D], out: [J, B, D] (chunk-major, each vector a contiguous [B, D]).
+    virtual void adaln_modulation(const float* table, const float* emb, float* out, int64_t J, int64_t B,
+                                  int64_t D) = 0;
+    // The patch embedding's input: x: [B, C, H, W] -> patches: [B, (H/p) * (W/p), C*p*p], each
+    // row in (c, ky, kx) order (the conv weight's), tokens in (y, x) raster order. Exact copies.
+    virtual void patchify(const float* x, float* patches, int64_t B, int64_t C, int64_t H, int64_t W,
+                          int64_t p) = 0;
+    // The final layer's output: tokens: [B, (H/p) * (W/p), p*p*C] in (py, px, c) order ->
+    // out: [B, C, H, W]. Exact copies.
+    virtual void unpatchify(const float* tokens, float* out, int64_t B, int64_t C, int64_t H, int64_t W,
+                            int64_t p) = 0;
 };
 
 Backend& reference();
 Backend& fast();
+// fast()'s ops on memory it keeps apart (host_memory() is false), so host code that reads an
+// op's operands directly fails its test instead of faulting on a GPU (tests and `--backend
+// cpu-isolated` only; results equal fast()'s bit for bit).
+Backend& isolated();
+
+// A mapping of checkpoint weights is about to go away (engine/io/safetensors.cpp calls this):
+// device backends forget the copies they made of WeightRefs inside [begin, begin + bytes), since
+// the addresses may come back holding other weights.
+void weights_unmapped(const void* begin, size_t bytes);
+// Device backends register here to hear of it (kernels/cpu/backend.cpp).
+void on_weights_unmapped(std::function<void(const void* begin, size_t bytes)> listener);
+
+// The layout ops as plain loops; both CPU backends use these (kernels/cpu/backend.cpp).
+namespace host {
+void affine(float* x, int64_t n, float a, float b);
+void transpose(const float* x, float* y, int64_t N, int64_t A, int64_t B);
+void adaln_modulation(const float* table, const float* emb, float* out, int64_t J, int64_t B, int64_t D);
+void patchify(const float* x, float* patches, int64_t B, int64_t C, int64_t H, int64_t W, int64_t p);
+void unpatchify(const float* tokens, float* out, int64_t B, int64_t C, int64_t H, int64_t W, int64_t p);
+}  // namespace host
 
 }  // namespace dit::kernels

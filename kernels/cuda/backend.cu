@@ -70,6 +70,7 @@ public:
         DIT_CUDA(cudaSetDevice(0));
         DIT_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
         gemm_ = std::make_unique<Gemm>(stream_);
+        on_weights_unmapped([this](const void* begin, size_t bytes) { forget_weights(begin, bytes); });
     }
     ~Impl() override {
         drop_cached_weights();
@@ -80,22 +81,27 @@ public:
     const char* name() const override { return "cuda"; }
 
     // ---- memory ----
-    void* device_alloc(size_t bytes) override {
+    bool host_memory() const override { return false; }
+    void* allocate(size_t bytes) override {
         void* p = nullptr;
         DIT_CUDA(cudaMalloc(&p, bytes ? bytes : 1));
         return p;
     }
-    void device_free(void* p) override {
-        if (p) DIT_CUDA(cudaFree(p));
+    void release(void* p) noexcept override {
+        if (p) cudaFree(p);  // implicitly waits for the work that still reads it
     }
-    void copy_to_device(void* dst, const void* src, size_t bytes) override {
+    void upload(void* dst, const void* src, size_t bytes) override {
         DIT_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_));
         DIT_CUDA(cudaStreamSynchronize(stream_));  // src may be a temporary the caller frees next
     }
-    void copy_to_host(void* dst, const void* src, size_t bytes) override {
+    void download(void* dst, const void* src, size_t bytes) override {
         DIT_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, stream_));
         DIT_CUDA(cudaStreamSynchronize(stream_));
     }
+    void copy(void* dst, const void* src, size_t bytes) override {
+        DIT_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToDevice, stream_));
+    }
+    void fill_zero(void* dst, size_t bytes) override { DIT_CUDA(cudaMemsetAsync(dst, 0, bytes, stream_)); }
     void synchronize() override { DIT_CUDA(cudaStreamSynchronize(stream_)); }
     size_t device_bytes_in_use() const override {
         size_t free = 0, total = 0;
@@ -112,6 +118,23 @@ public:
         weight_bytes_ = 0;
     }
     size_t cached_weight_bytes() const override { return weight_bytes_; }
+    // A checkpoint mapping goes away: its addresses may come back holding other weights.
+    void forget_weights(const void* begin, size_t bytes) {
+        std::lock_guard lock(mutex_);
+        const auto* lo = static_cast<const char*>(begin);
+        bool synced = false;
+        for (auto it = weights_.begin(); it != weights_.end();) {
+            const auto* p = static_cast<const char*>(it->first.data);
+            if (p < lo || p >= lo + bytes) {
+                ++it;
+                continue;
+            }
+            if (!synced) cudaStreamSynchronize(stream_), synced = true;
+            cudaFree(it->second.ptr);
+            weight_bytes_ -= size_t(it->second.n) * 2;
+            it = weights_.erase(it);
+        }
+    }
 
     // ---- ops ----
     void linear(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K) override {
@@ -153,6 +176,19 @@ public:
                         int64_t n, int64_t B, int64_t C) override {
         cuda::scatter_tokens(stream_, src, src_rows, dst, dst_rows, index, n, B, C);
     }
+    void affine(float* x, int64_t n, float a, float b) override { cuda::affine(stream_, x, n, a, b); }
+    void transpose(const float* x, float* y, int64_t N, int64_t A, int64_t B) override {
+        cuda::transpose(stream_, x, y, N, A, B);
+    }
+    void adaln_modulation(const float* table, const float* emb, float* out, int64_t J, int64_t B, int64_t D) override {
+        cuda::adaln_modulation(stream_, table, emb, out, J, B, D);
+    }
+    void patchify(const float* x, float* patches, int64_t B, int64_t C, int64_t H, int64_t W, int64_t p) override {
+        cuda::patchify(stream_, x, patches, B, C, H, W, p);
+    }
+    void unpatchify(const float* tokens, float* out, int64_t B, int64_t C, int64_t H, int64_t W, int64_t p) override {
+        cuda::unpatchify(stream_, tokens, out, B, C, H, W, p);
+    }
 
 private:
     struct DeviceWeight {
@@ -167,9 +203,9 @@ private:
         const WeightKey key{w.data, int(w.dtype), n};
         if (auto it = weights_.find(key); it != weights_.end()) return it->second.ptr;
         const std::vector<uint16_t> host = weights_as_bf16(w, n);
-        DeviceWeight d{static_cast<uint16_t*>(device_alloc(size_t(n) * 2)), n};
+        DeviceWeight d{static_cast<uint16_t*>(allocate(size_t(n) * 2)), n};
         try {
-            copy_to_device(d.ptr, host.data(), size_t(n) * 2);
+            upload(d.ptr, host.data(), size_t(n) * 2);
         } catch (...) {
             cudaFree(d.ptr);
             throw;
@@ -228,12 +264,14 @@ void Impl::conv2d(const Conv2dArgs& a) {
 }  // namespace
 
 CudaBackend& backend() {
+    // Never destroyed: weight mappings released during static destruction still call its
+    // listener, and the CUDA runtime may be torn down before a static destructor would run.
     static std::once_flag once;
-    static std::unique_ptr<Impl> instance;
+    static Impl* instance = nullptr;
     static std::string why;
     std::call_once(once, [] {
         why = unavailable_reason();
-        if (why.empty()) instance = std::make_unique<Impl>();
+        if (why.empty()) instance = new Impl();
     });
     if (!instance) throw CudaError("the CUDA backend is unavailable: " + why);
     return *instance;

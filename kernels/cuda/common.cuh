@@ -28,6 +28,11 @@ inline unsigned elementwise_blocks(int64_t n, int threads = 256) {
     return unsigned(b < 1 ? 1 : (b > 65535 ? 65535 : b));
 }
 
+// Grid-stride loop over [0, n) for the elementwise launches (kThreads per block).
+constexpr int kThreads = 256;
+#define DIT_GRID_STRIDE(i, n) \
+    for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); i += int64_t(gridDim.x) * blockDim.x)
+
 // ---- op families, one .cu each; all run on `stream` ----
 
 // elementwise.cu
@@ -45,6 +50,12 @@ void gather_tokens(cudaStream_t s, const float* src, int64_t src_rows, float* ds
                    const int32_t* index, int64_t n, int64_t B, int64_t C);
 void scatter_tokens(cudaStream_t s, const float* src, int64_t src_rows, float* dst, int64_t dst_rows,
                     const int32_t* index, int64_t n, int64_t B, int64_t C);
+// layout ops (ops.h): affine, transpose, adaln_modulation, patchify, unpatchify
+void affine(cudaStream_t s, float* x, int64_t n, float a, float b);
+void transpose(cudaStream_t s, const float* x, float* y, int64_t N, int64_t A, int64_t B);
+void adaln_modulation(cudaStream_t s, const float* table, const float* emb, float* out, int64_t J, int64_t B, int64_t D);
+void patchify(cudaStream_t s, const float* x, float* patches, int64_t B, int64_t C, int64_t H, int64_t W, int64_t p);
+void unpatchify(cudaStream_t s, const float* tokens, float* out, int64_t B, int64_t C, int64_t H, int64_t W, int64_t p);
 // dst[i] = bf16(src[i]), round to nearest even (the GEMM's activation operand).
 void to_bf16(cudaStream_t s, const float* src, uint16_t* dst, int64_t n);
 // im2col of rows [oy0, oy0 + rows) of the output for image n: col[(ci*KH + ky)*KW + kx, pix].

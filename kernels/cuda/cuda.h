@@ -4,10 +4,11 @@
 // one per op family, each checked op by op against kernels::reference() (tests/kernels,
 // docs/cuda.md).
 //
-// Pointer contract: every float / int32 pointer an op takes is DEVICE memory (from
-// device_alloc), except a WeightRef, which names immutable HOST weights (the checkpoint mapping):
-// the backend uploads each such matrix once, as bf16, and keeps it until drop_cached_weights().
-// Ops are queued on the backend's stream; copy_to_host() and synchronize() wait for them.
+// Pointer contract: every float / int32 pointer an op takes is DEVICE memory (from allocate()),
+// except a WeightRef, which names immutable HOST weights (the checkpoint mapping): the backend
+// uploads each such matrix once, as bf16, and keeps it until drop_cached_weights(). Ops are
+// queued on the backend's stream; upload(), download() and synchronize() wait for them.
+// allocate() throws DeviceOutOfMemory when the device is full.
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -40,13 +41,7 @@ DeviceInfo device_info();  // throws CudaError when unavailable
 class CudaBackend : public Backend {
 public:
     // The upload cache and scratch live as long as the backend; the engine holds one per process.
-    virtual void drop_cached_weights() = 0;
     virtual size_t cached_weight_bytes() const = 0;
-    // Device memory on this backend's device. device_alloc throws DeviceOutOfMemory.
-    virtual void* device_alloc(size_t bytes) = 0;
-    virtual void device_free(void* p) = 0;
-    virtual void copy_to_device(void* dst, const void* src, size_t bytes) = 0;
-    virtual void copy_to_host(void* dst, const void* src, size_t bytes) = 0;  // waits for the stream
     virtual void synchronize() = 0;
     // Bytes of device memory in use on the device right now (total - free, cudaMemGetInfo).
     virtual size_t device_bytes_in_use() const = 0;

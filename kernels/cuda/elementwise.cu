@@ -8,11 +8,6 @@
 namespace dit::kernels::cuda {
 namespace {
 
-constexpr int kThreads = 256;
-
-#define DIT_GRID_STRIDE(i, n) \
-    for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); i += int64_t(gridDim.x) * blockDim.x)
-
 // x: [B, L, C]; shift, scale: [B, C]
 __global__ void modulate_kernel(float* x, const float* shift, const float* scale, int64_t L, int64_t C, int64_t n) {
     DIT_GRID_STRIDE(i, n) {

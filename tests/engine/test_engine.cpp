@@ -2,6 +2,8 @@
 // of the predicted x0 after every step), cancellation between steps and between blocks,
 // reproducibility, and the fast backend against the reference backend over a whole run.
 #include <QtTest>
+
+#include <algorithm>
 #include <atomic>
 #include <cmath>
 
@@ -163,8 +165,13 @@ private slots:
         r.steps = 0;
         expect(r, "steps 0 is out of range");
         r = tiny_request();
-        r.backend = "cuda";
-        expect(r, "backend 'cuda' is not available");
+        r.backend = "tpu";
+        expect(r, "backend 'tpu' is not available (auto, cpu, cpu-reference");
+        const auto names = available_backends();
+        if (std::find(names.begin(), names.end(), "cuda") == names.end()) {  // no GPU here: say why
+            r.backend = "cuda";
+            expect(r, "backend 'cuda' cannot run here: ");
+        }
         r = tiny_request();
         r.init_image = Image{32, 32, std::vector<uint8_t>(32 * 32 * 3, 128)};
         expect(r, "init image is 32x32 but the request is 96x64");

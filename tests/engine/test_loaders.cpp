@@ -434,7 +434,7 @@ private slots:
         const fs::path p = dir() / "binder_bf16.safetensors";
         write_bytes(p, st_bytes(text, halves({0x3f80, 0xc040, 0x4000, 0x0000, 0x3f00, 0xbf80})));
         const WeightStore store = WeightStore::open(p);
-        ParamBinder binder(store, "t");
+        ParamBinder binder(store, "t", kernels::fast());
         const Tensor w = binder.bind_stored("w", {2, 2});
         const Tensor b = binder.bind("b", {2});
         binder.finish();
@@ -443,7 +443,7 @@ private slots:
         EXPECT_EXACT(w.to_f32(), Tensor::from({2, 2}, {1, -3, 2, 0}));
         QCOMPARE(b.dtype(), DType::F32);
         EXPECT_EXACT(b, Tensor::from({2}, {0.5f, -1}));
-        ParamBinder bad(store, "t");
+        ParamBinder bad(store, "t", kernels::fast());
         QVERIFY(bad.bind_stored("w", {4}).empty());
         QVERIFY(bad.bind_stored("nope", {1}).empty());
         bad.bind("b", {2});
@@ -484,7 +484,7 @@ private slots:
                              {"other.stray", Tensor({2})}});
         const WeightStore s = WeightStore::open(p);
 
-        ParamBinder ok(s, "transformer");
+        ParamBinder ok(s, "transformer", kernels::fast());
         ok.ignore_prefix("pos_embed.");
         ok.ignore_prefix("stray");
         ok.ignore_prefix("other.");
@@ -494,7 +494,7 @@ private slots:
         QVERIFY(ok.bind_optional("proj_out.absent_bias", {8}).empty());  // optional: no problem
         ok.finish();                                                     // nothing to report
 
-        ParamBinder b(s, "transformer");
+        ParamBinder b(s, "transformer", kernels::fast());
         b.ignore_prefix("pos_embed.");
         QVERIFY(b.bind("transformer_blocks.0.attn1.to_q.weight", {64, 64}).empty());
         QVERIFY(b.bind("transformer_blocks.0.attn1.to_k.weight", {64, 64}).empty());
@@ -509,7 +509,7 @@ private slots:
         QCOMPARE(msg, want);
 
         // Long lists are cut after 20 entries.
-        ParamBinder many(s, "vae");
+        ParamBinder many(s, "vae", kernels::fast());
         for (int i = 0; i < 25; ++i) many.bind("decoder.k" + std::to_string(i), {1});
         many.ignore_prefix("");
         EXPECT_ERROR(many.finish(), "vae weights (" + p.string() + "): 25 problems: missing: 'decoder.k0' (expected [1])");

@@ -35,17 +35,17 @@ private slots:
         gpu.drop_cached_weights();
         std::vector<uint16_t> w(64 * 32, dit::kernels::float_to_bf16(0.5f));
         std::vector<float> x(4 * 32, 1.0f), y(4 * 64, NAN);
-        float* dx = static_cast<float*>(gpu.device_alloc(x.size() * 4));
-        float* dy = static_cast<float*>(gpu.device_alloc(y.size() * 4));
-        gpu.copy_to_device(dx, x.data(), x.size() * 4);
+        float* dx = static_cast<float*>(gpu.allocate(x.size() * 4));
+        float* dy = static_cast<float*>(gpu.allocate(y.size() * 4));
+        gpu.upload(dx, x.data(), x.size() * 4);
         for (int i = 0; i < 3; ++i) gpu.linear(dx, dit::kernels::WeightRef{w.data(), dit::kernels::DType::BF16}, nullptr, dy, 4, 64, 32);
         QCOMPARE(gpu.cached_weight_bytes(), w.size() * 2);
-        gpu.copy_to_host(y.data(), dy, y.size() * 4);
+        gpu.download(y.data(), dy, y.size() * 4);
         for (float v : y) QCOMPARE(v, 16.0f);  // 32 x 1.0 x 0.5, exact in bf16 and f32
         gpu.drop_cached_weights();
         QCOMPARE(gpu.cached_weight_bytes(), size_t(0));
-        gpu.device_free(dx);
-        gpu.device_free(dy);
+        gpu.release(dx);
+        gpu.release(dy);
     }
 };
 

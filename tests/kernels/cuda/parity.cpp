@@ -16,14 +16,14 @@ struct DeviceArray {
     T* ptr = nullptr;
     size_t n = 0;
     DeviceArray(CudaBackend& g, const std::vector<T>& host) : gpu(g), n(host.size()) {
-        ptr = static_cast<T*>(gpu.device_alloc(n * sizeof(T)));
-        gpu.copy_to_device(ptr, host.data(), n * sizeof(T));
+        ptr = static_cast<T*>(gpu.allocate(n * sizeof(T)));
+        gpu.upload(ptr, host.data(), n * sizeof(T));
     }
     DeviceArray(const DeviceArray&) = delete;
-    ~DeviceArray() { gpu.device_free(ptr); }
+    ~DeviceArray() { gpu.release(ptr); }
     std::vector<T> read() const {
         std::vector<T> out(n);
-        gpu.copy_to_host(out.data(), ptr, n * sizeof(T));
+        gpu.download(out.data(), ptr, n * sizeof(T));
         return out;
     }
 };
@@ -285,6 +285,48 @@ void check_copies(Checker& c) {
     c.record("scatter_tokens", "37 into 2x100x1152", dbase.read(), want_s, 0.0);
 }
 
+void check_layout(Checker& c) {
+    {  // affine, in place
+        const Floats x = c.random(1000);
+        Floats want = x;
+        c.ref.affine(want.data(), 1000, 0.18215f, -0.5f);
+        DeviceArray<float> dx(c.gpu, x);
+        c.gpu.affine(dx.ptr, 1000, 0.18215f, -0.5f);
+        c.record("affine", "1000", dx.read(), want, 1e-6);
+    }
+    {  // transpose [3, 37, 129] -> [3, 129, 37]
+        const Floats x = c.random(3 * 37 * 129);
+        Floats want(x.size());
+        c.ref.transpose(x.data(), want.data(), 3, 37, 129);
+        DeviceArray<float> dx(c.gpu, x), dy(c.gpu, Checker::poison(x.size()));
+        c.gpu.transpose(dx.ptr, dy.ptr, 3, 37, 129);
+        c.record("transpose", "3x37x129", dy.read(), want, 0.0);
+    }
+    {  // adaLN-single: 6 vectors of 1152 for a batch of 2
+        const int64_t J = 6, B = 2, D = 1152;
+        const Floats table = c.random(size_t(J * D)), emb = c.random(size_t(B * J * D));
+        Floats want(size_t(J * B * D));
+        c.ref.adaln_modulation(table.data(), emb.data(), want.data(), J, B, D);
+        DeviceArray<float> dt(c.gpu, table), de(c.gpu, emb), dout(c.gpu, Checker::poison(want.size()));
+        c.gpu.adaln_modulation(dt.ptr, de.ptr, dout.ptr, J, B, D);
+        c.record("adaln_modulation", "6x2x1152", dout.read(), want, 0.0);
+    }
+    for (int64_t p : {1, 2, 4}) {  // patchify / unpatchify of a [2, 4, 16, 24] latent
+        const int64_t B = 2, C = 4, H = 16, W = 24, N = (H / p) * (W / p);
+        const Floats x = c.random(size_t(B * C * H * W));
+        Floats want(x.size());
+        c.ref.patchify(x.data(), want.data(), B, C, H, W, p);
+        DeviceArray<float> dx(c.gpu, x), dp(c.gpu, Checker::poison(x.size()));
+        c.gpu.patchify(dx.ptr, dp.ptr, B, C, H, W, p);
+        c.record("patchify", dims({B, C, H, W}, (" p" + std::to_string(p)).c_str()), dp.read(), want, 0.0);
+        const Floats tokens = c.random(size_t(B * N * p * p * C));
+        c.ref.unpatchify(tokens.data(), want.data(), B, C, H, W, p);
+        DeviceArray<float> dt(c.gpu, tokens), dout(c.gpu, Checker::poison(x.size()));
+        c.gpu.unpatchify(dt.ptr, dout.ptr, B, C, H, W, p);
+        c.record("unpatchify", dims({B, N, p * p * C}, (" p" + std::to_string(p)).c_str()), dout.read(), want, 0.0);
+    }
+}
+
 }  // namespace
 
 std::vector<Result> run_all(CudaBackend& gpu, uint32_t seed) {
@@ -311,6 +353,7 @@ std::vector<Result> run_all(CudaBackend& gpu, uint32_t seed) {
     check_conv(c, 2, 16, 12, 10, 24, 1, 1, 0, 0, 0, 0, true);  // 1x1: no im2col
     check_conv(c, 1, 64, 32, 32, 64, 3, 1, 1, 1, 1, 1, true);
     check_copies(c);
+    check_layout(c);
     return c.results;
 }
 

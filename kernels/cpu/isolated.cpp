@@ -1,0 +1,78 @@
+// isolated(): fast()'s ops behind the memory contract of a device backend. Its memory is host
+// memory, but it says it is not (host_memory() is false), so engine::Tensor treats it as a
+// device's: data() refuses it and it moves only through upload / download. The engine's tests run
+// their pipelines on it, so a host loop over an op's operand fails here, on a CPU, with a message,
+// rather than faulting on a GPU.
+#include "kernels/cpu/ops.h"
+
+namespace dit::kernels {
+namespace {
+
+class IsolatedBackend final : public Backend {
+public:
+    const char* name() const override { return "cpu-isolated"; }
+    bool host_memory() const override { return false; }
+
+    void linear(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K) override {
+        inner.linear(x, w, b, y, M, N, K);
+    }
+    void linear(const float* x, WeightRef w, const float* b, float* y, int64_t M, int64_t N, int64_t K) override {
+        inner.linear(x, w, b, y, M, N, K);
+    }
+    void attention(const AttentionArgs& a) override { inner.attention(a); }
+    void layer_norm(const float* x, float* y, int64_t rows, int64_t cols, float eps, const float* gamma,
+                    const float* beta) override {
+        inner.layer_norm(x, y, rows, cols, eps, gamma, beta);
+    }
+    void rms_norm(const float* x, float* y, int64_t rows, int64_t cols, float eps, const float* gamma) override {
+        inner.rms_norm(x, y, rows, cols, eps, gamma);
+    }
+    void modulate(float* x, const float* shift, const float* scale, int64_t B, int64_t L, int64_t C) override {
+        inner.modulate(x, shift, scale, B, L, C);
+    }
+    void add_gated(float* x, const float* y, const float* gate, int64_t B, int64_t L, int64_t C) override {
+        inner.add_gated(x, y, gate, B, L, C);
+    }
+    void gelu_tanh(float* x, int64_t n) override { inner.gelu_tanh(x, n); }
+    void silu(float* x, int64_t n) override { inner.silu(x, n); }
+    void mul(float* x, const float* y, int64_t n) override { inner.mul(x, y, n); }
+    void group_norm(const float* x, float* y, int64_t N, int64_t C, int64_t HW, int64_t groups, float eps,
+                    const float* gamma, const float* beta) override {
+        inner.group_norm(x, y, N, C, HW, groups, eps, gamma, beta);
+    }
+    void conv2d(const Conv2dArgs& a) override { inner.conv2d(a); }
+    void upsample_nearest2x(const float* x, float* y, int64_t N, int64_t C, int64_t H, int64_t W) override {
+        inner.upsample_nearest2x(x, y, N, C, H, W);
+    }
+    void gather_tokens(const float* src, int64_t src_rows, float* dst, int64_t dst_rows, const int32_t* index,
+                       int64_t n, int64_t B, int64_t C) override {
+        inner.gather_tokens(src, src_rows, dst, dst_rows, index, n, B, C);
+    }
+    void scatter_tokens(const float* src, int64_t src_rows, float* dst, int64_t dst_rows, const int32_t* index,
+                        int64_t n, int64_t B, int64_t C) override {
+        inner.scatter_tokens(src, src_rows, dst, dst_rows, index, n, B, C);
+    }
+    void affine(float* x, int64_t n, float a, float b) override { inner.affine(x, n, a, b); }
+    void transpose(const float* x, float* y, int64_t N, int64_t A, int64_t B) override { inner.transpose(x, y, N, A, B); }
+    void adaln_modulation(const float* table, const float* emb, float* out, int64_t J, int64_t B, int64_t D) override {
+        inner.adaln_modulation(table, emb, out, J, B, D);
+    }
+    void patchify(const float* x, float* patches, int64_t B, int64_t C, int64_t H, int64_t W, int64_t p) override {
+        inner.patchify(x, patches, B, C, H, W, p);
+    }
+    void unpatchify(const float* tokens, float* out, int64_t B, int64_t C, int64_t H, int64_t W, int64_t p) override {
+        inner.unpatchify(tokens, out, B, C, H, W, p);
+    }
+
+private:
+    Backend& inner = fast();
+};
+
+}  // namespace
+
+Backend& isolated() {
+    static IsolatedBackend backend;
+    return backend;
+}
+
+}  // namespace dit::kernels
