@@ -28,6 +28,7 @@
 #include "engine/models/pixart_transformer.h"
 #include "kernels/cpu/ops.h"
 #include "bench/bench_machine.h"
+#include "bench/bench_peer.h"
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
@@ -35,28 +36,13 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 using dit::bench::cpu_model;
+using dit::bench::field;
+using dit::bench::run;
 
 double peak_rss_mib() {
     rusage u{};
     getrusage(RUSAGE_SELF, &u);
     return u.ru_maxrss / 1024.0;
-}
-
-std::string run(const std::string& cmd) {
-    std::string out;
-    if (FILE* p = popen(cmd.c_str(), "r")) {
-        char buf[512];
-        while (fgets(buf, sizeof buf, p)) out += buf;
-        if (pclose(p) != 0) throw std::runtime_error("command failed: " + cmd + "\n" + out);
-    }
-    return out;
-}
-
-std::string field(const std::string& text, const std::string& key) {
-    auto at = text.find(key + " ");
-    if (at == std::string::npos) throw std::runtime_error("no '" + key + "' in:\n" + text);
-    auto end = text.find('\n', at);
-    return text.substr(at + key.size() + 1, end - at - key.size() - 1);
 }
 
 dit::Tensor randn(dit::Shape shape, std::mt19937& rng) {

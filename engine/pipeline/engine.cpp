@@ -33,18 +33,26 @@ std::string cuda_unavailable() {
 #endif
 }
 
+// The fast CPU backend, or why this build has none (the GPU machine's build has no OpenBLAS).
+kernels::Backend& fast_cpu(const std::string& name) {
+#ifdef DIT_NO_FAST_CPU
+    throw Error("backend '" + name + "' is not in this build (DIT_DEVICE_ONLY: cpu-reference and cuda only)");
+#else
+    return name == "cpu-isolated" ? kernels::isolated() : kernels::fast();
+#endif
+}
+
 }  // namespace
 
 kernels::Backend& backend_named(const std::string& name) {
-    if (name == "cpu") return kernels::fast();
+    if (name == "cpu" || name == "cpu-isolated") return fast_cpu(name);
     if (name == "cpu-reference") return kernels::reference();
-    if (name == "cpu-isolated") return kernels::isolated();
     if (name == "cuda" || name == "auto") {
         const std::string why = cuda_unavailable();
 #ifdef DIT_HAVE_CUDA
         if (why.empty()) return kernels::cuda::backend();
 #endif
-        if (name == "auto") return kernels::fast();
+        if (name == "auto") return fast_cpu("cpu");
         throw Error("backend 'cuda' cannot run here: " + why);
     }
     std::string names;

@@ -6,8 +6,8 @@
 // key j of the tile (a full dot product, no shuffles per key), the warp agrees on the tile's max
 // and sum, then every lane accumulates its D/32 output columns. Cost per tile and query: D + 32 *
 // ceil(D/32) FMAs and about 40 shuffles, so this is the correct, general baseline (any head dim
-// up to 512, position and key biases, region groups, strided rows), not the tensor-core kernel
-// PixArt at 1024 px wants; docs/cuda.md says where it stands.
+// up to 512, position and key biases, region groups, strided rows) and the exact one; the
+// tensor-core kernel (attention_tc.cu) runs head dims up to 128 unless exact attention is asked for.
 #include <cmath>
 #include <string>
 
@@ -130,14 +130,10 @@ void launch(cudaStream_t s, const AttentionArgs& a) {
 
 }  // namespace
 
-void attention(cudaStream_t s, const AttentionArgs& a) {
-    if (a.B == 0 || a.H == 0 || a.Lq == 0) return;
+void attention_f32(cudaStream_t s, const AttentionArgs& a) {
     if (a.D < 1 || a.D > 32 * kMaxLaneColumns)
         throw CudaError("CUDA attention: head dim " + std::to_string(a.D) + " is outside 1.." +
                         std::to_string(32 * kMaxLaneColumns));
-    if (a.B > 65535 || a.H > 65535)
-        throw CudaError("CUDA attention: batch " + std::to_string(a.B) + " x heads " + std::to_string(a.H) +
-                        " exceeds the grid (65535 each)");
     switch ((a.D + 31) / 32) {
         case 1: return launch<1>(s, a);
         case 2: return launch<2>(s, a);

@@ -3,6 +3,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <mutex>
@@ -70,6 +71,8 @@ public:
         DIT_CUDA(cudaSetDevice(0));
         DIT_CUDA(cudaStreamCreateWithFlags(&stream_, cudaStreamNonBlocking));
         gemm_ = std::make_unique<Gemm>(stream_);
+        const char* exact = std::getenv("DIT_CUDA_EXACT_ATTENTION");
+        exact_attention_ = exact && std::string(exact) == "1";
         on_weights_unmapped([this](const void* begin, size_t bytes) { forget_weights(begin, bytes); });
     }
     ~Impl() override {
@@ -103,6 +106,7 @@ public:
     }
     void fill_zero(void* dst, size_t bytes) override { DIT_CUDA(cudaMemsetAsync(dst, 0, bytes, stream_)); }
     void synchronize() override { DIT_CUDA(cudaStreamSynchronize(stream_)); }
+    void* stream() const override { return stream_; }
     size_t device_bytes_in_use() const override {
         size_t free = 0, total = 0;
         DIT_CUDA(cudaMemGetInfo(&free, &total));
@@ -143,7 +147,17 @@ public:
     void linear(const float* x, WeightRef w, const float* b, float* y, int64_t M, int64_t N, int64_t K) override {
         gemm_->linear_bf16(x, device_weights(w, N * K), b, y, M, N, K);
     }
-    void attention(const AttentionArgs& a) override { cuda::attention(stream_, a); }
+    void attention(const AttentionArgs& a) override {
+        if (a.B == 0 || a.H == 0 || a.Lq == 0) return;
+        if (a.B > 65535 || a.H > 65535)
+            throw CudaError("CUDA attention: batch " + std::to_string(a.B) + " x heads " + std::to_string(a.H) +
+                            " exceeds the grid (65535 each)");
+        if (!exact_attention_ && attention_tc_supports(a))
+            attention_tc(stream_, a);
+        else
+            attention_f32(stream_, a);
+    }
+    void set_exact_attention(bool exact) override { exact_attention_ = exact; }
     void layer_norm(const float* x, float* y, int64_t rows, int64_t cols, float eps, const float* gamma,
                     const float* beta) override {
         cuda::layer_norm(stream_, x, y, rows, cols, eps, gamma, beta);
@@ -229,6 +243,7 @@ private:
 
     cudaStream_t stream_ = nullptr;
     std::unique_ptr<Gemm> gemm_;
+    bool exact_attention_ = false;
     Scratch im2col_;
     std::mutex mutex_;
     std::unordered_map<WeightKey, DeviceWeight, WeightKeyHash> weights_;

@@ -68,7 +68,10 @@ void rms_norm(cudaStream_t s, const float* x, float* y, int64_t rows, int64_t co
 void group_norm(cudaStream_t s, const float* x, float* y, int64_t N, int64_t C, int64_t HW, int64_t groups,
                 float eps, const float* gamma, const float* beta);
 
-// attention.cu
-void attention(cudaStream_t s, const AttentionArgs& a);
+// attention.cu: f32 on the CUDA cores, any head dim up to 512, to f32 accuracy
+void attention_f32(cudaStream_t s, const AttentionArgs& a);
+// attention_tc.cu: bf16 tensor cores, head dims up to 128 and at least one key
+bool attention_tc_supports(const AttentionArgs& a);
+void attention_tc(cudaStream_t s, const AttentionArgs& a);
 
 }  // namespace dit::kernels::cuda

@@ -43,6 +43,11 @@ public:
     // The upload cache and scratch live as long as the backend; the engine holds one per process.
     virtual size_t cached_weight_bytes() const = 0;
     virtual void synchronize() = 0;
+    // Attention on the tensor cores in bf16 (the default, head dims up to 128) or, when exact,
+    // in f32 on the CUDA cores. DIT_CUDA_EXACT_ATTENTION=1 in the environment starts it exact.
+    virtual void set_exact_attention(bool exact) = 0;
+    // The stream every op is queued on (a cudaStream_t), for callers that time ops with events.
+    virtual void* stream() const = 0;
     // Bytes of device memory in use on the device right now (total - free, cudaMemGetInfo).
     virtual size_t device_bytes_in_use() const = 0;
 };

@@ -13,6 +13,8 @@
 #include "engine/models/t5_encoder.h"
 #include "engine/pipeline/engine.h"
 #include "engine/random.h"
+#include "tests/backends/parity.h"
+#include "tests/backends/pipeline_parity.h"
 #include "tests/common/test_helpers.h"
 
 using namespace dit;
@@ -123,6 +125,17 @@ private slots:
         const Image got = generate(r, "cpu-isolated");
         QCOMPARE(got.width, want.width);
         QVERIFY2(got.rgb == want.rgb, qPrintable(name + ": differs from fast()"));
+    }
+
+    // The harness the GPU runs (tests/backends), on the CPU through the device memory calls: it
+    // must pass where the ops are right, so on a GPU only the kernels can fail it.
+    void backend_checks_pass_on_isolated() {
+        for (const auto& r : kernels::parity::run_all(kernels::isolated(), 21))
+            QVERIFY2(r.pass(), kernels::parity::format(r).c_str());
+        for (const auto& r : kernels::parity::run_pipelines(DIT_FIXTURES, "cpu-isolated")) {
+            qInfo("%s", kernels::parity::format(r).c_str());
+            QVERIFY2(r.pass(), kernels::parity::format(r).c_str());
+        }
     }
 
     // The components the pipelines above reach only in one configuration.

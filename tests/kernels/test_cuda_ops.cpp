@@ -1,11 +1,13 @@
-// The CUDA backend against the reference, op by op (tests/kernels/cuda/parity.cpp has the cases
+// The CUDA backend against the reference, op by op (tests/backends/parity.cpp has the cases
 // and tolerances). Skips with the reason when this machine has no usable GPU; on a GPU machine
-// it runs every check twice, on fresh inputs each time.
+// it runs every check twice, on fresh inputs each time: attention on the tensor cores, then exact.
 #include <QtTest>
 
-#include "tests/kernels/cuda/parity.h"
+#include "kernels/cuda/cuda.h"
+#include "tests/backends/parity.h"
 
 using namespace dit::kernels::cuda;
+namespace parity = dit::kernels::parity;
 
 class TestCudaOps : public QObject {
     Q_OBJECT
@@ -20,7 +22,10 @@ private slots:
 
     void parityWithReference() {
         for (uint32_t seed : {11u, 12u}) {
-            const auto results = parity::run_all(backend(), seed);
+            const bool exact = seed == 12u;  // tensor-core attention, then the exact f32 kernel
+            backend().set_exact_attention(exact);
+            const auto results = parity::run_all(backend(), seed, {true, !exact});
+            backend().set_exact_attention(false);
             QVERIFY(results.size() > 30);
             for (const auto& r : results) {
                 qInfo("%s", parity::format(r).c_str());

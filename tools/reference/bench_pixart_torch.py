@@ -1,5 +1,5 @@
-"""The PyTorch side of bench/dit_forward_cpu: makes the random benchmark model and times its
-forward in PyTorch eager on the same weights, inputs and thread count.
+"""The PyTorch side of bench/dit_forward_cpu and bench/cuda: makes the random benchmark model and
+times its forward in PyTorch eager on the same weights, inputs and thread count (or GPU).
 
   make DIR --layers N --heads H --head-dim D --caption C --sample-size S   writes DIR/transformer
   convert DIR --dtype bf16|f16          writes DIR/transformer-<dtype>: the f32 weights rounded
@@ -7,6 +7,11 @@ forward in PyTorch eager on the same weights, inputs and thread count.
        reads DIR/inputs.safetensors and the component's weights (widened to f32: PyTorch runs
        in f32 on the same rounded values as the engine), prints "torch_median_s <seconds>" and
        writes DIR/torch_output.npy
+       --device cuda --bf16 --sdpa: on the GPU, weights and inputs in bf16, attention through
+       scaled_dot_product_attention (PyTorch >= 2.0); also prints "torch_peak_bytes <n>"
+  attention --batch B --heads H --lq N --lk M --dim D --runs R [--f32]
+       times scaled_dot_product_attention on random CUDA tensors (bf16, or f32 with --f32) and
+       prints "torch_median_s <seconds>"
 """
 import argparse
 import json
@@ -54,25 +59,63 @@ def convert(args):
     safetensors_io.save(os.path.join(dst, "diffusion_pytorch_model.safetensors"), state)
 
 
+def synchronize(device):
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
 def time_forward(args):
     torch.set_num_threads(args.threads)
+    pixart.USE_SDPA = args.sdpa
+    dtype = torch.bfloat16 if args.bf16 else torch.float32
     folder = os.path.join(args.dir, args.component)
     with open(os.path.join(folder, "config.json")) as f:
         model = pixart.PixArtTransformer2DModel(json.load(f))
     state = safetensors_io.load(os.path.join(folder, "diffusion_pytorch_model.safetensors"))
     model.load_state_dict({k: v.float() for k, v in state.items()})
-    model.eval()
+    model = model.to(args.device, dtype).eval()
     x = safetensors_io.load(os.path.join(args.dir, "inputs.safetensors"))
+    x = {k: v.to(args.device, dtype) for k, v in x.items()}
     call = lambda: model(x["latent"], x["timestep"], x["prompt_embeds"], x["prompt_mask"],  # noqa: E731
                          x["resolution"], x["aspect_ratio"])
     times = []
     with torch.no_grad():
-        out = call()  # warm-up
+        for _ in range(args.warmup):
+            out = call()
+        if args.device == "cuda":
+            torch.cuda.reset_peak_memory_stats()
         for _ in range(args.runs):
+            synchronize(args.device)
             start = time.perf_counter()
             out = call()
+            synchronize(args.device)
             times.append(time.perf_counter() - start)
-    safetensors_io.save_npy(os.path.join(args.dir, "torch_output.npy"), out)
+    safetensors_io.save_npy(os.path.join(args.dir, "torch_output.npy"), out.float().cpu())
+    print(f"torch_version {torch.__version__}")
+    print(f"torch_median_s {statistics.median(times):.6f}")
+    if args.device == "cuda":
+        print(f"torch_peak_bytes {torch.cuda.max_memory_allocated()}")
+
+
+def time_attention(args):
+    dtype = torch.float32 if args.f32 else torch.bfloat16
+    g = torch.Generator(device="cuda").manual_seed(0)
+    shape_q = (args.batch, args.heads, args.lq, args.dim)
+    shape_k = (args.batch, args.heads, args.lk, args.dim)
+    q = torch.randn(shape_q, device="cuda", dtype=dtype, generator=g)
+    k = torch.randn(shape_k, device="cuda", dtype=dtype, generator=g)
+    v = torch.randn(shape_k, device="cuda", dtype=dtype, generator=g)
+    f = torch.nn.functional.scaled_dot_product_attention
+    for _ in range(3):
+        f(q, k, v)
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    times = []
+    for _ in range(args.runs):
+        start.record()
+        f(q, k, v)
+        end.record()
+        end.synchronize()
+        times.append(start.elapsed_time(end) / 1000.0)
     print(f"torch_version {torch.__version__}")
     print(f"torch_median_s {statistics.median(times):.6f}")
 
@@ -95,8 +138,16 @@ def main():
     t.add_argument("--threads", type=int, default=2)
     t.add_argument("--runs", type=int, default=5)
     t.add_argument("--component", default="transformer")
+    t.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    t.add_argument("--bf16", action="store_true")
+    t.add_argument("--sdpa", action="store_true")
+    t.add_argument("--warmup", type=int, default=1)
+    a = sub.add_parser("attention")
+    for name, default in [("batch", 2), ("heads", 16), ("lq", 4096), ("lk", 4096), ("dim", 72), ("runs", 20)]:
+        a.add_argument("--" + name, type=int, default=default)
+    a.add_argument("--f32", action="store_true")
     args = ap.parse_args()
-    {"make": make, "convert": convert, "time": time_forward}[args.cmd](args)
+    {"make": make, "convert": convert, "time": time_forward, "attention": time_attention}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-#include "tests/kernels/cuda/parity.h"
+#include "tests/backends/parity.h"
 
 #include <cfloat>
 #include <cmath>
@@ -6,16 +6,16 @@
 #include <cstring>
 #include <random>
 
-namespace dit::kernels::cuda::parity {
+namespace dit::kernels::parity {
 namespace {
 
 // A device copy of a host vector, freed with the check.
 template <class T>
 struct DeviceArray {
-    CudaBackend& gpu;
+    Backend& gpu;
     T* ptr = nullptr;
     size_t n = 0;
-    DeviceArray(CudaBackend& g, const std::vector<T>& host) : gpu(g), n(host.size()) {
+    DeviceArray(Backend& g, const std::vector<T>& host) : gpu(g), n(host.size()) {
         ptr = static_cast<T*>(gpu.allocate(n * sizeof(T)));
         gpu.upload(ptr, host.data(), n * sizeof(T));
     }
@@ -31,7 +31,7 @@ using Floats = std::vector<float>;
 
 class Checker {
 public:
-    Checker(CudaBackend& g, uint32_t seed) : gpu(g), rng(seed) {}
+    Checker(Backend& g, uint32_t seed, Precision p) : gpu(g), precision(p), rng(seed) {}
 
     Floats random(size_t n, float lo = -1.f, float hi = 1.f) {
         std::uniform_real_distribution<float> d(lo, hi);
@@ -56,7 +56,8 @@ public:
         results.push_back(r);
     }
 
-    CudaBackend& gpu;
+    Backend& gpu;  // the backend under test
+    Precision precision;
     Backend& ref = reference();
     std::mt19937 rng;
     std::vector<Result> results;
@@ -123,7 +124,7 @@ void check_linear_weights(Checker& c, int64_t M, int64_t N, int64_t K, DType t, 
     Floats want(size_t(M * N));
     c.ref.linear(x.data(), wref, b.data() + offset, want.data(), M, N, K);
     c.record(std::string("linear ") + dtype_name(t), shape + " vs f32", got, want, 1e-2);
-    if (t != DType::F16) {  // f16 weights are re-rounded to bf16 on upload: only the whole error applies
+    if (c.precision.bf16_gemm && t != DType::F16) {  // f16 weights are re-rounded to bf16: only the whole error applies
         const Floats xr = round_bf16(x), wr = round_bf16(sw.values);
         c.ref.linear(xr.data(), wr.data(), b.data() + offset, want.data(), M, N, K);
         c.record(std::string("linear ") + dtype_name(t), shape + " vs bf16 operands", got, want, 1e-5);
@@ -181,7 +182,8 @@ void check_attention(Checker& c, const AttnCase& k) {
     char shape[96];
     std::snprintf(shape, sizeof shape, "B%lld H%lld Lq%lld Lk%lld D%lld%s", (long long)k.B, (long long)k.H,
                   (long long)k.Lq, (long long)k.Lk, (long long)k.D, extra.c_str());
-    c.record("attention", shape, dout.read(), want, 1e-4);
+    c.record(c.precision.bf16_attention ? "attention bf16" : "attention", shape, dout.read(), want,
+             c.precision.bf16_attention ? 1e-2 : 1e-4);
 }
 
 void check_norms(Checker& c, int64_t rows, int64_t cols, bool affine) {
@@ -329,8 +331,8 @@ void check_layout(Checker& c) {
 
 }  // namespace
 
-std::vector<Result> run_all(CudaBackend& gpu, uint32_t seed) {
-    Checker c(gpu, seed);
+std::vector<Result> run_all(Backend& gpu, uint32_t seed, Precision precision) {
+    Checker c(gpu, seed, precision);
     check_linear_f32(c, 37, 29, 53, false);
     check_linear_f32(c, 256, 1152, 1152, true);
     for (DType t : {DType::BF16, DType::F16, DType::F32}) check_linear_weights(c, 256, 1152, 1152, t, 0);
@@ -364,4 +366,4 @@ std::string format(const Result& r) {
     return line;
 }
 
-}  // namespace dit::kernels::cuda::parity
+}  // namespace dit::kernels::parity
