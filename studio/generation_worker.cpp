@@ -83,6 +83,7 @@ public:
             result.image = to_qimage(r.image);
             result.parameters = QString::fromStdString(r.parameters);
             result.seconds = r.seconds;
+            result.notice = QString::fromStdString(r.notice);
             // A cancel that lands after the last poll still wins: in live mode a superseded
             // result must not reach the canvas.
             if (cancel_flag.load()) outcome = Cancel;

@@ -30,6 +30,7 @@ struct GenerationResult {
     QImage image;        // RGB888, the request's size
     QString parameters;  // the engine's one-line parameter record, for the PNG text chunk
     double seconds = 0;
+    QString notice;      // the engine's Result::notice (e.g. the GPU ran out of memory)
 };
 
 class GenerationRunner;

@@ -94,7 +94,9 @@ void MainWindow::onFinished(const GenerationResult& result) {
     canvas_->setPreview({});
     history_->addResult(result);
     applyResult(history_->count() - 1);
-    showMessage(tr("#%1 done in %2 (seed %3)").arg(result.id).arg(format_seconds(result.seconds)).arg(result.request.seed));
+    QString done = tr("#%1 done in %2 (seed %3)").arg(result.id).arg(format_seconds(result.seconds)).arg(result.request.seed);
+    if (!result.notice.isEmpty()) done += QStringLiteral(": ") + result.notice;
+    showMessage(done);
     updateBusy();
     emit resultApplied(result.id);
     emit generationEnded(result.id);

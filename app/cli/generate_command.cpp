@@ -34,6 +34,7 @@ const char* kUsage =
     "  --init IMAGE         img2img: start from this image (resized to the output size)\n"
     "  --strength F         img2img: how much of the schedule to re-run, (0, 1] (default 0.8)\n"
     DIT_CLI_BACKEND_HELP
+    "  --low-vram           a GPU holds one T5 block's weights at a time (same image)\n"
     "  --output FILE.png    where to write the result (default out.png)\n"
     "  --quiet              no progress bar\n";
 
@@ -82,7 +83,7 @@ int generate_command(const std::vector<std::string>& argv) {
     const Args args(rest,
                     with_inpaint_flags({"model", "prompt", "negative", "width", "height", "steps", "sampler", "cfg",
                                         "seed", "noise-file", "init", "strength", "backend", "device", "output"}),
-                    {"quiet"});
+                    {"quiet", "low-vram"});
     Request r;
     r.model_dir = args.has("model") ? std::filesystem::path(args.str("model")) : default_model_dir();
     if (!args.has("prompt")) throw UsageError("--prompt is required");
@@ -101,6 +102,7 @@ int generate_command(const std::vector<std::string>& argv) {
     r.strength = args.number("strength", 0.8f);
     if (args.has("strength") && !args.has("init")) throw UsageError("--strength needs --init");
     r.backend = backend_arg(args);
+    r.low_vram = args.on("low-vram");
     if (auto init = args.opt("init")) r.init_image = load_init_image(*init, r.width, r.height);
     apply_inpaint_args(args, args.str("init"), r);
     for (const auto& spec : control_specs) r.controls.push_back(parse_control(spec, r.width, r.height));
@@ -112,6 +114,7 @@ int generate_command(const std::vector<std::string>& argv) {
     if (!args.on("quiet")) cb.progress = progress_bar;
     const Result result = engine.generate(r, cb);
     studio::save_result_png(QString::fromStdString(output), result.image, r);
+    if (!result.notice.empty()) std::fprintf(stderr, "\nnote: %s\n", result.notice.c_str());
     if (!args.on("quiet"))
         std::fprintf(stderr, "wrote %s (%dx%d, seed %llu, %.2f s)\n", output.c_str(), result.image.width,
                      result.image.height, static_cast<unsigned long long>(r.seed), result.seconds);

@@ -191,7 +191,8 @@ void T5EncoderModel::activate(float* x, int64_t n, kernels::Backend& ops) const 
 }
 
 Tensor T5EncoderModel::forward(const std::vector<int32_t>& ids, const std::vector<int32_t>& mask, int B, int L,
-                               kernels::Backend& ops, const std::function<bool()>* cancelled) const {
+                               kernels::Backend& ops, const std::function<bool()>* cancelled,
+                               bool release_weights) const {
     // ids, mask: [B*L] -> [B, L, d_model]
     if (B < 1 || L < 1)
         throw Error("T5 encoder: batch " + std::to_string(B) + " x length " + std::to_string(L) + " is empty");
@@ -263,6 +264,9 @@ Tensor T5EncoderModel::forward(const std::vector<int32_t>& ids, const std::vecto
         }
         ops.linear(g.ptr(), b.wo.weight_ref(), nullptr, y.ptr(), N, D, F);
         ops.add_gated(x.ptr(), y.ptr(), nullptr, B, L, D);
+        if (release_weights)
+            for (const Tensor* m : {&b.q, &b.k, &b.v, &b.o, &b.wi, &b.wi_0, &b.wi_1, &b.wo})
+                if (!m->empty()) ops.forget_weights(m->raw(), size_t(m->numel()) * dtype_size(m->dtype()));
     }
     check_cancelled(cancelled);
     Tensor out = Tensor::on(ops, {B, L, D});

@@ -56,8 +56,11 @@ public:
     // ids, mask: [B*L] row-major (mask 1 = real token, 0 = padding) -> last_hidden_state
     // [B, L, d_model] after final_layer_norm. Padding positions get values too (as in
     // transformers); callers mask them downstream. Polls `*cancelled` between blocks.
+    // release_weights (the low-VRAM mode): each block's matrices leave a device backend's memory
+    // once the block has run, so at most one block's are there at a time.
     Tensor forward(const std::vector<int32_t>& ids, const std::vector<int32_t>& mask, int B, int L,
-                   kernels::Backend& ops, const std::function<bool()>* cancelled = nullptr) const;
+                   kernels::Backend& ops, const std::function<bool()>* cancelled = nullptr,
+                   bool release_weights = false) const;
 
     int d_model() const { return cfg_.d_model; }
     const T5EncoderConfig& config() const { return cfg_; }

@@ -73,13 +73,28 @@ Result Engine::generate(const Request& request, Callbacks& callbacks) {
     auto path = std::filesystem::weakly_canonical(request.model_dir, ec);
     if (ec || !std::filesystem::is_directory(path))
         throw Error(request.model_dir.string() + ": model folder does not exist");
-    if (!impl_->loaded || impl_->loaded_path != path || impl_->loaded_ops != &ops) {
-        impl_->loaded.reset();  // free the old model before loading the new one
-        impl_->loaded = PixArtPipeline::load(path, ops);
-        impl_->loaded_path = path;
-        impl_->loaded_ops = &ops;
+    auto run_on = [&](kernels::Backend& backend) {
+        if (!impl_->loaded || impl_->loaded_path != path || impl_->loaded_ops != &backend) {
+            impl_->loaded.reset();  // free the old model before loading the new one
+            impl_->loaded = PixArtPipeline::load(path, backend);
+            impl_->loaded_path = path;
+            impl_->loaded_ops = &backend;
+        }
+        return impl_->loaded->run(request, callbacks, backend);
+    };
+    try {
+        return run_on(ops);
+    } catch (const kernels::OutOfMemory& e) {
+        if (ops.host_memory()) throw;
+        // The device is full (a model too large for it, a huge image): free what this engine
+        // holds there and make the image on the CPU rather than fail.
+        impl_->loaded.reset();
+        impl_->loaded_ops = nullptr;
+        ops.drop_cached_weights();
+        Result r = run_on(fast_cpu("cpu"));
+        r.notice = std::string(ops.name()) + " ran out of memory (" + e.what() + "); generated on the CPU instead";
+        return r;
     }
-    return impl_->loaded->run(request, callbacks, ops);
 }
 
 }  // namespace dit

@@ -45,6 +45,9 @@ struct Request {
     std::optional<Image> init_image;      // img2img when set
     float strength = 0.8f;                // img2img: fraction of the schedule that is re-run
     std::string backend = "cpu";          // see backend_named(): cpu | cpu-reference | cuda | auto
+    // A device backend keeps at most one T5 block's matrices at a time (each leaves once it ran),
+    // so the prompt encoder never needs its whole size in GPU memory. Same image.
+    bool low_vram = false;
 
     std::vector<ControlInput> controls;   // any number, composed by summing their residuals
     // Inpainting when set (needs init_image): regenerate where the mask is > 0.
@@ -79,6 +82,9 @@ struct Result {
     Image image;
     std::string parameters;  // the generation parameters as one line, for the PNG text chunk
     double seconds = 0;
+    // Set when the image was made differently from the request, and why: "cuda ran out of
+    // memory (...); generated on the CPU instead". Empty otherwise.
+    std::string notice;
 };
 
 // The backend a Request names: "cpu" (OpenBLAS + OpenMP), "cpu-reference" (plain loops),
@@ -94,6 +100,8 @@ public:
     Engine();
     ~Engine();
     // Throws dit::Error for bad input (naming file, key or field), dit::Cancelled when cancelled.
+    // A device backend that runs out of memory is not an error: the request is run again on the
+    // CPU (progress restarts at step 1) and Result::notice says so.
     Result generate(const Request& request, Callbacks& callbacks);
 
     struct Impl;

@@ -142,13 +142,13 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
     };
     if (guided) add(req.negative_prompt);
     add(req.prompt);
-    const Tensor embeds = text_encoder_->forward(ids, mask, B, L, ops, &cancelled);
+    const Tensor embeds = text_encoder_->forward(ids, mask, B, L, ops, &cancelled, req.low_vram);
     const auto prompt = transformer_->encode_prompt(embeds, mask, ops);
     // Regional prompts: each region's prompt encoded once; the forward's cross-attention K/V are
     // [global | region 0 | ...] per item with attention groups (engine/pipeline/regional_prompts.h).
     const RegionalPrompts regional = RegionalPrompts::encode(
         req.regions, req.width, req.height, down * tc.patch_size, guided, prompt, tokenize, *text_encoder_,
-        *transformer_, ops, &cancelled);
+        *transformer_, ops, &cancelled, req.low_vram);
     const auto& forward_prompt = regional.empty() ? prompt : regional.prompt();
     poll();
 

@@ -104,7 +104,7 @@ RegionalPrompts RegionalPrompts::encode(const std::vector<RegionPrompt>& regions
                                         int token_px, bool guided, const PixArtTransformer2DModel::PromptCache& global,
                                         const Tokenize& tokenize, const T5EncoderModel& text_encoder,
                                         const PixArtTransformer2DModel& transformer, kernels::Backend& ops,
-                                        const std::function<bool()>* cancelled) {
+                                        const std::function<bool()>* cancelled, bool low_vram) {
     if (regions.empty()) return RegionalPrompts();
     validate_regions(regions, width, height);
     const std::vector<int32_t> tokens = region_token_groups(regions, width, height, token_px);
@@ -120,7 +120,7 @@ RegionalPrompts RegionalPrompts::encode(const std::vector<RegionPrompt>& regions
         mask.insert(mask.end(), t.mask.begin(), t.mask.end());
     }
     const int R = int(regions.size());
-    const Tensor embeds = text_encoder.forward(ids, mask, R, global.L, ops, cancelled);  // [R, L, caption]
+    const Tensor embeds = text_encoder.forward(ids, mask, R, global.L, ops, cancelled, low_vram);  // [R, L, caption]
     const auto region_cache = transformer.encode_prompt(embeds, mask, ops);
     return merge(global, region_cache, tokens, guided, ops);
 }

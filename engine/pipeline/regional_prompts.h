@@ -63,7 +63,7 @@ public:
                                   bool guided, const PixArtTransformer2DModel::PromptCache& global,
                                   const Tokenize& tokenize, const T5EncoderModel& text_encoder,
                                   const PixArtTransformer2DModel& transformer, kernels::Backend& ops,
-                                  const std::function<bool()>* cancelled = nullptr);
+                                  const std::function<bool()>* cancelled = nullptr, bool low_vram = false);
 
     bool empty() const { return regions_ == 0; }
     int regions() const { return regions_; }

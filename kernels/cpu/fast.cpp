@@ -6,6 +6,7 @@
 // Reductions carry `omp simd reduction` because without -ffast-math the compiler may not
 // reorder a sum on its own.
 #include "kernels/cpu/fast_common.h"
+#include "kernels/cpu/host_backend.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -111,7 +112,7 @@ void start_at_bias(float* y, const float* b, int64_t M, int64_t N) {
     for (int64_t m = 0; m < M; ++m) std::memcpy(y + m * N, b, size_t(N) * sizeof(float));
 }
 
-class FastBackend final : public Backend {
+class FastBackend final : public HostBackend {
 public:
     const char* name() const override { return "fast"; }
 
@@ -262,22 +263,6 @@ public:
         }
     }
 
-    void affine(float* x, int64_t n, float a, float b) override { host::affine(x, n, a, b); }
-    void transpose(const float* x, float* y, int64_t N, int64_t A, int64_t B) override {
-        host::transpose(x, y, N, A, B);
-    }
-    void adaln_modulation(const float* table, const float* emb, float* out, int64_t J, int64_t B,
-                          int64_t D) override {
-        host::adaln_modulation(table, emb, out, J, B, D);
-    }
-    void patchify(const float* x, float* patches, int64_t B, int64_t C, int64_t H, int64_t W,
-                  int64_t p) override {
-        host::patchify(x, patches, B, C, H, W, p);
-    }
-    void unpatchify(const float* tokens, float* out, int64_t B, int64_t C, int64_t H, int64_t W,
-                    int64_t p) override {
-        host::unpatchify(tokens, out, B, C, H, W, p);
-    }
 };
 
 }  // namespace

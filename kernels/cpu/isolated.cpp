@@ -3,15 +3,46 @@
 // device's: data() refuses it and it moves only through upload / download. The engine's tests run
 // their pipelines on it, so a host loop over an op's operand fails here, on a CPU, with a message,
 // rather than faulting on a GPU.
+#include <atomic>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
 #include "kernels/cpu/ops.h"
 
 namespace dit::kernels {
 namespace {
 
+std::atomic<size_t> memory_limit{0};
+
 class IsolatedBackend final : public Backend {
 public:
     const char* name() const override { return "cpu-isolated"; }
     bool host_memory() const override { return false; }
+
+    // Counted, so a test can make it run out the way a GPU does.
+    void* allocate(size_t bytes) override {
+        std::lock_guard lock(mutex_);
+        const size_t limit = memory_limit.load();
+        if (limit && in_use_ + bytes > limit)
+            throw OutOfMemory("cpu-isolated: " + std::to_string(bytes) + " bytes requested with " +
+                              std::to_string(in_use_) + " of the " + std::to_string(limit) + "-byte limit in use");
+        void* p = Backend::allocate(bytes);
+        sizes_[p] = bytes;
+        in_use_ += bytes;
+        return p;
+    }
+    void release(void* p) noexcept override {
+        if (!p) return;
+        {
+            std::lock_guard lock(mutex_);
+            if (auto it = sizes_.find(p); it != sizes_.end()) {
+                in_use_ -= it->second;
+                sizes_.erase(it);
+            }
+        }
+        Backend::release(p);
+    }
 
     void linear(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K) override {
         inner.linear(x, w, b, y, M, N, K);
@@ -66,9 +97,14 @@ public:
 
 private:
     Backend& inner = fast();
+    std::mutex mutex_;
+    std::unordered_map<void*, size_t> sizes_;
+    size_t in_use_ = 0;
 };
 
 }  // namespace
+
+void set_isolated_memory_limit(size_t bytes) { memory_limit = bytes; }
 
 Backend& isolated() {
     static IsolatedBackend backend;

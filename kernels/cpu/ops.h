@@ -12,10 +12,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 
 #include "kernels/cpu/half.h"
 
 namespace dit::kernels {
+
+// A backend ran out of its memory (a GPU's, or isolated()'s test limit). The engine answers it by
+// generating on the CPU instead (engine/pipeline/engine.cpp).
+struct OutOfMemory : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
 
 struct AttentionArgs {
     // q: [B, Lq, H*D] with row stride ldq (floats between consecutive tokens); k, v: [B, Lk, H*D]
@@ -73,8 +80,12 @@ public:
     virtual void copy(void* dst, const void* src, size_t bytes);        // backend -> backend
     virtual void fill_zero(void* dst, size_t bytes);
     // Device backends keep uploaded copies of the WeightRef matrices keyed by host address (and
-    // forget those of a mapping when it goes away, weights_unmapped() below); this drops them all.
+    // forget those of a mapping when it goes away, weights_unmapped() below). drop_cached_weights
+    // drops them all; forget_weights those whose host elements lie in [begin, begin + bytes) (the
+    // low-VRAM mode's T5 frees each block's matrices after it ran).
     virtual void drop_cached_weights() {}
+    virtual void forget_weights(const void* begin, size_t bytes) {}
+    virtual size_t cached_weight_bytes() const { return 0; }
 
     // y[M, N] = x[M, K] · w[N, K]ᵀ + b[N]   (w in PyTorch's Linear layout; b may be null)
     virtual void linear(const float* x, const float* w, const float* b, float* y,
@@ -147,6 +158,9 @@ Backend& fast();
 // op's operands directly fails its test instead of faulting on a GPU (tests and `--backend
 // cpu-isolated` only; results equal fast()'s bit for bit).
 Backend& isolated();
+// Tests: isolated() throws OutOfMemory once more than `bytes` of its memory would be in use at
+// once (0: no limit, the default).
+void set_isolated_memory_limit(size_t bytes);
 
 // A mapping of checkpoint weights is about to go away (engine/io/safetensors.cpp calls this):
 // device backends forget the copies they made of WeightRefs inside [begin, begin + bytes), since

@@ -1,6 +1,6 @@
 // The reference backend: the plainest loop for each op, accumulating in double, so a reader can
 // check it against the formula at a glance. Every other backend is tested against this one.
-#include "kernels/cpu/ops.h"
+#include "kernels/cpu/host_backend.h"
 
 #include <algorithm>
 #include <cmath>
@@ -9,7 +9,7 @@
 namespace dit::kernels {
 namespace {
 
-class ReferenceBackend final : public Backend {
+class ReferenceBackend final : public HostBackend {
 public:
     const char* name() const override { return "reference"; }
 
@@ -231,22 +231,6 @@ public:
                     dst[(b * dst_rows + index[i]) * C + c] = src[(b * src_rows + i) * C + c];
     }
 
-    void affine(float* x, int64_t n, float a, float b) override { host::affine(x, n, a, b); }
-    void transpose(const float* x, float* y, int64_t N, int64_t A, int64_t B) override {
-        host::transpose(x, y, N, A, B);
-    }
-    void adaln_modulation(const float* table, const float* emb, float* out, int64_t J, int64_t B,
-                          int64_t D) override {
-        host::adaln_modulation(table, emb, out, J, B, D);
-    }
-    void patchify(const float* x, float* patches, int64_t B, int64_t C, int64_t H, int64_t W,
-                  int64_t p) override {
-        host::patchify(x, patches, B, C, H, W, p);
-    }
-    void unpatchify(const float* tokens, float* out, int64_t B, int64_t C, int64_t H, int64_t W,
-                    int64_t p) override {
-        host::unpatchify(tokens, out, B, C, H, W, p);
-    }
 };
 
 }  // namespace

@@ -20,16 +20,6 @@ constexpr int kWarps = 8;   // queries per block
 constexpr int kTile = 32;   // keys per tile: one per lane
 constexpr int kMaxLaneColumns = 16;  // D <= 16 * 32 = 512 (the VAE's single-head mid attention)
 
-__device__ float warp_max(float v) {
-    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-    return v;
-}
-
-__device__ float warp_sum(float v) {
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
 // Shared memory: K tile [kTile][kstride] (kstride odd, so lane j's row start avoids lane j+1's
 // bank), V tile [kTile][D], queries [kWarps][D].
 template <int DL>

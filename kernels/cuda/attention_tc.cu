@@ -48,16 +48,6 @@ struct Smem {
     }
 };
 
-__device__ float warp_max(float v) {
-    for (int o = 16; o > 0; o >>= 1) v = fmaxf(v, __shfl_xor_sync(0xffffffffu, v, o));
-    return v;
-}
-
-__device__ float warp_sum(float v) {
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
 __global__ void __launch_bounds__(kWarps * 32) attention_tc_kernel(AttentionArgs a, Smem lay) {
     extern __shared__ __align__(128) unsigned char smem[];
     auto* qs = reinterpret_cast<__nv_bfloat16*>(smem + lay.q);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -85,13 +86,30 @@ public:
 
     // ---- memory ----
     bool host_memory() const override { return false; }
+    // Activations come from a pool: cudaMalloc and cudaFree synchronise the device, so a step that
+    // called them per tensor would stall on every one. A released block waits in the pool for the
+    // next request of its rounded size; there is one stream, so its reuse is ordered after every
+    // queued op that still reads it.
     void* allocate(size_t bytes) override {
-        void* p = nullptr;
-        DIT_CUDA(cudaMalloc(&p, bytes ? bytes : 1));
+        const size_t size = pool_size(bytes);
+        std::lock_guard lock(pool_mutex_);
+        if (auto it = pool_free_.find(size); it != pool_free_.end()) {
+            void* p = it->second;
+            pool_free_.erase(it);
+            pool_live_[p] = size;
+            return p;
+        }
+        void* p = device_malloc(size);
+        pool_live_[p] = size;
         return p;
     }
     void release(void* p) noexcept override {
-        if (p) cudaFree(p);  // implicitly waits for the work that still reads it
+        if (!p) return;
+        std::lock_guard lock(pool_mutex_);
+        auto it = pool_live_.find(p);
+        if (it == pool_live_.end()) return;  // not ours: never happens for tensors of this backend
+        pool_free_.emplace(it->second, p);
+        pool_live_.erase(it);
     }
     void upload(void* dst, const void* src, size_t bytes) override {
         DIT_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_));
@@ -113,6 +131,31 @@ public:
         return total - free;
     }
 
+    // cudaMalloc, and when the device is full: the pool's idle blocks back to CUDA, then again.
+    // Called with pool_mutex_ held.
+    void* device_malloc(size_t size) {
+        void* p = nullptr;
+        cudaError_t err = cudaMalloc(&p, size);
+        if (err == cudaErrorMemoryAllocation && !pool_free_.empty()) {
+            cudaGetLastError();
+            cudaStreamSynchronize(stream_);
+            for (auto& [n, q] : pool_free_) cudaFree(q);
+            pool_free_.clear();
+            err = cudaMalloc(&p, size);
+        }
+        if (err != cudaSuccess) {
+            cudaGetLastError();
+            fail(err, "cudaMalloc", __FILE__, __LINE__);
+        }
+        return p;
+    }
+    // Small blocks round to 512 bytes, large ones to 2 MiB: the same shapes every step find
+    // their block again, and odd sizes do not fragment the pool into unusable pieces.
+    static size_t pool_size(size_t bytes) {
+        const size_t unit = bytes < (size_t(1) << 20) ? 512 : (size_t(2) << 20);
+        return (std::max<size_t>(bytes, 1) + unit - 1) / unit * unit;
+    }
+
     // ---- the bf16 weight cache ----
     void drop_cached_weights() override {
         std::lock_guard lock(mutex_);
@@ -120,10 +163,13 @@ public:
         for (auto& [key, w] : weights_) cudaFree(w.ptr);
         weights_.clear();
         weight_bytes_ = 0;
+        std::lock_guard pool_lock(pool_mutex_);  // and the pool's idle blocks
+        for (auto& [n, q] : pool_free_) cudaFree(q);
+        pool_free_.clear();
     }
     size_t cached_weight_bytes() const override { return weight_bytes_; }
     // A checkpoint mapping goes away: its addresses may come back holding other weights.
-    void forget_weights(const void* begin, size_t bytes) {
+    void forget_weights(const void* begin, size_t bytes) override {
         std::lock_guard lock(mutex_);
         const auto* lo = static_cast<const char*>(begin);
         bool synced = false;
@@ -217,7 +263,13 @@ private:
         const WeightKey key{w.data, int(w.dtype), n};
         if (auto it = weights_.find(key); it != weights_.end()) return it->second.ptr;
         const std::vector<uint16_t> host = weights_as_bf16(w, n);
-        DeviceWeight d{static_cast<uint16_t*>(allocate(size_t(n) * 2)), n};
+        // Straight from CUDA, not the pool: a dropped matrix gives its memory back at once.
+        void* raw = nullptr;
+        {
+            std::lock_guard pool_lock(pool_mutex_);
+            raw = device_malloc(size_t(n) * 2);
+        }
+        DeviceWeight d{static_cast<uint16_t*>(raw), n};
         try {
             upload(d.ptr, host.data(), size_t(n) * 2);
         } catch (...) {
@@ -245,7 +297,10 @@ private:
     std::unique_ptr<Gemm> gemm_;
     bool exact_attention_ = false;
     Scratch im2col_;
-    std::mutex mutex_;
+    std::mutex mutex_;  // the weight cache
+    std::mutex pool_mutex_;
+    std::multimap<size_t, void*> pool_free_;  // idle blocks by rounded size
+    std::unordered_map<void*, size_t> pool_live_;
     std::unordered_map<WeightKey, DeviceWeight, WeightKeyHash> weights_;
     size_t weight_bytes_ = 0;
 };

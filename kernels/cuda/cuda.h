@@ -8,7 +8,9 @@
 // except a WeightRef, which names immutable HOST weights (the checkpoint mapping): the backend
 // uploads each such matrix once, as bf16, and keeps it until drop_cached_weights(). Ops are
 // queued on the backend's stream; upload(), download() and synchronize() wait for them.
-// allocate() throws DeviceOutOfMemory when the device is full.
+// allocate() serves from a pool of blocks released earlier (exact rounded sizes), so a denoising
+// step allocates nothing once the first step has run; it throws DeviceOutOfMemory when the device
+// is full even after the pool is emptied.
 #include <cstddef>
 #include <stdexcept>
 #include <string>
@@ -21,9 +23,10 @@ namespace dit::kernels::cuda {
 struct CudaError : std::runtime_error {
     using std::runtime_error::runtime_error;
 };
-// The device ran out of memory: callers may fall back (tiled decode, the CPU) instead of failing.
-struct DeviceOutOfMemory : CudaError {
-    using CudaError::CudaError;
+// The device ran out of memory (after the backend gave its pooled blocks back and tried again):
+// a kernels::OutOfMemory, which the engine answers by generating on the CPU.
+struct DeviceOutOfMemory : OutOfMemory {
+    using OutOfMemory::OutOfMemory;
 };
 
 struct DeviceInfo {
@@ -41,7 +44,7 @@ DeviceInfo device_info();  // throws CudaError when unavailable
 class CudaBackend : public Backend {
 public:
     // The upload cache and scratch live as long as the backend; the engine holds one per process.
-    virtual size_t cached_weight_bytes() const = 0;
+    // drop_cached_weights() (ops.h) also gives the pool's idle blocks back to CUDA.
     virtual void synchronize() = 0;
     // Attention on the tensor cores in bf16 (the default, head dims up to 128) or, when exact,
     // in f32 on the CUDA cores. DIT_CUDA_EXACT_ATTENTION=1 in the environment starts it exact.

@@ -6,11 +6,6 @@
 namespace dit::kernels::cuda {
 namespace {
 
-__device__ float warp_sum(float v) {
-    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);
-    return v;
-}
-
 // The sum of v over the block, returned to every thread. blockDim.x is a multiple of 32.
 __device__ float block_sum(float v) {
     __shared__ float partial[32];

@@ -80,8 +80,14 @@ std::vector<Result> run_pipelines(const std::string& fixtures_dir, const std::st
         const auto a = T5EncoderModel::load(model / "text_encoder", ref);
         const auto b = T5EncoderModel::load(model / "text_encoder", gpu);
         const std::vector<int32_t> ids{5, 9, 1, 0, 7, 3, 1, 0}, mask{1, 1, 1, 0, 1, 1, 1, 0};
-        out.push_back(compare("T5 encoder", "2x4 tokens", b->forward(ids, mask, 2, 4, gpu),
-                              a->forward(ids, mask, 2, 4, ref), 2e-2));
+        const Tensor want = a->forward(ids, mask, 2, 4, ref);
+        out.push_back(compare("T5 encoder", "2x4 tokens", b->forward(ids, mask, 2, 4, gpu), want, 2e-2));
+        // Low-VRAM: the same output, and no T5 matrix left in the device's memory afterwards.
+        gpu.drop_cached_weights();
+        Result low = compare("T5 low-VRAM", "", b->forward(ids, mask, 2, 4, gpu, nullptr, true), want, 2e-2);
+        low.shape = std::to_string(gpu.cached_weight_bytes()) + " weight bytes left on the device";
+        if (gpu.cached_weight_bytes() != 0) low.error = INFINITY;
+        out.push_back(low);
     }
     {
         const auto a = PixArtTransformer2DModel::load(model / "transformer", ref);
@@ -135,10 +141,12 @@ std::vector<Result> run_pipelines(const std::string& fixtures_dir, const std::st
         return engine.generate(r, cb).image;
     };
     const Image init = generate(base, "cpu-reference");
-    for (const char* name : {"txt2img", "img2img", "inpaint full", "inpaint crop", "inpaint lazy", "regions", "control"}) {
+    for (const char* name :
+         {"txt2img", "low-vram", "img2img", "inpaint full", "inpaint crop", "inpaint lazy", "regions", "control"}) {
         Request r = base;
         const std::string n = name;
-        if (n != "txt2img" && n != "regions" && n != "control") {
+        r.low_vram = n == "low-vram";
+        if (n != "txt2img" && n != "low-vram" && n != "regions" && n != "control") {
             r.init_image = init;
             r.strength = 0.7f;
         }

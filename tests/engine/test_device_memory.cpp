@@ -138,6 +138,30 @@ private slots:
         }
     }
 
+    // A device backend that runs out of memory: the same image, made on the CPU, and a notice.
+    void out_of_memory_falls_back_to_the_cpu() {
+        const Request r = tiny_request();
+        const Image want = generate(r, "cpu");
+        Engine engine;
+        Callbacks cb;
+        Request on_device = r;
+        on_device.backend = "cpu-isolated";
+        kernels::set_isolated_memory_limit(64 * 1024);  // far below the tiny model's weights
+        Result got;
+        const QString error = error_text([&] { got = engine.generate(on_device, cb); });
+        kernels::set_isolated_memory_limit(0);
+        QCOMPARE(error, QString("<no error>"));
+        QVERIFY2(got.image.rgb == want.rgb, "the fallback's image differs from the CPU's");
+        const QString notice = QString::fromStdString(got.notice);
+        QVERIFY2(notice.startsWith("cpu-isolated ran out of memory (cpu-isolated: ") &&
+                     notice.endsWith("generated on the CPU instead"),
+                 qPrintable(notice));
+        // The limit lifted, the next request runs on the device backend again, with no notice.
+        const Result again = engine.generate(on_device, cb);
+        QVERIFY(again.notice.empty());
+        QVERIFY(again.image.rgb == want.rgb);
+    }
+
     // The components the pipelines above reach only in one configuration.
     void t5_variants_and_vae_match_fast() {
         for (const char* dir : {"text_encoder", "text_encoder_relu"}) {
