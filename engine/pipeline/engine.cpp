@@ -91,7 +91,12 @@ Result Engine::generate(const Request& request, Callbacks& callbacks) {
         impl_->loaded.reset();
         impl_->loaded_ops = nullptr;
         ops.drop_cached_weights();
-        Result r = run_on(fast_cpu("cpu"));
+#ifdef DIT_NO_FAST_CPU
+        kernels::Backend& cpu = kernels::reference();  // the GPU machine's build has no fast path
+#else
+        kernels::Backend& cpu = kernels::fast();
+#endif
+        Result r = run_on(cpu);
         r.notice = std::string(ops.name()) + " ran out of memory (" + e.what() + "); generated on the CPU instead";
         return r;
     }

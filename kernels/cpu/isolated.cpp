@@ -3,7 +3,6 @@
 // device's: data() refuses it and it moves only through upload / download. The engine's tests run
 // their pipelines on it, so a host loop over an op's operand fails here, on a CPU, with a message,
 // rather than faulting on a GPU.
-#include <atomic>
 #include <mutex>
 #include <string>
 #include <unordered_map>
@@ -13,7 +12,6 @@
 namespace dit::kernels {
 namespace {
 
-std::atomic<size_t> memory_limit{0};
 
 class IsolatedBackend final : public Backend {
 public:
@@ -23,14 +21,17 @@ public:
     // Counted, so a test can make it run out the way a GPU does.
     void* allocate(size_t bytes) override {
         std::lock_guard lock(mutex_);
-        const size_t limit = memory_limit.load();
-        if (limit && in_use_ + bytes > limit)
+        if (limit_ && in_use_ + bytes > limit_)
             throw OutOfMemory("cpu-isolated: " + std::to_string(bytes) + " bytes requested with " +
-                              std::to_string(in_use_) + " of the " + std::to_string(limit) + "-byte limit in use");
+                              std::to_string(in_use_) + " of the " + std::to_string(limit_) + "-byte limit in use");
         void* p = Backend::allocate(bytes);
         sizes_[p] = bytes;
         in_use_ += bytes;
         return p;
+    }
+    void set_memory_limit(size_t bytes) override {
+        std::lock_guard lock(mutex_);
+        limit_ = bytes;
     }
     void release(void* p) noexcept override {
         if (!p) return;
@@ -99,12 +100,10 @@ private:
     Backend& inner = fast();
     std::mutex mutex_;
     std::unordered_map<void*, size_t> sizes_;
-    size_t in_use_ = 0;
+    size_t in_use_ = 0, limit_ = 0;
 };
 
 }  // namespace
-
-void set_isolated_memory_limit(size_t bytes) { memory_limit = bytes; }
 
 Backend& isolated() {
     static IsolatedBackend backend;

@@ -86,6 +86,9 @@ public:
     virtual void drop_cached_weights() {}
     virtual void forget_weights(const void* begin, size_t bytes) {}
     virtual size_t cached_weight_bytes() const { return 0; }
+    // Tests of the out-of-memory path: a device backend's allocate() throws OutOfMemory once more
+    // than `bytes` of its memory would be in use (0: no limit, the default). No-op on the host.
+    virtual void set_memory_limit(size_t bytes) {}
 
     // y[M, N] = x[M, K] · w[N, K]ᵀ + b[N]   (w in PyTorch's Linear layout; b may be null)
     virtual void linear(const float* x, const float* w, const float* b, float* y,
@@ -158,9 +161,6 @@ Backend& fast();
 // op's operands directly fails its test instead of faulting on a GPU (tests and `--backend
 // cpu-isolated` only; results equal fast()'s bit for bit).
 Backend& isolated();
-// Tests: isolated() throws OutOfMemory once more than `bytes` of its memory would be in use at
-// once (0: no limit, the default).
-void set_isolated_memory_limit(size_t bytes);
 
 // A mapping of checkpoint weights is about to go away (engine/io/safetensors.cpp calls this):
 // device backends forget the copies they made of WeightRefs inside [begin, begin + bytes), since

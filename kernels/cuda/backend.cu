@@ -93,14 +93,19 @@ public:
     void* allocate(size_t bytes) override {
         const size_t size = pool_size(bytes);
         std::lock_guard lock(pool_mutex_);
+        if (limit_ && live_bytes_ + size > limit_)
+            throw DeviceOutOfMemory("CUDA out of memory: " + std::to_string(size) + " bytes requested with " +
+                                    std::to_string(live_bytes_) + " in use under the test limit of " +
+                                    std::to_string(limit_));
+        void* p = nullptr;
         if (auto it = pool_free_.find(size); it != pool_free_.end()) {
-            void* p = it->second;
+            p = it->second;
             pool_free_.erase(it);
-            pool_live_[p] = size;
-            return p;
+        } else {
+            p = device_malloc(size);
         }
-        void* p = device_malloc(size);
         pool_live_[p] = size;
+        live_bytes_ += size;
         return p;
     }
     void release(void* p) noexcept override {
@@ -109,7 +114,12 @@ public:
         auto it = pool_live_.find(p);
         if (it == pool_live_.end()) return;  // not ours: never happens for tensors of this backend
         pool_free_.emplace(it->second, p);
+        live_bytes_ -= it->second;
         pool_live_.erase(it);
+    }
+    void set_memory_limit(size_t bytes) override {
+        std::lock_guard lock(pool_mutex_);
+        limit_ = bytes;
     }
     void upload(void* dst, const void* src, size_t bytes) override {
         DIT_CUDA(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, stream_));
@@ -301,6 +311,7 @@ private:
     std::mutex pool_mutex_;
     std::multimap<size_t, void*> pool_free_;  // idle blocks by rounded size
     std::unordered_map<void*, size_t> pool_live_;
+    size_t live_bytes_ = 0, limit_ = 0;  // pool blocks in use; the test limit (set_memory_limit)
     std::unordered_map<WeightKey, DeviceWeight, WeightKeyHash> weights_;
     size_t weight_bytes_ = 0;
 };

@@ -164,6 +164,29 @@ std::vector<Result> run_pipelines(const std::string& fixtures_dir, const std::st
         }
         out.push_back(compare_images(name, generate(r, candidate.c_str()), generate(r, "cpu-reference"), 30.0));
     }
+
+    // Out of device memory: the engine makes the same image on the CPU and says so. The limit
+    // lets the backend load nothing, which is the path a real cudaMalloc failure takes.
+    {
+        Engine engine;
+        Callbacks cb;
+        Request r = base;
+        r.backend = candidate;
+        gpu.set_memory_limit(64 * 1024);
+        dit::Result got;
+        std::string error;
+        try {
+            got = engine.generate(r, cb);
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        gpu.set_memory_limit(0);
+        Result res = error.empty() ? compare_images("out of memory", got.image, generate(r, "cpu-reference"), 30.0)
+                                   : Result{"generate", "out of memory: " + error, INFINITY, 1.0 / 30, 0.0};
+        if (got.notice.find("ran out of memory") == std::string::npos) res.error = INFINITY;
+        res.shape += got.notice.empty() ? " (no notice)" : "";
+        out.push_back(res);
+    }
     gpu.drop_cached_weights();
     return out;
 }

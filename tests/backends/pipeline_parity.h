@@ -3,7 +3,8 @@
 // (CUDA; kernels::isolated() in the CPU suite, which checks this harness) against the reference: each model's forward on its own (relative L2 error of
 // the output; the GEMMs round their operands to bf16, so ~1e-3 is expected and 2e-2 the bound),
 // then whole generations through Engine::generate (txt2img, img2img, inpainting full / crop /
-// lazy, regional prompts, a control), compared as images by PSNR. Qt-free, like parity.h: run by
+// lazy, regional prompts, a control, and running out of device memory, which must fall back to
+// the CPU with a notice), compared as images by PSNR. Qt-free, like parity.h: run by
 // tests/engine/test_cuda_pipeline.cpp (skips without a GPU), test_device_memory and
 // `cuda_parity --pipeline`.
 #include <string>

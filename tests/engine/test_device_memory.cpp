@@ -146,10 +146,10 @@ private slots:
         Callbacks cb;
         Request on_device = r;
         on_device.backend = "cpu-isolated";
-        kernels::set_isolated_memory_limit(64 * 1024);  // far below the tiny model's weights
+        kernels::isolated().set_memory_limit(64 * 1024);  // far below the tiny model's weights
         Result got;
         const QString error = error_text([&] { got = engine.generate(on_device, cb); });
-        kernels::set_isolated_memory_limit(0);
+        kernels::isolated().set_memory_limit(0);
         QCOMPARE(error, QString("<no error>"));
         QVERIFY2(got.image.rgb == want.rgb, "the fallback's image differs from the CPU's");
         const QString notice = QString::fromStdString(got.notice);

@@ -230,6 +230,30 @@ private slots:
 
     // ---- fast() against reference() ----
 
+    // The layout ops, shared by both CPU backends, on values small enough to follow by hand.
+    void referenceLayout() {
+        Backend& r = reference();
+        // x: [1, 2, 2, 4] (C=2, H=2, W=4), p = 2 -> 2 tokens of C*p*p = 8 in (c, ky, kx) order
+        std::vector<float> x(16), patches(16), back(16);
+        for (int i = 0; i < 16; ++i) x[size_t(i)] = float(i);
+        r.patchify(x.data(), patches.data(), 1, 2, 2, 4, 2);
+        CHECK_VALUES("patchify", patches, 0, 1, 4, 5, 8, 9, 12, 13, 2, 3, 6, 7, 10, 11, 14, 15);
+        // unpatchify reads (py, px, c) order: token 0 = [py0px0: c0 c1, py0px1: ..., ...]
+        r.unpatchify(x.data(), back.data(), 1, 2, 2, 4, 2);
+        CHECK_VALUES("unpatchify", back, 0, 2, 8, 10, 4, 6, 12, 14, 1, 3, 9, 11, 5, 7, 13, 15);
+        std::vector<float> t(6);
+        r.transpose(x.data(), t.data(), 1, 2, 3);  // [[0 1 2] [3 4 5]] -> [[0 3] [1 4] [2 5]]
+        CHECK_VALUES("transpose", t, 0, 3, 1, 4, 2, 5);
+        // adaLN: table [2, 2], emb [B=2, J*D = 4] -> out [J, B, D]
+        const std::vector<float> table{1, 2, 3, 4}, emb{10, 20, 30, 40, 50, 60, 70, 80};
+        std::vector<float> mods(8);
+        r.adaln_modulation(table.data(), emb.data(), mods.data(), 2, 2, 2);
+        CHECK_VALUES("adaln_modulation", mods, 11, 22, 51, 62, 33, 44, 73, 84);
+        std::vector<float> y{1, -2};
+        r.affine(y.data(), 2, 0.5f, 1.0f);
+        CHECK_VALUES("affine", y, 1.5f, 0.0f);
+    }
+
     void fastLinear() {
         const int64_t shapes[][3] = {{1, 7, 13}, {33, 100, 77}, {64, 1000, 300}, {256, 1152, 1152}, {300, 64, 4}};
         uint32_t seed = 10;
