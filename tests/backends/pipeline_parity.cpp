@@ -51,6 +51,8 @@ Result compare_images(const std::string& name, const Image& got, const Image& wa
     return r;
 }
 
+}  // namespace
+
 Mask right_half(int w, int h) {
     Mask m{w, h, std::vector<uint8_t>(size_t(w) * h, 0)};
     for (int y = 0; y < h; ++y)
@@ -58,7 +60,7 @@ Mask right_half(int w, int h) {
     return m;
 }
 
-Image strokes(int w, int h) {
+Image edge_strokes(int w, int h) {
     Image img{w, h, std::vector<uint8_t>(size_t(w) * h * 3, 0)};
     for (int y = 0; y < h; ++y)
         for (int x = 0; x < w; ++x)
@@ -66,7 +68,17 @@ Image strokes(int w, int h) {
     return img;
 }
 
-}  // namespace
+Request tiny_request(const std::string& fixtures) {
+    Request r;
+    r.model_dir = std::filesystem::path(fixtures) / "tiny-pixart-alpha";
+    r.prompt = "a red circle at the top left";
+    r.negative_prompt = "blurry";
+    r.width = 96;
+    r.height = 64;
+    r.steps = 4;
+    r.seed = 3;
+    return r;
+}
 
 std::vector<Result> run_pipelines(const std::string& fixtures_dir, const std::string& candidate) {
     const fs::path fixtures = fixtures_dir;
@@ -126,14 +138,7 @@ std::vector<Result> run_pipelines(const std::string& fixtures_dir, const std::st
     }
 
     // ---- whole generations ----
-    Request base;
-    base.model_dir = model;
-    base.prompt = "a red circle at the top left";
-    base.negative_prompt = "blurry";
-    base.width = 96;
-    base.height = 64;
-    base.steps = 4;
-    base.seed = 3;
+    const Request base = tiny_request(fixtures_dir);
     auto generate = [](Request r, const char* backend) {
         Engine engine;
         Callbacks cb;
@@ -159,7 +164,7 @@ std::vector<Result> run_pipelines(const std::string& fixtures_dir, const std::st
             ControlInput c;
             c.type = "edges";
             c.adapter_dir = fixtures / "controlnet" / "alpha_edges";
-            c.image = strokes(96, 64);
+            c.image = edge_strokes(96, 64);
             r.controls = {c};
         }
         out.push_back(compare_images(name, generate(r, candidate.c_str()), generate(r, "cpu-reference"), 30.0));

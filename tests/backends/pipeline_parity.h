@@ -10,9 +10,15 @@
 #include <string>
 #include <vector>
 
+#include "engine/pipeline/engine.h"
 #include "tests/backends/parity.h"
 
 namespace dit::kernels::parity {
+
+// The fixture request every case starts from: tiny-pixart-alpha, 96x64, 4 steps, CFG.
+Request tiny_request(const std::string& fixtures);
+Mask right_half(int width, int height);       // the inpainting / region mask: the right half
+Image edge_strokes(int width, int height);    // a control map: white strokes on black
 
 // fixtures: the tests/fixtures folder; backend: the name Engine requests use (engine.h).
 std::vector<Result> run_pipelines(const std::string& fixtures, const std::string& backend);

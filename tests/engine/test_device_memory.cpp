@@ -25,34 +25,8 @@ namespace {
 
 const fs::path kFixtures = DIT_FIXTURES;
 
-Request tiny_request() {
-    Request r;
-    r.model_dir = kFixtures / "tiny-pixart-alpha";
-    r.prompt = "a red circle at the top left";
-    r.negative_prompt = "blurry";
-    r.width = 96;
-    r.height = 64;
-    r.steps = 3;
-    r.seed = 5;
-    return r;
-}
-
-// The right half of the image, with a soft edge.
-Mask right_half() {
-    Mask m{96, 64, std::vector<uint8_t>(96 * 64, 0)};
-    for (int y = 0; y < 64; ++y)
-        for (int x = 48; x < 96; ++x) m.value[size_t(y) * 96 + x] = x < 52 ? 128 : 255;
-    return m;
-}
-
-// A control map: white strokes on black, as an edge map looks.
-Image strokes() {
-    Image img{96, 64, std::vector<uint8_t>(96 * 64 * 3, 0)};
-    for (int y = 0; y < 64; ++y)
-        for (int x = 0; x < 96; ++x)
-            if (x == 20 || y == 40 || x == y + 30) std::fill_n(&img.rgb[(size_t(y) * 96 + x) * 3], 3, uint8_t(255));
-    return img;
-}
+Request tiny_request() { return kernels::parity::tiny_request(DIT_FIXTURES); }
+Mask right_half() { return kernels::parity::right_half(96, 64); }
 
 Image generate(Request r, const std::string& backend) {
     Engine engine;
@@ -117,7 +91,7 @@ private slots:
             ControlInput c;
             c.type = "edges";
             c.adapter_dir = kFixtures / "controlnet" / "alpha_edges";
-            c.image = strokes();
+            c.image = kernels::parity::edge_strokes(96, 64);
             c.weight = 0.8f;
             r.controls = {c};
         }
