@@ -2,10 +2,18 @@
 // Running the peer a benchmark compares against (a PyTorch script) and reading its answer: the
 // script prints "key value" lines; a failed command is an error carrying its output.
 #include <cstdio>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 
 namespace dit::bench {
+
+// The interpreter of the GPU benchmarks' PyTorch side: $DIT_PYTHON, else python3 from PATH (the
+// GPU machine's PyTorch with CUDA; on Debian, /usr/bin/python3 has PyTorch for the CPU).
+inline std::string python() {
+    const char* p = std::getenv("DIT_PYTHON");
+    return p && *p ? p : "python3";
+}
 
 inline std::string run(const std::string& cmd) {
     std::string out;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <string>
 
 #include "engine/error.h"
 
@@ -52,6 +54,19 @@ Tensor tensor_from_image(const Image& img) {
         for (int64_t i = 0; i < plane; ++i)
             dst[c * plane + i] = 2.0f * (static_cast<float>(img.rgb[static_cast<size_t>(i * 3 + c)]) / 255.0f) - 1.0f;
     return t;
+}
+
+double psnr(const Image& a, const Image& b) {
+    if (a.width != b.width || a.height != b.height || a.rgb.size() != b.rgb.size())
+        throw Error("psnr: images of " + std::to_string(a.width) + "x" + std::to_string(a.height) + " and " +
+                    std::to_string(b.width) + "x" + std::to_string(b.height) + " pixels");
+    double se = 0;
+    for (size_t i = 0; i < a.rgb.size(); ++i) {
+        const double d = double(a.rgb[i]) - double(b.rgb[i]);
+        se += d * d;
+    }
+    if (se == 0) return std::numeric_limits<double>::infinity();
+    return 10 * std::log10(255.0 * 255.0 * double(a.rgb.size()) / se);
 }
 
 }  // namespace dit

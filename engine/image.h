@@ -24,4 +24,8 @@ struct Mask {
 Image image_from_tensor(const Tensor& t);
 Tensor tensor_from_image(const Image& img);
 
+// Peak signal-to-noise ratio of b against a in dB over every byte; +inf when they are identical.
+// Throws dit::Error when the sizes differ.
+double psnr(const Image& a, const Image& b);
+
 }  // namespace dit

@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
         return 77;
     }
     auto& gpu = cuda::backend();
-    const std::string py = "python3 " DIT_SOURCE_DIR "/tools/reference/bench_pixart_torch.py attention";
+    const std::string py = dit::bench::python() + " " DIT_SOURCE_DIR "/tools/reference/bench_pixart_torch.py attention";
     struct Case {
         const char* name;
         int64_t lq, lk;

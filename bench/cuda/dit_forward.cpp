@@ -68,7 +68,7 @@ int main(int argc, char** argv) {
     std::stringstream ss(sizes_arg);
     for (std::string s; std::getline(ss, s, ',');) sizes.push_back(std::atoi(s.c_str()));
     const fs::path dir = keep.empty() ? fs::temp_directory_path() / ("dit-bench-cuda-" + std::to_string(getpid())) : fs::path(keep);
-    const std::string py = "python3 " DIT_SOURCE_DIR "/tools/reference/bench_pixart_torch.py";
+    const std::string py = dit::bench::python() + " " DIT_SOURCE_DIR "/tools/reference/bench_pixart_torch.py";
     fs::create_directories(dir);
     if (!fs::exists(dir / "transformer" / "config.json"))
         run(py + " make " + dir.string() + " --layers " + std::to_string(layers) +

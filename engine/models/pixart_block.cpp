@@ -55,8 +55,7 @@ void TransformerBlock::forward(float* x, const float* modulation, const float* p
 
     // Self-attention on the modulated norm.
     float* h = buf.norm.ptr();
-    ops.layer_norm(x, h, M, D, eps, nullptr, nullptr);
-    ops.modulate(h, shift_msa, scale_msa, B, N, D);
+    ops.layer_norm_modulate(x, h, B, N, D, eps, shift_msa, scale_msa);
     attn1.to_q.forward(h, buf.q.ptr(), M, ops);
     a.q = buf.q.ptr();
     a.out = buf.attn.ptr();
@@ -109,10 +108,8 @@ void TransformerBlock::forward(float* x, const float* modulation, const float* p
     ops.add_gated(x, h, nullptr, B, N, D);
 
     // Feed-forward on the modulated norm.
-    ops.layer_norm(x, h, M, D, eps, nullptr, nullptr);
-    ops.modulate(h, shift_mlp, scale_mlp, B, N, D);
-    ff.proj.forward(h, buf.hidden.ptr(), M, ops);
-    ops.gelu_tanh(buf.hidden.ptr(), M * 4 * D);
+    ops.layer_norm_modulate(x, h, B, N, D, eps, shift_mlp, scale_mlp);
+    ff.proj.forward_gelu(h, buf.hidden.ptr(), M, ops);
     ff.out.forward(buf.hidden.ptr(), h, M, ops);
     ops.add_gated(x, h, gate_mlp, B, N, D);
 }

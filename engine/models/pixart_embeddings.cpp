@@ -20,6 +20,10 @@ void Linear::forward(const float* x, float* y, int64_t M, kernels::Backend& ops)
     ops.linear(x, weight.weight_ref(), bias.empty() ? nullptr : bias.ptr(), y, M, out, in);
 }
 
+void Linear::forward_gelu(const float* x, float* y, int64_t M, kernels::Backend& ops) const {
+    ops.linear_gelu(x, weight.weight_ref(), bias.empty() ? nullptr : bias.ptr(), y, M, out, in);
+}
+
 Tensor Linear::forward(const Tensor& x, int64_t M, kernels::Backend& ops) const {
     Tensor y = Tensor::on(ops, {M, out});
     forward(x.ptr(), y.ptr(), M, ops);
@@ -197,8 +201,9 @@ TextProjection TextProjection::bind(ParamBinder& p, int64_t caption_channels, in
 
 Tensor TextProjection::forward(const Tensor& x, int64_t M, kernels::Backend& ops) const {
     // x: [M, caption_channels]
-    Tensor h = linear_1.forward(x.to(ops), M, ops);  // [M, D]
-    ops.gelu_tanh(h.ptr(), h.numel());
+    const Tensor xs = x.to(ops);
+    Tensor h = Tensor::on(ops, {M, linear_1.out});  // [M, D]
+    linear_1.forward_gelu(xs.ptr(), h.ptr(), M, ops);
     return linear_2.forward(h, M, ops);  // [M, D]
 }
 

@@ -25,6 +25,8 @@ struct Linear {
     // x: [M, in] -> y: [M, out]
     void forward(const float* x, float* y, int64_t M, kernels::Backend& ops) const;
     Tensor forward(const Tensor& x, int64_t M, kernels::Backend& ops) const;  // y in ops's memory
+    // y = gelu_tanh(forward(x)), fused where the backend can
+    void forward_gelu(const float* x, float* y, int64_t M, kernels::Backend& ops) const;
 };
 
 // diffusers' Timesteps(dim, flip_sin_to_cos=True, downscale_freq_shift=0): [cos | sin] of

@@ -269,8 +269,7 @@ Tensor PixArtTransformer2DModel::forward(const Tensor& latent, const std::vector
     for (int64_t j = 0; j < 2; ++j)
         ops.adaln_modulation(scale_shift_table_.ptr() + j * D, cond.embedded.ptr(), mods + j * B * D, 1, B, D);
     float* h = buf.norm.ptr();
-    ops.layer_norm(x.ptr(), h, B * N, D, 1e-6f, nullptr, nullptr);  // norm_out: eps fixed at 1e-6
-    ops.modulate(h, mods, mods + B * D, B, N, D);
+    ops.layer_norm_modulate(x.ptr(), h, B, N, D, 1e-6f, mods, mods + B * D);  // norm_out: eps fixed at 1e-6
     const int64_t P = p * p * C;
     Tensor y = Tensor::on(ops, {B * N_all, P});  // token (b, y, x) holds [py, px, c]
     if (subset) {  // the skipped tokens' rows stay zero

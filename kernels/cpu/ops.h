@@ -98,12 +98,28 @@ public:
     // of rows at a time into scratch, never as a whole.
     virtual void linear(const float* x, WeightRef w, const float* b, float* y,
                         int64_t M, int64_t N, int64_t K) = 0;
+    // y[M, N] = gelu_tanh(x · wᵀ + b): PixArt's feed-forward up-projection. linear() then
+    // gelu_tanh() unless a backend fuses them (CUDA: cuBLASLt's GELU epilogue, which is the tanh
+    // approximation).
+    virtual void linear_gelu(const float* x, WeightRef w, const float* b, float* y, int64_t M, int64_t N,
+                             int64_t K) {
+        linear(x, w, b, y, M, N, K);
+        gelu_tanh(y, M * N);
+    }
     // Multi-head scaled dot-product attention with optional additive biases (see AttentionArgs).
     virtual void attention(const AttentionArgs& a) = 0;
     // y = (x - mean) / sqrt(var + eps) * gamma + beta over the last dimension; gamma/beta may be
     // null (PixArt's norms have no affine parameters). x and y may alias.
     virtual void layer_norm(const float* x, float* y, int64_t rows, int64_t cols, float eps,
                             const float* gamma, const float* beta) = 0;
+    // adaLN-single's norm: y[b, l, :] = layer_norm(x[b, l, :]) * (1 + scale[b]) + shift[b] with no
+    // affine parameters, x, y: [B, L, C] (may alias), shift, scale: [B, C]. layer_norm() then
+    // modulate() unless a backend fuses them (CUDA: one pass writes y).
+    virtual void layer_norm_modulate(const float* x, float* y, int64_t B, int64_t L, int64_t C, float eps,
+                                     const float* shift, const float* scale) {
+        layer_norm(x, y, B * L, C, eps, nullptr, nullptr);
+        modulate(y, shift, scale, B, L, C);
+    }
     // T5LayerNorm: y = x / sqrt(mean(x²) + eps) * gamma (no mean subtraction, no bias).
     virtual void rms_norm(const float* x, float* y, int64_t rows, int64_t cols, float eps,
                           const float* gamma) = 0;

@@ -203,6 +203,10 @@ public:
     void linear(const float* x, WeightRef w, const float* b, float* y, int64_t M, int64_t N, int64_t K) override {
         gemm_->linear_bf16(x, device_weights(w, N * K), b, y, M, N, K);
     }
+    void linear_gelu(const float* x, WeightRef w, const float* b, float* y, int64_t M, int64_t N,
+                     int64_t K) override {
+        gemm_->linear_bf16(x, device_weights(w, N * K), b, y, M, N, K, /*gelu=*/true);
+    }
     void attention(const AttentionArgs& a) override {
         if (a.B == 0 || a.H == 0 || a.Lq == 0) return;
         if (a.B > 65535 || a.H > 65535)
@@ -217,6 +221,10 @@ public:
     void layer_norm(const float* x, float* y, int64_t rows, int64_t cols, float eps, const float* gamma,
                     const float* beta) override {
         cuda::layer_norm(stream_, x, y, rows, cols, eps, gamma, beta);
+    }
+    void layer_norm_modulate(const float* x, float* y, int64_t B, int64_t L, int64_t C, float eps, const float* shift,
+                             const float* scale) override {
+        cuda::layer_norm_modulate(stream_, x, y, B, L, C, eps, shift, scale);
     }
     void rms_norm(const float* x, float* y, int64_t rows, int64_t cols, float eps, const float* gamma) override {
         cuda::rms_norm(stream_, x, y, rows, cols, eps, gamma);

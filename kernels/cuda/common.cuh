@@ -74,6 +74,9 @@ void im2col(cudaStream_t s, const Conv2dArgs& a, int64_t n, int64_t oy0, int64_t
 // norms.cu
 void layer_norm(cudaStream_t s, const float* x, float* y, int64_t rows, int64_t cols, float eps,
                 const float* gamma, const float* beta);
+// layer_norm without affine parameters, then y[b, l] * (1 + scale[b]) + shift[b], in one pass.
+void layer_norm_modulate(cudaStream_t s, const float* x, float* y, int64_t B, int64_t L, int64_t C, float eps,
+                         const float* shift, const float* scale);
 void rms_norm(cudaStream_t s, const float* x, float* y, int64_t rows, int64_t cols, float eps, const float* gamma);
 void group_norm(cudaStream_t s, const float* x, float* y, int64_t N, int64_t C, int64_t HW, int64_t groups,
                 float eps, const float* gamma, const float* beta);

@@ -1,6 +1,8 @@
 // Row-major y[M, N] = x[M, K] · w[N, K]ᵀ is, in cuBLAS's column-major terms, Yᶜ[N, M] =
 // Wᶜ[K, N]ᵀ · Xᶜ[K, M]: the weight is the transposed A operand, the activations B, and the
-// bias (one value per row of Yᶜ) is cuBLASLt's BIAS epilogue.
+// bias (one value per row of Yᶜ) is cuBLASLt's BIAS epilogue, and the feed-forward's GELU its
+// GELU_BIAS epilogue: cuBLASLt's GELU is the tanh approximation PixArt uses (PyTorch's
+// _addmm_activation relies on the same).
 #include "kernels/cuda/gemm.h"
 
 #include <string>
@@ -51,19 +53,16 @@ Gemm::~Gemm() {
     cublasDestroy(blas_);
 }
 
-Gemm::Plan* Gemm::plan(int64_t M, int64_t N, int64_t K, int align_d, bool bias) {
-    const Key key{M, N, K, align_d, bias};
+Gemm::Plan* Gemm::plan(int64_t M, int64_t N, int64_t K, int align_d, cublasLtEpilogue_t epilogue) {
+    const Key key{M, N, K, align_d, int(epilogue)};
     if (auto it = plans_.find(key); it != plans_.end()) return it->second.op ? &it->second : nullptr;
     Plan p;
     DIT_CUBLAS(cublasLtMatmulDescCreate(&p.op, CUBLAS_COMPUTE_32F, CUDA_R_32F));
     const cublasOperation_t t = CUBLAS_OP_T, n = CUBLAS_OP_N;
     DIT_CUBLAS(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSA, &t, sizeof t));
     DIT_CUBLAS(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_TRANSB, &n, sizeof n));
-    p.fused_bias = bias;
-    if (bias) {
-        const cublasLtEpilogue_t epi = CUBLASLT_EPILOGUE_BIAS;
-        DIT_CUBLAS(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epi, sizeof epi));
-    }
+    if (epilogue != CUBLASLT_EPILOGUE_DEFAULT)
+        DIT_CUBLAS(cublasLtMatmulDescSetAttribute(p.op, CUBLASLT_MATMUL_DESC_EPILOGUE, &epilogue, sizeof epilogue));
     DIT_CUBLAS(cublasLtMatrixLayoutCreate(&p.a, CUDA_R_16BF, uint64_t(K), uint64_t(N), K));  // Wᶜ [K, N]
     DIT_CUBLAS(cublasLtMatrixLayoutCreate(&p.b, CUDA_R_16BF, uint64_t(K), uint64_t(M), K));  // Xᶜ [K, M]
     DIT_CUBLAS(cublasLtMatrixLayoutCreate(&p.d, CUDA_R_32F, uint64_t(N), uint64_t(M), N));   // Yᶜ [N, M]
@@ -101,29 +100,36 @@ static int alignment_of(const void* p) {
     return a;
 }
 
-void Gemm::linear_bf16(const float* x, const uint16_t* w, const float* b, float* y, int64_t M, int64_t N, int64_t K) {
+void Gemm::linear_bf16(const float* x, const uint16_t* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
+                       bool gelu) {
     if (M == 0 || N == 0) return;
     if (K == 0) {  // an empty sum: y is the bias
         DIT_CUDA(cudaMemsetAsync(y, 0, size_t(M * N) * sizeof(float), stream_));
         if (b) add_bias(stream_, y, b, M, N, N);
+        if (gelu) gelu_tanh(stream_, y, M * N);
         return;
     }
     auto* xb = static_cast<uint16_t*>(x_bf16_.get(size_t(M * K) * 2));
     to_bf16(stream_, x, xb, M * K);
-    // The epilogue reads the bias with the output's alignment; a less aligned bias is added apart.
-    bool fuse = b && alignment_of(b) >= 16;
+    // The epilogue reads the bias with the output's alignment; a less aligned bias is added apart,
+    // and then the GELU cannot be in the epilogue either (it comes after the bias).
+    bool fuse_bias = b && alignment_of(b) >= 16, fuse_gelu = gelu && (fuse_bias || !b);
+    const cublasLtEpilogue_t epilogue = fuse_gelu ? (fuse_bias ? CUBLASLT_EPILOGUE_GELU_BIAS : CUBLASLT_EPILOGUE_GELU)
+                                                  : (fuse_bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_DEFAULT);
     const float one = 1.f, zero = 0.f;
-    if (Plan* p = plan(M, N, K, alignment_of(y), fuse)) {
-        if (fuse) DIT_CUBLAS(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &b, sizeof b));
+    if (Plan* p = plan(M, N, K, alignment_of(y), epilogue)) {
+        if (fuse_bias)
+            DIT_CUBLAS(cublasLtMatmulDescSetAttribute(p->op, CUBLASLT_MATMUL_DESC_BIAS_POINTER, &b, sizeof b));
         DIT_CUBLAS(cublasLtMatmul(lt_, p->op, &one, w, p->a, xb, p->b, &zero, y, p->d, y, p->d, &p->algo, workspace_,
                                   workspace_bytes_, stream_));
     } else {
-        fuse = false;
+        fuse_bias = fuse_gelu = false;
         DIT_CUBLAS(cublasGemmEx(blas_, CUBLAS_OP_T, CUBLAS_OP_N, int(N), int(M), int(K), &one, w, CUDA_R_16BF, int(K),
                                 xb, CUDA_R_16BF, int(K), &zero, y, CUDA_R_32F, int(N), CUBLAS_COMPUTE_32F,
                                 CUBLAS_GEMM_DEFAULT));
     }
-    if (b && !fuse) add_bias(stream_, y, b, M, N, N);
+    if (b && !fuse_bias) add_bias(stream_, y, b, M, N, N);
+    if (gelu && !fuse_gelu) gelu_tanh(stream_, y, M * N);
 }
 
 void Gemm::linear_f32(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K) {

@@ -37,8 +37,10 @@ public:
     Gemm& operator=(const Gemm&) = delete;
 
     // y[M, N] = x[M, K] · w[N, K]ᵀ + b[N]; x, y, b f32 on the device, w bf16 on the device.
-    // x is rounded to bf16 first (scratch); the sums are f32.
-    void linear_bf16(const float* x, const uint16_t* w, const float* b, float* y, int64_t M, int64_t N, int64_t K);
+    // x is rounded to bf16 first (scratch); the sums are f32. gelu: then GELU (tanh), in the
+    // epilogue where cuBLASLt takes the bias there too.
+    void linear_bf16(const float* x, const uint16_t* w, const float* b, float* y, int64_t M, int64_t N, int64_t K,
+                     bool gelu = false);
     // The same in f32 throughout (SGEMM, no TF32): w f32 on the device.
     void linear_f32(const float* x, const float* w, const float* b, float* y, int64_t M, int64_t N, int64_t K);
     // Column-major C[m, n] (ldc) = A[m, k] (lda) · B[k, n] (ldb), f32, for conv2d's im2col GEMM.
@@ -50,12 +52,11 @@ private:
         cublasLtMatmulDesc_t op = nullptr;
         cublasLtMatrixLayout_t a = nullptr, b = nullptr, d = nullptr;
         cublasLtMatmulAlgo_t algo{};
-        bool fused_bias = false;
     };
-    // One plan per shape, alignment and bias: the heuristic runs once, not every step.
-    using Key = std::tuple<int64_t, int64_t, int64_t, int, bool>;
+    // One plan per shape, alignment and epilogue: the heuristic runs once, not every step.
+    using Key = std::tuple<int64_t, int64_t, int64_t, int, int>;
     // The cached plan, or null when cuBLASLt offers none (then cublasGemmEx runs it).
-    Plan* plan(int64_t M, int64_t N, int64_t K, int align_d, bool bias);
+    Plan* plan(int64_t M, int64_t N, int64_t K, int align_d, cublasLtEpilogue_t epilogue);
 
     cudaStream_t stream_;
     cublasHandle_t blas_ = nullptr;

@@ -26,9 +26,10 @@ __device__ float block_sum(float v) {
 }
 
 // x, y: [rows, cols]; one block per row. x and y may alias: each element is read before the
-// thread that owns it writes it.
+// thread that owns it writes it. With shift and scale ([rows / L, cols]) the row is also
+// modulated, y * (1 + scale) + shift, in the same pass (adaLN: one write of y instead of two).
 __global__ void layer_norm_kernel(const float* x, float* y, int64_t cols, float eps, const float* gamma,
-                                  const float* beta) {
+                                  const float* beta, int64_t L, const float* shift, const float* scale) {
     const float* xr = x + int64_t(blockIdx.x) * cols;
     float* yr = y + int64_t(blockIdx.x) * cols;
     float s = 0.f;
@@ -44,6 +45,10 @@ __global__ void layer_norm_kernel(const float* x, float* y, int64_t cols, float 
         float v = (xr[c] - mean) * inv;
         if (gamma) v *= gamma[c];
         if (beta) v += beta[c];
+        if (shift) {
+            const int64_t m = (int64_t(blockIdx.x) / L) * cols + c;
+            v = v * (1.f + scale[m]) + shift[m];
+        }
         yr[c] = v;
     }
 }
@@ -88,7 +93,14 @@ int row_threads(int64_t cols) { return cols >= 1024 ? 512 : (cols >= 256 ? 256 :
 void layer_norm(cudaStream_t s, const float* x, float* y, int64_t rows, int64_t cols, float eps,
                 const float* gamma, const float* beta) {
     if (rows == 0 || cols == 0) return;
-    layer_norm_kernel<<<unsigned(rows), row_threads(cols), 0, s>>>(x, y, cols, eps, gamma, beta);
+    layer_norm_kernel<<<unsigned(rows), row_threads(cols), 0, s>>>(x, y, cols, eps, gamma, beta, 1, nullptr, nullptr);
+    DIT_CUDA_LAUNCHED();
+}
+
+void layer_norm_modulate(cudaStream_t s, const float* x, float* y, int64_t B, int64_t L, int64_t C, float eps,
+                         const float* shift, const float* scale) {
+    if (B == 0 || L == 0 || C == 0) return;
+    layer_norm_kernel<<<unsigned(B * L), row_threads(C), 0, s>>>(x, y, C, eps, nullptr, nullptr, L, shift, scale);
     DIT_CUDA_LAUNCHED();
 }
 

@@ -111,23 +111,31 @@ void check_linear_f32(Checker& c, int64_t M, int64_t N, int64_t K, bool bias) {
 
 // The checkpoint-weight GEMM: bf16 operands, f32 sums. Against the reference on the same
 // bf16-rounded operands (the sums alone, tight), and on the unrounded ones (the whole error).
-// `offset` shifts y and the bias by that many floats to test unaligned outputs.
-void check_linear_weights(Checker& c, int64_t M, int64_t N, int64_t K, DType t, int64_t offset) {
+// `offset` shifts y and the bias by that many floats to test unaligned outputs. gelu: the
+// feed-forward's linear_gelu (GELU in the GEMM's epilogue on CUDA), against the reference's
+// linear then gelu_tanh.
+void check_linear_weights(Checker& c, int64_t M, int64_t N, int64_t K, DType t, int64_t offset, bool gelu = false) {
     const Floats x = c.random(size_t(M * K)), w = c.random(size_t(N * K)), b = c.random(size_t(N + offset));
     const StoredWeights sw = store(w, t);
     const WeightRef wref{sw.bytes.data(), t};
     DeviceArray<float> dx(c.gpu, x), db(c.gpu, b), dy(c.gpu, Checker::poison(size_t(M * N + offset)));
-    c.gpu.linear(dx.ptr, wref, db.ptr + offset, dy.ptr + offset, M, N, K);
+    if (gelu)
+        c.gpu.linear_gelu(dx.ptr, wref, db.ptr + offset, dy.ptr + offset, M, N, K);
+    else
+        c.gpu.linear(dx.ptr, wref, db.ptr + offset, dy.ptr + offset, M, N, K);
     Floats got = dy.read();
     got.erase(got.begin(), got.begin() + offset);
+    const std::string op = std::string(gelu ? "linear_gelu " : "linear ") + dtype_name(t);
     const std::string shape = dims({M, N, K}, offset ? " unaligned" : "");
     Floats want(size_t(M * N));
     c.ref.linear(x.data(), wref, b.data() + offset, want.data(), M, N, K);
-    c.record(std::string("linear ") + dtype_name(t), shape + " vs f32", got, want, 1e-2);
+    if (gelu) c.ref.gelu_tanh(want.data(), M * N);
+    c.record(op, shape + " vs f32", got, want, 1e-2);
     if (c.precision.bf16_gemm && t != DType::F16) {  // f16 weights are re-rounded to bf16: only the whole error applies
         const Floats xr = round_bf16(x), wr = round_bf16(sw.values);
         c.ref.linear(xr.data(), wr.data(), b.data() + offset, want.data(), M, N, K);
-        c.record(std::string("linear ") + dtype_name(t), shape + " vs bf16 operands", got, want, 1e-5);
+        if (gelu) c.ref.gelu_tanh(want.data(), M * N);
+        c.record(op, shape + " vs bf16 operands", got, want, 1e-5);
     }
     // The cache is keyed by host address: this matrix's memory is freed next and may come back.
     c.gpu.drop_cached_weights();
@@ -196,6 +204,14 @@ void check_norms(Checker& c, int64_t rows, int64_t cols, bool affine) {
     c.ref.rms_norm(x.data(), want.data(), rows, cols, 1e-6f, affine ? g.data() : nullptr);
     c.gpu.rms_norm(dx.ptr, dy.ptr, rows, cols, 1e-6f, affine ? dg.ptr : nullptr);
     c.record("rms_norm", dims({rows, cols}, affine ? " gamma" : ""), dy.read(), want, 1e-5);
+    // adaLN's fused norm: rows = B x L with one shift and scale per batch row.
+    const int64_t B = rows % 2 ? 1 : 2, L = rows / B;
+    const Floats shift = c.random(size_t(B * cols)), scale = c.random(size_t(B * cols));
+    DeviceArray<float> dsh(c.gpu, shift), dsc(c.gpu, scale);
+    c.gpu.layer_norm_modulate(dx.ptr, dy.ptr, B, L, cols, 1e-6f, dsh.ptr, dsc.ptr);
+    c.ref.layer_norm(x.data(), want.data(), rows, cols, 1e-6f, nullptr, nullptr);
+    c.ref.modulate(want.data(), shift.data(), scale.data(), B, L, cols);
+    c.record("layer_norm_modulate", dims({B, L, cols}), dy.read(), want, 1e-5);
     c.gpu.layer_norm(dx.ptr, dx.ptr, rows, cols, 1e-6f, nullptr, nullptr);  // in place, as PixArt's blocks use it
     c.ref.layer_norm(x.data(), want.data(), rows, cols, 1e-6f, nullptr, nullptr);
     c.record("layer_norm", dims({rows, cols}, " in place"), dx.read(), want, 1e-5);
@@ -338,6 +354,9 @@ std::vector<Result> run_all(Backend& gpu, uint32_t seed, Precision precision) {
     for (DType t : {DType::BF16, DType::F16, DType::F32}) check_linear_weights(c, 256, 1152, 1152, t, 0);
     check_linear_weights(c, 37, 29, 53, DType::BF16, 0);   // odd K: no tensor-core layout
     check_linear_weights(c, 64, 96, 128, DType::BF16, 1);  // y and bias one float off alignment
+    check_linear_weights(c, 256, 4608, 1152, DType::BF16, 0, true);  // PixArt's FF up-projection
+    check_linear_weights(c, 37, 29, 53, DType::BF16, 0, true);       // no cuBLASLt plan: GELU apart
+    check_linear_weights(c, 64, 96, 128, DType::BF16, 1, true);      // unaligned bias: bias and GELU apart
     check_attention(c, {2, 3, 77, 45, 72, 5, true, true, false});
     check_attention(c, {2, 16, 256, 120, 72, 0, false, true, false});   // PixArt cross-attention
     check_attention(c, {1, 16, 256, 256, 72, 0, false, false, false});  // PixArt self-attention

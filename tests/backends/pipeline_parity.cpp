@@ -38,16 +38,11 @@ Result compare(const std::string& op, const std::string& shape, const Tensor& go
 Result compare_images(const std::string& name, const Image& got, const Image& want, double min_psnr) {
     Result r{"generate", name, INFINITY, 1.0 / min_psnr, 0.0};
     if (got.rgb.size() != want.rgb.size() || want.rgb.empty()) return r;
-    double se = 0;
-    for (size_t i = 0; i < got.rgb.size(); ++i) {
-        const double d = double(got.rgb[i]) - want.rgb[i];
-        se += d * d;
-        r.max_abs = std::max(r.max_abs, std::fabs(d));
-    }
-    const double mse = se / double(got.rgb.size());
-    const double psnr = mse == 0 ? 1e9 : 10 * std::log10(255.0 * 255.0 / mse);
-    r.error = 1.0 / psnr;
-    r.shape = name + " (PSNR " + (mse == 0 ? std::string("inf") : std::to_string(psnr).substr(0, 5)) + " dB)";
+    for (size_t i = 0; i < got.rgb.size(); ++i)
+        r.max_abs = std::max(r.max_abs, std::fabs(double(got.rgb[i]) - want.rgb[i]));
+    const double db = psnr(got, want);
+    r.error = 1.0 / db;  // 0 when identical
+    r.shape = name + " (PSNR " + (std::isinf(db) ? std::string("inf") : std::to_string(db).substr(0, 5)) + " dB)";
     return r;
 }
 

@@ -242,6 +242,22 @@ print("ok")
         bad.rgb.resize(5);
         EXPECT_ERROR(tensor_from_image(bad), "tensor_from_image: image is 3x2 with 5 bytes");
     }
+
+    void psnrByHand() {
+        Image a;
+        a.width = 2;
+        a.height = 1;
+        a.rgb = {0, 10, 20, 30, 40, 50};
+        QVERIFY(std::isinf(psnr(a, a)));
+        Image b = a;
+        b.rgb[0] = 3;  // one byte off by 3 of six: MSE 1.5
+        QCOMPARE(psnr(a, b), 10 * std::log10(255.0 * 255.0 / 1.5));
+        QCOMPARE(psnr(b, a), psnr(a, b));
+        Image wide = a;
+        wide.width = 1;
+        wide.height = 2;
+        EXPECT_ERROR(psnr(a, wide), "psnr: images of 2x1 and 1x2 pixels");
+    }
 };
 
 QTEST_APPLESS_MAIN(TestFormats)

@@ -28,17 +28,22 @@ import pixart  # noqa: E402
 import safetensors_io  # noqa: E402
 
 
-def make(args):
-    torch.manual_seed(0)
-    cfg = {
+def transformer_config(layers, heads, head_dim, caption, sample_size):
+    """PixArt-α's transformer/config.json (28 layers, 16 x 72, caption 4096 at full size)."""
+    return {
         "_class_name": "PixArtTransformer2DModel", "activation_fn": "gelu-approximate",
         "attention_bias": True, "in_channels": 4, "out_channels": 8, "norm_eps": 1e-6,
         "norm_type": "ada_norm_single", "norm_elementwise_affine": False, "patch_size": 2,
-        "num_layers": args.layers, "num_attention_heads": args.heads,
-        "attention_head_dim": args.head_dim, "cross_attention_dim": args.heads * args.head_dim,
-        "caption_channels": args.caption, "sample_size": args.sample_size,
+        "num_layers": layers, "num_attention_heads": heads,
+        "attention_head_dim": head_dim, "cross_attention_dim": heads * head_dim,
+        "caption_channels": caption, "sample_size": sample_size,
         "interpolation_scale": None, "use_additional_conditions": True,
     }
+
+
+def make(args):
+    torch.manual_seed(0)
+    cfg = transformer_config(args.layers, args.heads, args.head_dim, args.caption, args.sample_size)
     model = pixart.PixArtTransformer2DModel(cfg)
     folder = os.path.join(args.dir, "transformer")
     os.makedirs(folder, exist_ok=True)

@@ -74,20 +74,23 @@ CASES = {
 }
 
 
+def random_weight(name, shape, gen, device="cpu"):
+    """A weight of a scale that keeps every path visible (default inits leave some near zero)."""
+    r = torch.randn(shape, generator=gen, device=device)
+    if "scale_shift_table" in name:
+        return 0.5 * r
+    if "norm" in name and name.endswith(".weight"):
+        return 1.0 + 0.1 * r
+    if name.endswith(".bias"):
+        return 0.05 * r
+    return r / max(r[0].numel(), 1) ** 0.5
+
+
 def randomise(model, seed):
-    """Weights of a scale that keeps every path visible (default inits leave some near zero)."""
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         for name, p in model.named_parameters():
-            r = torch.randn(p.shape, generator=gen)
-            if "scale_shift_table" in name:
-                p.copy_(0.5 * r)
-            elif "norm" in name and name.endswith(".weight"):
-                p.copy_(1.0 + 0.1 * r)
-            elif name.endswith(".bias"):
-                p.copy_(0.05 * r)
-            else:
-                p.copy_(r / max(p[0].numel(), 1) ** 0.5)
+            p.copy_(random_weight(name, p.shape, gen))
 
 
 def save_component(folder, config, model, dtype, library, state=None):

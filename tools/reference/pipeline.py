@@ -9,13 +9,16 @@ Order of operations, as in diffusers' PixArtAlphaPipeline / PixArtSigmaPipeline:
      channels (learned sigma dropped), guidance uncond + cfg * (cond - uncond), the sampler step
      with fresh noise from NoiseStream(seed, STEP_NOISE_STREAM) when the sampler needs it
   -> VAE decode of the final latent.
+
+The benchmark peer (tools/reference/bench_pipeline_torch.py) runs the same class in bf16 on a GPU:
+PixArtPipeline(root, dtype=torch.bfloat16, device="cuda"), with the prompt's tokens from the C++
+side (the GPU machine has no sentencepiece module) and a clock called after each stage.
 """
 import json
 import os
 import sys
 
 import numpy as np
-import sentencepiece as spm
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -37,30 +40,44 @@ def _json(path):
         return json.load(f)
 
 
-def _weights(folder):
+def _weights(folder, dtype):
     for name in ("diffusion_pytorch_model.safetensors", "model.safetensors"):
         if os.path.exists(os.path.join(folder, name)):
-            return {k: v.double() for k, v in safetensors_io.load(os.path.join(folder, name)).items()}
+            return {k: v.to(dtype) for k, v in safetensors_io.load(os.path.join(folder, name)).items()}
     raise FileNotFoundError(folder)
 
 
-class PixArtPipeline:
-    def __init__(self, root):
-        index = _json(os.path.join(root, "model_index.json"))
-        self.max_tokens = 300 if index["_class_name"] == "PixArtSigmaPipeline" else 120
-        self.sp = spm.SentencePieceProcessor(model_file=os.path.join(root, "tokenizer", "spiece.model"))
+def _load(make, folder, dtype, device, strict=True):
+    if device == "cpu":
+        model = make()
+    else:  # built where it runs: initialising T5-XXL's 4.7 B parameters on the CPU takes minutes
+        with torch.device(device):
+            model = make()
+    model.to(dtype).load_state_dict(_weights(folder, dtype), strict=strict)
+    return model.eval()
 
-        self.text_encoder = t5.T5EncoderModel(t5.T5Config.from_json(os.path.join(root, "text_encoder", "config.json")))
-        self.text_encoder.double().load_state_dict(_weights(os.path.join(root, "text_encoder")), strict=False)
-        self.transformer = pixart.PixArtTransformer2DModel(_json(os.path.join(root, "transformer", "config.json")))
-        self.transformer.double().load_state_dict(_weights(os.path.join(root, "transformer")))
-        self.vae = vae.AutoencoderKL(_json(os.path.join(root, "vae", "config.json")))
-        self.vae.double().load_state_dict(_weights(os.path.join(root, "vae")))
-        self.scheduler_config = _json(os.path.join(root, "scheduler", "scheduler_config.json"))
-        for m in (self.text_encoder, self.transformer, self.vae):
-            m.eval()
+
+class PixArtPipeline:
+    def __init__(self, root, dtype=torch.float64, device="cpu"):
+        index = _json(os.path.join(root, "model_index.json"))
+        self.root, self.dtype, self.device = root, dtype, device
+        self.max_tokens = 300 if index["_class_name"] == "PixArtSigmaPipeline" else 120
+        self.sp = None
+
+        folder = lambda name: os.path.join(root, name)  # noqa: E731
+        t5_config = t5.T5Config.from_json(os.path.join(folder("text_encoder"), "config.json"))
+        self.text_encoder = _load(lambda: t5.T5EncoderModel(t5_config), folder("text_encoder"), dtype, device, False)
+        transformer_config = _json(os.path.join(folder("transformer"), "config.json"))
+        self.transformer = _load(lambda: pixart.PixArtTransformer2DModel(transformer_config), folder("transformer"),
+                                 dtype, device)
+        vae_config = _json(os.path.join(folder("vae"), "config.json"))
+        self.vae = _load(lambda: vae.AutoencoderKL(vae_config), folder("vae"), dtype, device)
+        self.scheduler_config = _json(os.path.join(folder("scheduler"), "scheduler_config.json"))
 
     def tokenize(self, text):
+        if self.sp is None:
+            import sentencepiece as spm
+            self.sp = spm.SentencePieceProcessor(model_file=os.path.join(self.root, "tokenizer", "spiece.model"))
         text = text.lower().strip()  # diffusers' _text_preprocessing without bs4/ftfy
         pieces = self.sp.encode(text)[: self.max_tokens - 1] + [self.sp.eos_id()]
         mask = [1] * len(pieces) + [0] * (self.max_tokens - len(pieces))
@@ -68,36 +85,43 @@ class PixArtPipeline:
 
     @torch.no_grad()
     def __call__(self, prompt, negative, width, height, steps, sampler, cfg, noise, seed,
-                 init_image=None, strength=1.0):
-        """noise: [1, C, H/8, W/8]; init_image: [1, 3, H, W] in [-1, 1]. Returns [1, 3, H, W]."""
+                 init_image=None, strength=1.0, tokens=None, clock=lambda stage: None):
+        """noise: [1, C, H/8, W/8]; init_image: [1, 3, H, W] in [-1, 1]. Returns [1, 3, H, W].
+        tokens: [(ids, mask)] for [negative, prompt] (or [prompt] unguided) instead of the texts.
+        clock(stage) is called after "prompt", each "step" and "decode"."""
         guided = cfg > 1.0
-        texts = [negative, prompt] if guided else [prompt]
-        tokens = [self.tokenize(t) for t in texts]
-        ids = torch.tensor([t[0] for t in tokens])
-        mask = torch.tensor([t[1] for t in tokens])
+        if tokens is None:
+            tokens = [self.tokenize(t) for t in ([negative, prompt] if guided else [prompt])]
+        dev, dtype = self.device, self.dtype
+        ids = torch.tensor([t[0] for t in tokens], device=dev)
+        mask = torch.tensor([t[1] for t in tokens], device=dev)
         embeds = self.text_encoder(ids, mask)
-        b = len(texts)
+        clock("prompt")
+        b = len(tokens)
 
         s = SAMPLERS[sampler](self.scheduler_config)
         s.set_timesteps(steps, strength if init_image is not None else 1.0)
-        noise = noise.double()
+        noise = noise.to(dev, dtype)
         if init_image is not None:
-            x = s.add_noise(self.vae.encode(init_image.double()), noise)
+            x = s.add_noise(self.vae.encode(init_image.to(dev, dtype)), noise)
         else:
             sigma = s.init_noise_sigma() if callable(s.init_noise_sigma) else s.init_noise_sigma
             x = noise * float(sigma)
         step_noise = samplers.NoiseStream(seed, STEP_NOISE_STREAM)
         c = x.shape[1]
-        resolution = torch.tensor([[float(height), float(width)]] * b, dtype=torch.float64)
-        aspect = torch.tensor([[height / width]] * b, dtype=torch.float64)
+        resolution = torch.tensor([[float(height), float(width)]] * b, dtype=dtype, device=dev)
+        aspect = torch.tensor([[height / width]] * b, dtype=dtype, device=dev)
         for i in range(s.num_steps):
             inp = x.repeat(b, 1, 1, 1)
             inp = s.scale_model_input(inp, i)
-            t = torch.full((b,), float(s.timestep(i)), dtype=torch.float64)
+            t = torch.full((b,), float(s.timestep(i)), dtype=dtype, device=dev)
             out = self.transformer(inp, t, embeds, mask, resolution, aspect)[:, :c]
             pred = out[-1:]
             if guided:
                 pred = out[:1] + cfg * (out[1:] - out[:1])
-            fresh = step_noise.next(tuple(x.shape)).double() if s.needs_noise else None
+            fresh = step_noise.next(tuple(x.shape)).to(dev, dtype) if s.needs_noise else None
             x = s.step(pred, i, x, fresh)
-        return self.vae.decode(x)
+            clock("step")
+        image = self.vae.decode(x)
+        clock("decode")
+        return image

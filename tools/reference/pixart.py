@@ -69,7 +69,7 @@ def timestep_sinusoid(t, dim=256, dtype=torch.float32):
     # The float32 exp correctly rounded: torch's vectorised CPU expf is 1 ulp off for 15 of
     # these 128 values (and CUDA's differs again), which moves t * freq by up to 6e-5 at t = 999.
     freqs = torch.exp(exponent.double()).float()
-    args = t.float()[:, None] * freqs[None, :]  # float32 product, as diffusers computes it
+    args = t.float()[:, None] * freqs.to(t.device)[None, :]  # float32 product, as diffusers computes it
     return torch.cat([torch.cos(args.double()), torch.sin(args.double())], dim=1).to(dtype)
 
 
@@ -106,7 +106,7 @@ class PatchEmbed(nn.Module):
         gh, gw = latent.shape[-2] // self.patch_size, latent.shape[-1] // self.patch_size
         x = self.proj(latent).flatten(2).transpose(1, 2)
         pos = sincos_pos_embed_2d(x.shape[-1], gh, gw, self.base_size, self.interpolation_scale)
-        return x + pos.to(x.dtype)[None]
+        return x + pos.to(x.device, x.dtype)[None]
 
 
 class TimestepEmbedding(nn.Module):

@@ -141,7 +141,7 @@ class T5Attention(nn.Module):
 
     def compute_bias(self, length):
         # -> [1, H, L, L]
-        pos = torch.arange(length, dtype=torch.long)
+        pos = torch.arange(length, dtype=torch.long, device=self.relative_attention_bias.weight.device)
         rel = pos[None, :] - pos[:, None]  # key - query
         buckets = relative_position_bucket(rel, True, self.num_buckets, self.max_distance)
         return self.relative_attention_bias(buckets).permute(2, 0, 1).unsqueeze(0)

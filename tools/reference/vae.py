@@ -17,6 +17,9 @@ import torch.nn.functional as F
 from torch import nn
 
 EPS = 1e-6  # every GroupNorm in the VAE
+# bench_pipeline_torch.py --sdpa sets this, as pixart.USE_SDPA: the mid-block attention through
+# scaled_dot_product_attention, as diffusers' AttnProcessor2_0 runs it.
+USE_SDPA = False
 
 
 class _GroupNorm(nn.GroupNorm):
@@ -62,8 +65,11 @@ class Attention(nn.Module):
         n, c, h, w = x.shape
         t = self.group_norm(x).reshape(n, c, h * w).transpose(1, 2)  # [N, HW, C]
         q, k, v = self.to_q(t), self.to_k(t), self.to_v(t)
-        weights = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(c), dim=-1)  # [N, HW, HW]
-        out = self.to_out[1](self.to_out[0](weights @ v))
+        if USE_SDPA:
+            attended = F.scaled_dot_product_attention(q, k, v)
+        else:
+            attended = torch.softmax(q @ k.transpose(1, 2) / math.sqrt(c), dim=-1) @ v  # [N, HW, HW] weights
+        out = self.to_out[1](self.to_out[0](attended))
         return out.transpose(1, 2).reshape(n, c, h, w) + x
 
 

@@ -1,0 +1,179 @@
+"""The PyTorch side of bench/cuda/pipeline.cpp: writes a PixArt-α-LCM-sized diffusers folder with
+random weights and times the whole pipeline in PyTorch on the same weights, tokens and noise.
+
+  make DIR [--scale full|tiny] [--layers N] [--size PX] [--device cuda]
+       DIR/{model_index.json, tokenizer, text_encoder, transformer, vae, scheduler}, every matrix in
+       bf16. full: T5-XXL (24 layers, 4096 wide, 4.7 B parameters, 9.5 GB), PixArt-α's transformer
+       (28 blocks, 16 heads x 72, caption 4096) and the SD VAE (128-256-512-512 channels, two
+       resnets a block); tiny: the test pipelines' sizes, to check the benchmark on a CPU. The
+       tokenizer is the T5 test fixture's (the embedding keeps T5's 32128 rows); the scheduler is
+       PixArt-LCM's LCMScheduler. Weights are drawn on --device, so T5-XXL takes seconds.
+  time DIR --inputs FILE --size PX --steps N --seed S --runs R [--device cuda --bf16 --sdpa]
+       FILE (safetensors, written by the C++ side): tokens and token_mask [120] (the C++
+       tokenizer's: the GPU machine has no sentencepiece module), noise [1, 4, PX/8, PX/8].
+       Runs tools/reference/pipeline.py's PixArtPipeline unguided with the LCM sampler, prints
+       torch_median_s (request to image, synchronised), torch_stages_s (prompt, one step,
+       decode: medians), torch_peak_bytes (torch.cuda.max_memory_allocated) and writes
+       DIR/torch_image.npy ([1, 3, PX, PX] in [-1, 1]).
+  check-devices DIR
+       runs DIR's pipeline with every model on PyTorch's "meta" device, which refuses to mix with
+       CPU tensors as CUDA does: a tensor made on the CPU inside a forward fails here, not in a
+       GPU session (prints "devices ok").
+"""
+import argparse
+import os
+import statistics
+import sys
+import time
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_pixart_torch  # noqa: E402
+import diffusers_folder  # noqa: E402
+import make_tiny_pipeline  # noqa: E402
+import pipeline  # noqa: E402
+import pixart  # noqa: E402
+import safetensors_io  # noqa: E402
+import t5  # noqa: E402
+import vae  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+SPIECE = os.path.join(ROOT, "tests", "fixtures", "t5", "tokenizer", "spiece.model")
+
+LCM_SCHEDULER = {  # PixArt-LCM-XL-2-1024-MS's scheduler/scheduler_config.json
+    "_class_name": "LCMScheduler", "_diffusers_version": "0.30.0", "beta_end": 0.02,
+    "beta_schedule": "linear", "beta_start": 0.0001, "clip_sample": False, "num_train_timesteps": 1000,
+    "original_inference_steps": 50, "prediction_type": "epsilon", "set_alpha_to_one": True,
+    "steps_offset": 0, "timestep_scaling": 10.0, "timestep_spacing": "leading",
+}
+T5_XXL = dict(d_model=4096, d_kv=64, d_ff=10240, num_layers=24, num_heads=64, relative_attention_num_buckets=32,
+              relative_attention_max_distance=128, feed_forward_proj="gated-gelu")
+SD_VAE = dict(make_tiny_pipeline.VAE, block_out_channels=[128, 256, 512, 512], layers_per_block=2,
+              norm_num_groups=32, sample_size=512)
+SCALES = {  # T5 config, transformer (layers, heads), VAE config
+    "full": (T5_XXL, (28, 16), SD_VAE),
+    "tiny": (make_tiny_pipeline.T5_CONFIG, (2, 3), make_tiny_pipeline.VAE),  # 3 x 16: micro-conditions need thirds
+}
+
+
+def shapes(make, state=lambda m: m.state_dict()):
+    """{name: shape} of a module, built without memory where PyTorch can (>= 2.0)."""
+    try:
+        with torch.device("meta"):
+            module = make()
+    except (AttributeError, TypeError):  # PyTorch 1.x: no device context; only tiny models come here
+        module = make()
+    return {k: tuple(v.shape) for k, v in state(module).items()}
+
+
+def random_state(names, seed, device):
+    gen = torch.Generator(device=device).manual_seed(seed)
+    return {name: make_tiny_pipeline.random_weight(name, shape, gen, device).to(torch.bfloat16).cpu()
+            for name, shape in sorted(names.items())}
+
+
+def make(args):
+    t5_sizes, (layers, heads), vae_config = SCALES[args.scale]
+    layers = args.layers or layers
+    diffusers_folder.write_pipeline(args.dir, "PixArtAlphaPipeline", LCM_SCHEDULER, SPIECE)
+
+    t5_config = t5.T5Config(vocab_size=32128, **t5_sizes)
+    names = shapes(lambda: t5.T5EncoderModel(t5_config), lambda m: m.checkpoint_state_dict())
+    diffusers_folder.write_component(os.path.join(args.dir, "text_encoder"), t5_config.to_dict(),
+                                     random_state(names, 1, args.device), torch.bfloat16, "transformers")
+    tr_config = bench_pixart_torch.transformer_config(layers, heads, 72 if args.scale == "full" else 16,
+                                                      t5_config.d_model, args.size // 8)
+    names = shapes(lambda: pixart.PixArtTransformer2DModel(tr_config))
+    diffusers_folder.write_component(os.path.join(args.dir, "transformer"), tr_config,
+                                     random_state(names, 2, args.device), torch.bfloat16)
+    names = shapes(lambda: vae.AutoencoderKL(vae_config))
+    diffusers_folder.write_component(os.path.join(args.dir, "vae"), vae_config,
+                                     random_state(names, 3, args.device), torch.bfloat16)
+
+
+def time_pipeline(args):
+    pixart.USE_SDPA = vae.USE_SDPA = args.sdpa
+    dtype = torch.bfloat16 if args.bf16 else torch.float32
+    cuda = args.device == "cuda"
+    sync = torch.cuda.synchronize if cuda else (lambda: None)
+    start = time.perf_counter()
+    pipe = pipeline.PixArtPipeline(args.dir, dtype, args.device)
+    sync()
+    load_s = time.perf_counter() - start
+    x = safetensors_io.load(args.inputs)
+    tokens = [(x["tokens"].long().tolist(), x["token_mask"].long().tolist())]
+
+    marks = []
+
+    def clock(stage):
+        sync()
+        marks.append((stage, time.perf_counter()))
+
+    def generate():
+        marks.clear()
+        clock("start")
+        with torch.no_grad():
+            return pipe("", "", args.size, args.size, args.steps, "lcm", 0.0, x["noise"], args.seed,
+                        tokens=tokens, clock=clock)
+
+    generate()  # warm-up: cuBLAS and cuDNN plans, the allocator's pool
+    if cuda:
+        torch.cuda.reset_peak_memory_stats()
+    totals, prompt, step, decode = [], [], [], []
+    for _ in range(args.runs):
+        image = generate()
+        t = [m[1] for m in marks]
+        totals.append(t[-1] - t[0])
+        prompt.append(t[1] - t[0])
+        step.append((t[-2] - t[1]) / args.steps)
+        decode.append(t[-1] - t[-2])
+    safetensors_io.save_npy(os.path.join(args.dir, "torch_image.npy"), image.float())
+    med = statistics.median
+    print(f"torch_version {torch.__version__}")
+    print(f"torch_load_s {load_s:.3f}")
+    print(f"torch_median_s {med(totals):.6f}")
+    print(f"torch_stages_s {med(prompt):.6f} {med(step):.6f} {med(decode):.6f}")
+    if cuda:
+        print(f"torch_peak_bytes {torch.cuda.max_memory_allocated()}")
+
+
+def check_devices(args):
+    pipe = pipeline.PixArtPipeline(args.dir, torch.float32, "cpu")
+    for model in (pipe.text_encoder, pipe.transformer, pipe.vae):
+        model.to("meta")
+    pipe.device = "meta"
+    c = pipe.transformer.c
+    tokens = [([1] * 120, [1] * 8 + [0] * 112)]
+    noise = torch.zeros(1, c["in_channels"], c["sample_size"], c["sample_size"])
+    px = 8 * c["sample_size"]
+    with torch.no_grad():
+        image = pipe("", "", px, px, 2, "lcm", 0.0, noise, 0, tokens=tokens)
+    assert image.device.type == "meta", image.device
+    print("devices ok")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    m = sub.add_parser("make")
+    m.add_argument("dir")
+    m.add_argument("--scale", choices=sorted(SCALES), default="full")
+    m.add_argument("--layers", type=int, default=0)
+    m.add_argument("--size", type=int, default=1024)
+    m.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    t = sub.add_parser("time")
+    t.add_argument("dir")
+    t.add_argument("--inputs", required=True)
+    for name, default in [("size", 1024), ("steps", 4), ("seed", 0), ("runs", 5)]:
+        t.add_argument("--" + name, type=int, default=default)
+    t.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    t.add_argument("--bf16", action="store_true")
+    t.add_argument("--sdpa", action="store_true")
+    sub.add_parser("check-devices").add_argument("dir")
+    args = ap.parse_args()
+    {"make": make, "time": time_pipeline, "check-devices": check_devices}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    main()
