@@ -16,9 +16,9 @@ random weights and times the whole pipeline in PyTorch on the same weights, toke
        decode: medians), torch_peak_bytes (torch.cuda.max_memory_allocated) and writes
        DIR/torch_image.npy ([1, 3, PX, PX] in [-1, 1]).
   check-devices DIR
-       runs DIR's pipeline with every model on PyTorch's "meta" device, which refuses to mix with
-       CPU tensors as CUDA does: a tensor made on the CPU inside a forward fails here, not in a
-       GPU session (prints "devices ok").
+       runs DIR's pipeline with every model on PyTorch's "meta" device, refusing any call that
+       mixes it with CPU tensors as CUDA does: a tensor made on the CPU inside a forward fails
+       here, not in a GPU session (prints "devices ok").
 """
 import argparse
 import os
@@ -138,6 +138,26 @@ def time_pipeline(args):
         print(f"torch_peak_bytes {torch.cuda.max_memory_allocated()}")
 
 
+class _OneDevice(torch.overrides.TorchFunctionMode):
+    """Refuses a call that mixes meta tensors with CPU tensors of one or more dimensions, as CUDA
+    refuses them; the meta device alone lets some through (an embedding's CPU indices)."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        found = []
+
+        def walk(v):
+            if isinstance(v, torch.Tensor):
+                found.append(v)
+            elif isinstance(v, (list, tuple)):
+                for x in v:
+                    walk(x)
+        walk(list(args) + list(kwargs.values()))
+        if any(t.is_meta for t in found) and any(not t.is_meta and t.dim() > 0 for t in found):
+            raise RuntimeError(f"{getattr(func, '__name__', func)} mixes a CPU tensor with the model's device")
+        return func(*args, **kwargs)
+
+
 def check_devices(args):
     pipe = pipeline.PixArtPipeline(args.dir, torch.float32, "cpu")
     for model in (pipe.text_encoder, pipe.transformer, pipe.vae):
@@ -147,7 +167,7 @@ def check_devices(args):
     tokens = [([1] * 120, [1] * 8 + [0] * 112)]
     noise = torch.zeros(1, c["in_channels"], c["sample_size"], c["sample_size"])
     px = 8 * c["sample_size"]
-    with torch.no_grad():
+    with torch.no_grad(), _OneDevice():
         image = pipe("", "", px, px, 2, "lcm", 0.0, noise, 0, tokens=tokens)
     assert image.device.type == "meta", image.device
     print("devices ok")
