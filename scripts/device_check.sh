@@ -9,6 +9,8 @@
 #   bench   the three benchmarks against PyTorch: attention, DiT forward, end to end with the
 #           low-VRAM peak
 #   all     both (when a call may run long enough)
+# The benchmarks' random models stay in build-device/bench-* (T5-XXL is 9.5 GB), so a rerun on the
+# warm machine does not make them again.
 #
 # Logs go to $OUT (the device tool brings them back), the tables to stdout.
 # Usage: scripts/device_check.sh [parity|bench|all]
@@ -38,8 +40,8 @@ if [[ $stage == bench || $stage == all ]]; then
   echo "== attention"
   timeout 90 build-device/bench/cuda/bench_attention_cuda 2>&1 | tee "$OUT/attention.txt"
   echo "== DiT forward"
-  timeout 180 build-device/bench/cuda/bench_dit_forward_cuda --runs 10 2>&1 | tee "$OUT/dit_forward.txt"
+  timeout 180 build-device/bench/cuda/bench_dit_forward_cuda --runs 10 --keep build-device/bench-dit 2>&1 | tee "$OUT/dit_forward.txt"
   echo "== end to end, 1024 px, 4 LCM steps, and the low-VRAM peak"
-  timeout 300 build-device/bench/cuda/bench_pipeline_cuda --runs 5 2>&1 | tee "$OUT/pipeline.txt"
+  timeout 300 build-device/bench/cuda/bench_pipeline_cuda --runs 5 --keep build-device/bench-pipeline 2>&1 | tee "$OUT/pipeline.txt"
 fi
 exit "$status"

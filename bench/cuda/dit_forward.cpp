@@ -70,10 +70,11 @@ int main(int argc, char** argv) {
     const fs::path dir = keep.empty() ? fs::temp_directory_path() / ("dit-bench-cuda-" + std::to_string(getpid())) : fs::path(keep);
     const std::string py = dit::bench::python() + " " DIT_SOURCE_DIR "/tools/reference/bench_pixart_torch.py";
     fs::create_directories(dir);
-    if (!fs::exists(dir / "transformer" / "config.json"))
+    // A folder without "complete" was cut short (a timeout while --keep kept it): made again.
+    if (!fs::exists(dir / "transformer" / "complete"))
         run(py + " make " + dir.string() + " --layers " + std::to_string(layers) +
             " --heads 16 --caption 4096 --sample-size 128");
-    if (!fs::exists(dir / "transformer-bf16" / "config.json")) run(py + " convert " + dir.string() + " --dtype bf16");
+    if (!fs::exists(dir / "transformer-bf16" / "complete")) run(py + " convert " + dir.string() + " --dtype bf16");
 
     auto& gpu = dit::kernels::cuda::backend();
     auto model = dit::PixArtTransformer2DModel::load(dir / "transformer-bf16", gpu);

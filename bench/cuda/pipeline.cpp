@@ -18,6 +18,7 @@
 //
 // Usage: bench_pipeline_cuda [--runs N] [--size PX] [--steps N] [--scale full|tiny] [--layers N]
 //                            [--backend cuda|cpu] [--keep DIR]
+// --keep DIR makes the random pipeline there once and reuses it (T5-XXL is 9.5 GB).
 #include <unistd.h>
 
 #include <algorithm>
@@ -125,9 +126,10 @@ int main(int argc, char** argv) try {
     const std::string py = dit::bench::python() + " " DIT_SOURCE_DIR "/tools/reference/bench_pipeline_torch.py";
     const std::string torch_device = on_gpu ? "cuda" : "cpu";
     fs::create_directories(dir);
-    if (!fs::exists(dir / "model_index.json"))
+    if (!fs::exists(dir / "complete")) {  // none yet, or one a timeout cut short (--keep): every file is rewritten
         run(py + " make " + dir.string() + " --scale " + scale + " --layers " + std::to_string(layers) + " --size " +
             std::to_string(size) + " --device " + torch_device);
+    }
 
     // The same prompt tokens and starting noise on both sides.
     const auto tokens = dit::T5Tokenizer::load(dir / "tokenizer").encode(kPrompt, 120);

@@ -48,7 +48,7 @@ private slots:
         QVERIFY2(r.code == 0, qPrintable(r.out));
         for (const char* part : {"model_index.json", "text_encoder/model.safetensors", "transformer/config.json",
                                  "vae/diffusion_pytorch_model.safetensors", "scheduler/scheduler_config.json",
-                                 "tokenizer/spiece.model"})
+                                 "tokenizer/spiece.model", "complete"})
             QVERIFY2(QFileInfo::exists(dir + "/" + part), part);
         r = run(kPython, {kScript, "check-devices", dir});
         QVERIFY2(r.code == 0 && r.out.trimmed().endsWith("devices ok"), qPrintable(r.out));

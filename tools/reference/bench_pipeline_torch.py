@@ -90,6 +90,7 @@ def make(args):
     names = shapes(lambda: vae.AutoencoderKL(vae_config))
     diffusers_folder.write_component(os.path.join(args.dir, "vae"), vae_config,
                                      random_state(names, 3, args.device), torch.bfloat16)
+    bench_pixart_torch.mark_complete(args.dir)
 
 
 def time_pipeline(args):

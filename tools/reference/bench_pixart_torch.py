@@ -28,6 +28,13 @@ import pixart  # noqa: E402
 import safetensors_io  # noqa: E402
 
 
+def mark_complete(folder):
+    """Written last: a benchmark that keeps its model (--keep) remakes a folder without it, one a
+    timeout cut short."""
+    with open(os.path.join(folder, "complete"), "w") as f:
+        f.write("written whole by " + " ".join(sys.argv) + "\n")
+
+
 def transformer_config(layers, heads, head_dim, caption, sample_size):
     """PixArt-α's transformer/config.json (28 layers, 16 x 72, caption 4096 at full size)."""
     return {
@@ -50,6 +57,7 @@ def make(args):
     with open(os.path.join(folder, "config.json"), "w") as f:
         json.dump(cfg, f, indent=2)
     safetensors_io.save(os.path.join(folder, "diffusion_pytorch_model.safetensors"), model.state_dict())
+    mark_complete(folder)
 
 
 def convert(args):
@@ -62,6 +70,7 @@ def convert(args):
     for k in state:
         state[k] = state[k].to(dtype)
     safetensors_io.save(os.path.join(dst, "diffusion_pytorch_model.safetensors"), state)
+    mark_complete(dst)
 
 
 def synchronize(device):
