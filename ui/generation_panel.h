@@ -42,6 +42,7 @@ public:
     QDoubleSpinBox* strengthSpin() const { return strength_; }
     QPushButton* generateButton() const { return generate_; }
     QCheckBox* liveBox() const { return live_; }
+    QCheckBox* lowVramBox() const { return low_vram_; }
 
 signals:
     void generateRequested();
@@ -61,7 +62,7 @@ private:
     ControlsEditor* controls_;
     QDoubleSpinBox *cfg_, *strength_;
     QLineEdit* seed_;
-    QCheckBox *random_, *live_;
+    QCheckBox *random_, *live_, *low_vram_;
     QPushButton* generate_;
 };
 

@@ -245,6 +245,7 @@ dit::Request Document::toRequest() const {
     r.seed = s.random_seed ? QRandomGenerator::global()->generate64() : s.seed;
     r.strength = float(s.strength);
     r.backend = s.backend.toStdString();
+    r.low_vram = s.low_vram;
     const std::string mode = mode_name(s.mode).toStdString();
     if (s.mode != GenerationMode::Txt2Img) {
         if (state_.image.isNull()) throw Error(mode + " needs an image layer: open or drop an image first");

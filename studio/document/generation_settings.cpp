@@ -90,7 +90,7 @@ QString inpaint_mode_name(InpaintMode m) { return kInpaintModes[int(m)]; }
 
 QStringList settings_keys() {
     return {"model_dir", "width", "height", "steps", "sampler", "cfg", "seed", "random_seed",
-            "strength", "mode", "inpaint_mode", "lazy_refresh", "backend", "controls"};
+            "strength", "mode", "inpaint_mode", "lazy_refresh", "backend", "low_vram", "controls"};
 }
 QStringList control_keys() { return kControlKeys; }
 QStringList control_types() { return kControlTypes; }
@@ -110,6 +110,7 @@ QJsonObject settings_to_json(const GenerationSettings& s) {
     o["inpaint_mode"] = inpaint_mode_name(s.inpaint_mode);
     o["lazy_refresh"] = s.lazy_refresh;
     o["backend"] = s.backend;
+    o["low_vram"] = s.low_vram;
     QJsonArray controls;
     for (const ControlSettings& c : s.controls)
         controls.append(QJsonObject{{"type", c.type}, {"enabled", c.enabled}, {"weight", c.weight},
@@ -140,6 +141,7 @@ GenerationSettings settings_from_json(const QJsonObject& json, const GenerationS
         s.inpaint_mode = InpaintMode(kInpaintModes.indexOf(c.one_of(json["inpaint_mode"], "inpaint_mode", kInpaintModes)));
     if (has("lazy_refresh")) s.lazy_refresh = c.integer(json["lazy_refresh"], "lazy_refresh", 1, 1000);
     if (has("backend")) s.backend = c.one_of(json["backend"], "backend", kBackends);
+    if (has("low_vram")) s.low_vram = c.boolean(json["low_vram"], "low_vram");
     if (has("controls")) {
         const QJsonValue v = json["controls"];
         if (!v.isArray()) c.fail("controls", "expected an array, got " + type_name(v));

@@ -36,6 +36,7 @@ struct GenerationSettings {
     InpaintMode inpaint_mode = InpaintMode::Full;
     int lazy_refresh = 4;  // lazy inpainting: refresh the known tokens' K/V every k steps
     QString backend = QStringLiteral("cpu");
+    bool low_vram = false;  // a GPU backend keeps at most one T5 block's matrices on the device
     std::vector<ControlSettings> controls;
 
     bool operator==(const GenerationSettings&) const = default;

@@ -22,6 +22,7 @@ GenerationSettings rich() {
     s.mode = GenerationMode::Inpaint;
     s.inpaint_mode = InpaintMode::Crop;
     s.lazy_refresh = 7;
+    s.low_vram = true;
     s.controls = {{"pose", true, 0.5, 0.0, 0.8}, {"edges", false, 2.0, 0.25, 0.5}, {"pose", true, 0.0, 0.9, 1.0}};
     return s;
 }
@@ -92,6 +93,8 @@ private slots:
         QTest::newRow("unknown control key") << "{\"controls\": [{\"type\": \"pose\", \"wieght\": 1}]}"
                                              << "field 's.controls[0].wieght': unknown field";
         QTest::newRow("lazy refresh") << "{\"lazy_refresh\": 0}" << "field 's.lazy_refresh': 0 is out of range [1, 1000]";
+        QTest::newRow("low vram type") << "{\"low_vram\": \"yes\"}"
+                                       << "field 's.low_vram': expected true or false, got a string";
     }
     void broken_fields_are_named() {
         QFETCH(QString, json);

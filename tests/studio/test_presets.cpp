@@ -146,6 +146,14 @@ private slots:
             const QJsonObject one{{"sampler", s}};
             QCOMPARE(apply_preset({"x", "", one}, {}).sampler, s.toString());
         }
+        const QJsonArray backends = settings["properties"]["backend"]["enum"].toArray();
+        QCOMPARE(backends.size(), 4);  // auto, cpu, cpu-reference, cuda: what the validator accepts
+        for (const auto& b : backends) {
+            const QJsonObject one{{"backend", b}};
+            QCOMPARE(apply_preset({"x", "", one}, {}).backend, b.toString());
+        }
+        QCOMPARE(settings["properties"]["low_vram"]["type"].toString(), QString("boolean"));
+        QVERIFY(apply_preset({"x", "", QJsonObject{{"low_vram", true}}}, {}).low_vram);
     }
 
     void recent_files() {

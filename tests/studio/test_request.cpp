@@ -88,6 +88,9 @@ private slots:
         QCOMPARE(r.init_image->height, 32);
         QCOMPARE(r.inpaint_mode, std::string("lazy"));
         QCOMPARE(r.lazy_refresh, 3);
+        QVERIFY(!r.low_vram);
+        set(*doc, [](GenerationSettings& s) { s.low_vram = true; });
+        QVERIFY(doc->toRequest().low_vram);
         // Halved: columns 0..22 are kept (0), 25..47 regenerate (255); the two columns at the
         // seam may blend (smooth scaling), so they are only checked to lie between.
         for (int y = 0; y < 32; ++y) {

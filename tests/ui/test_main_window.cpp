@@ -466,6 +466,23 @@ private slots:
         QCOMPARE(w->document()->mask(), mask);
     }
 
+    void lowVramFollowsTheBackend() {
+        auto w = dit::testing::make_test_window();
+        Document* doc = w->document();
+        QCheckBox* box = w->generationPanel()->lowVramBox();
+        QVERIFY(!box->isEnabled());  // the CPU backend: nothing to save on a device
+        dit::studio::GenerationSettings s = doc->settings();
+        s.backend = QStringLiteral("auto");
+        doc->setSettings(s, QStringLiteral("backend"));
+        QVERIFY(box->isEnabled());
+        box->setChecked(true);
+        QVERIFY(doc->settings().low_vram);
+        QVERIFY(doc->toRequest().low_vram);
+        doc->undoStack()->undo();  // one undo step, and the box follows the document back
+        QVERIFY(!doc->settings().low_vram);
+        QVERIFY(!box->isChecked());
+    }
+
     void unsupportedModesAreDisabled() {
         auto w = dit::testing::make_test_window();
         auto* mode = w->generationPanel()->modeCombo();
