@@ -42,6 +42,16 @@ kernels::Backend& fast_cpu(const std::string& name) {
 #endif
 }
 
+// Where a device that ran out of memory sends the request: the fast CPU backend, or the reference
+// in the GPU machine's build, which has no other.
+kernels::Backend& cpu_fallback() {
+#ifdef DIT_NO_FAST_CPU
+    return kernels::reference();
+#else
+    return kernels::fast();
+#endif
+}
+
 }  // namespace
 
 kernels::Backend& backend_named(const std::string& name) {
@@ -91,12 +101,7 @@ Result Engine::generate(const Request& request, Callbacks& callbacks) {
         impl_->loaded.reset();
         impl_->loaded_ops = nullptr;
         ops.drop_cached_weights();
-#ifdef DIT_NO_FAST_CPU
-        kernels::Backend& cpu = kernels::reference();  // the GPU machine's build has no fast path
-#else
-        kernels::Backend& cpu = kernels::fast();
-#endif
-        Result r = run_on(cpu);
+        Result r = run_on(cpu_fallback());
         r.notice = std::string(ops.name()) + " ran out of memory (" + e.what() + "); generated on the CPU instead";
         return r;
     }

@@ -63,9 +63,9 @@ Image edge_strokes(int w, int h) {
     return img;
 }
 
-Request tiny_request(const std::string& fixtures) {
+Request tiny_request(const std::string& fixtures, const std::string& variant) {
     Request r;
-    r.model_dir = std::filesystem::path(fixtures) / "tiny-pixart-alpha";
+    r.model_dir = std::filesystem::path(fixtures) / ("tiny-pixart-" + variant);
     r.prompt = "a red circle at the top left";
     r.negative_prompt = "blurry";
     r.width = 96;

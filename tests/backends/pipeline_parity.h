@@ -16,7 +16,7 @@
 namespace dit::kernels::parity {
 
 // The fixture request every case starts from: tiny-pixart-alpha, 96x64, 4 steps, CFG.
-Request tiny_request(const std::string& fixtures);
+Request tiny_request(const std::string& fixtures, const std::string& variant = "alpha");
 Mask right_half(int width, int height);       // the inpainting / region mask: the right half
 Image edge_strokes(int width, int height);    // a control map: white strokes on black
 
