@@ -1,6 +1,9 @@
 #include "studio/result_png.h"
 
+#include <QFileInfo>
 #include <QImageReader>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QImageWriter>
 #include <QSaveFile>
 #include <cstring>
@@ -25,10 +28,12 @@ Image from_qimage(const QImage& src) {
     return img;
 }
 
-void save_result_png(const QString& path, const Image& img, const Request& request) {
-    QImage q = to_qimage(img);
+namespace {
+
+void write_png_with_text(const QString& path, QImage q, const Request& request, const QString& record) {
     q.setText("parameters", QString::fromStdString(parameters_text(request)));
     q.setText("dit-studio", QString::fromStdString(parameters_json(request)));
+    if (!record.isEmpty()) q.setText("dit-studio-result", record);
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         throw Error(path.toStdString() + ": cannot write: " + file.errorString().toStdString());
@@ -39,6 +44,51 @@ void save_result_png(const QString& path, const Image& img, const Request& reque
     }
     if (!file.commit())
         throw Error(path.toStdString() + ": cannot write: " + file.errorString().toStdString());
+}
+
+}  // namespace
+
+QImage make_thumbnail(const QImage& image) {
+    if (image.width() <= kThumbnailSize && image.height() <= kThumbnailSize) return image;
+    return image.scaled(kThumbnailSize, kThumbnailSize, Qt::KeepAspectRatio, Qt::SmoothTransformation);
+}
+
+void save_result_png(const QString& path, const Image& img, const Request& request) {
+    write_png_with_text(path, to_qimage(img), request, {});
+}
+
+void save_result_png(const QString& path, const GalleryItem& item) {
+    const QJsonObject record{{"seconds", item.seconds},
+                             {"notice", item.notice},
+                             {"created", item.created.toString(Qt::ISODateWithMs)}};
+    write_png_with_text(path, item.image.convertToFormat(QImage::Format_RGB888), item.request,
+                        QString::fromUtf8(QJsonDocument(record).toJson(QJsonDocument::Compact)));
+}
+
+GalleryItem read_result_png(const QString& path, bool thumbnail_only) {
+    const std::optional<Request> request = read_result_parameters(path);
+    if (!request) throw Error(path.toStdString() + ": carries no DiT Studio parameters (chunk 'dit-studio')");
+    QImageReader reader(path);
+    GalleryItem item;
+    item.request = *request;
+    item.file = path;
+    const QJsonObject record = QJsonDocument::fromJson(reader.text("dit-studio-result").toUtf8()).object();
+    item.seconds = record["seconds"].toDouble();
+    item.notice = record["notice"].toString();
+    item.created = QDateTime::fromString(record["created"].toString(), Qt::ISODateWithMs);
+    if (!item.created.isValid()) item.created = QFileInfo(path).lastModified();
+    const QSize size = reader.size();
+    if (thumbnail_only && size.isValid()) {
+        reader.setScaledSize(size.scaled(QSize(kThumbnailSize, kThumbnailSize).boundedTo(size), Qt::KeepAspectRatio));
+        item.thumbnail = reader.read().convertToFormat(QImage::Format_RGB888);
+        if (item.thumbnail.isNull())
+            throw Error(path.toStdString() + ": cannot read: " + reader.errorString().toStdString());
+        return item;
+    }
+    item.image = reader.read().convertToFormat(QImage::Format_RGB888);
+    if (item.image.isNull()) throw Error(path.toStdString() + ": cannot read: " + reader.errorString().toStdString());
+    item.thumbnail = make_thumbnail(item.image);
+    return item;
 }
 
 std::optional<Request> read_result_parameters(const QString& path) {

@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "ui/overlay_colours.h"
+
 
 namespace dit::ui {
 
@@ -30,20 +32,6 @@ QBrush checker_brush() {
     return QBrush(tile);
 }
 
-// Writes `tint` with alpha = gray into `overlay` (ARGB32_Premultiplied) over `rect`.
-void tint_gray(const QImage& gray, QImage& overlay, QRect rect, QColor tint) {
-    rect = rect.intersected(gray.rect());
-    const int r = tint.red(), g = tint.green(), b = tint.blue();
-    for (int y = rect.top(); y <= rect.bottom(); ++y) {
-        const uchar* src = gray.constScanLine(y);
-        auto* dst = reinterpret_cast<QRgb*>(overlay.scanLine(y));
-        for (int x = rect.left(); x <= rect.right(); ++x) {
-            const int a = src[x];
-            dst[x] = qRgba(r * a / 255, g * a / 255, b * a / 255, a);
-        }
-    }
-}
-
 }  // namespace
 
 CanvasView::CanvasView(QWidget* parent) : QWidget(parent) {
@@ -52,9 +40,35 @@ CanvasView::CanvasView(QWidget* parent) : QWidget(parent) {
     setFocusPolicy(Qt::StrongFocus);
     setAttribute(Qt::WA_OpaquePaintEvent);
     setCursor(Qt::CrossCursor);
-    layers_[int(CanvasLayer::Mask)].opacity = 0.5;
+    setMinimumSize(240, 180);  // the window keeps the canvas however small it gets
+    layers_[int(CanvasLayer::Mask)].opacity = 0.6;
     layers_[int(CanvasLayer::Regions)].opacity = 0.4;
-    brush_.setSize(32);
+    mask_tint_ = default_mask_colour();
+    brushes_[0].setSize(32);
+    brushes_[1].setSize(3);  // hand-drawn edges are lines, as Canny draws them
+    brushes_[1].setHardness(1);
+    brushes_[2].setSize(48);
+}
+
+void CanvasView::setEraser(bool on) {
+    if (brush().eraser() == on) return;
+    brush().setEraser(on);
+    update();
+    emit brushChanged();
+}
+
+void CanvasView::setBrushHardness(double h) {
+    h = std::clamp(h, 0.0, 1.0);
+    if (brush().hardness() == h) return;
+    brush().setHardness(h);
+    update();
+    emit brushChanged();
+}
+
+void CanvasView::setMaskTint(const QColor& c) {
+    mask_tint_ = c;
+    rebuildMaskOverlay({});
+    update();
 }
 
 void CanvasView::setDocument(Document* doc) {
@@ -77,10 +91,11 @@ void CanvasView::setDocument(Document* doc) {
 
 void CanvasView::setBrushSize(double px) {
     px = std::clamp(px, 1.0, 1000.0);
-    if (px == brush_.size()) return;
-    brush_.setSize(px);
+    if (px == brush().size()) return;
+    brush().setSize(px);
     update();
     emit brushSizeChanged(px);
+    emit brushChanged();
 }
 
 void CanvasView::setActiveRegion(quint32 id) {
@@ -96,6 +111,8 @@ void CanvasView::setTool(CanvasTool t) {
     setCursor(t == CanvasTool::Pose ? Qt::ArrowCursor : Qt::CrossCursor);
     update();
     emit toolChanged(t);
+    emit brushSizeChanged(brush().size());
+    emit brushChanged();
 }
 
 std::pair<int, int> CanvasView::jointAt(QPointF pos) const {
@@ -191,7 +208,7 @@ void CanvasView::onLayerChanged(Document::Layer layer, QRect rect, quint32) {
 
 void CanvasView::rebuildMaskOverlay(QRect rect) {
     if (!doc_ || doc_->mask().isNull()) return;
-    tint_gray(doc_->mask(), mask_overlay_, rect.isNull() ? doc_->mask().rect() : rect, mask_tint_);
+    tint_gray(doc_->mask(), mask_overlay_, rect.isNull() ? doc_->mask().rect() : rect, mask_tint_, /*hatched=*/true);
 }
 
 void CanvasView::rebuildEdgesOverlay(QRect rect) {
@@ -250,7 +267,11 @@ void CanvasView::paintEvent(QPaintEvent*) {
     // Magnified pixels stay square; reduced images are smoothed.
     p.setRenderHint(QPainter::SmoothPixmapTransform,
                     zoom_ < 2 && std::abs(zoom_ - std::round(zoom_)) > 1e-9);
+    // The checkerboard moves with the canvas, so a pixel's backdrop does not change as the
+    // docks around it resize.
+    p.setBrushOrigin(target.topLeft());
     p.fillRect(target, checker_brush());
+    p.setBrushOrigin(0, 0);
 
     auto draw_layer = [&](CanvasLayer l, const QImage& img) {
         const LayerView v = layers_[int(l)];
@@ -303,22 +324,37 @@ void CanvasView::paintEvent(QPaintEvent*) {
     p.setBrush(Qt::NoBrush);
     p.drawRect(target.adjusted(-1, -1, 0, 0));
 
-    if (cursor_inside_ && !panning_ && !space_held_ && tool_ != CanvasTool::Pose) {
-        // The brush outline: its full size, and a dashed inner ring where the hard core ends.
-        p.setRenderHint(QPainter::Antialiasing);
-        const double r = brush_.size() / 2 * zoom_;
-        p.setPen(QPen(QColor(0, 0, 0, 160), 3));
-        p.drawEllipse(cursor_, r, r);
-        p.setPen(QPen(brush_.eraser() ? QColor(120, 200, 255) : QColor(255, 255, 255), 1));
-        p.drawEllipse(cursor_, r, r);
-        if (brush_.hardness() < 1) {
-            p.setPen(QPen(QColor(255, 255, 255, 120), 1, Qt::DashLine));
-            p.drawEllipse(cursor_, r * brush_.hardness(), r * brush_.hardness());
-        }
-    }
+    if (cursor_inside_ && !panning_ && !space_held_ && paints(tool_)) drawBrushCursor(p);
     if (preview_unshown_) {
         preview_unshown_ = false;
         emit previewShown();
+    }
+}
+
+void CanvasView::drawBrushCursor(QPainter& p) {
+    // The outline in the colour of what the tool paints (the mask's, the region's, white for
+    // edges) at the brush's full size, a dashed ring where its hard core ends, and a minus sign
+    // while it erases: the tool is plain from the cursor alone.
+    p.setRenderHint(QPainter::Antialiasing);
+    const studio::MaskBrush& b = brushes_[brush_index(tool_)];
+    QColor colour = tool_ == CanvasTool::Mask ? mask_tint_ : QColor(255, 255, 255);
+    if (tool_ == CanvasTool::Region && doc_)
+        if (const studio::Region* r = doc_->region(active_region_)) colour = r->colour;
+    const double r = std::max(2.0, b.size() / 2 * zoom_);
+    p.setPen(QPen(QColor(0, 0, 0, 170), 3));
+    p.drawEllipse(cursor_, r, r);
+    p.setPen(QPen(colour, b.eraser() ? 1.5 : 1, b.eraser() ? Qt::DashLine : Qt::SolidLine));
+    p.drawEllipse(cursor_, r, r);
+    if (b.hardness() < 1) {
+        p.setPen(QPen(QColor(255, 255, 255, 110), 1, Qt::DotLine));
+        p.drawEllipse(cursor_, r * b.hardness(), r * b.hardness());
+    }
+    if (b.eraser()) {
+        const QPointF at = cursor_ + QPointF(r * 0.75 + 6, -r * 0.75 - 6);
+        p.setPen(QPen(QColor(0, 0, 0, 200), 4));
+        p.drawLine(at - QPointF(5, 0), at + QPointF(5, 0));
+        p.setPen(QPen(QColor(255, 255, 255), 2));
+        p.drawLine(at - QPointF(5, 0), at + QPointF(5, 0));
     }
 }
 
@@ -364,7 +400,7 @@ void CanvasView::mousePressEvent(QMouseEvent* e) {
     }
     QImage& layer = doc_->beginStroke(target);
     stroking_ = true;
-    doc_->strokeUpdated(brush_.begin(&layer, widgetToCanvas(e->position())));
+    doc_->strokeUpdated(brush().begin(&layer, widgetToCanvas(e->position())));
 }
 
 void CanvasView::mouseMoveEvent(QMouseEvent* e) {
@@ -383,7 +419,7 @@ void CanvasView::mouseMoveEvent(QMouseEvent* e) {
         setCompareSplit(t.width() > 0 ? (e->position().x() - t.left()) / t.width() : 0.5);
         return;
     }
-    if (stroking_ && doc_) doc_->strokeUpdated(brush_.lineTo(widgetToCanvas(e->position())));
+    if (stroking_ && doc_) doc_->strokeUpdated(brush().lineTo(widgetToCanvas(e->position())));
     if (drag_joint_.first >= 0 && doc_) {
         const QSizeF c = doc_->canvasSize();
         QPointF at = widgetToCanvas(e->position());
@@ -392,8 +428,8 @@ void CanvasView::mouseMoveEvent(QMouseEvent* e) {
         return;
     }
     if (tool_ == CanvasTool::Pose) return;
-    // Repaint where the brush outline was and is.
-    const double r = brush_.size() / 2 * zoom_ + 4;
+    // Repaint where the brush outline (and its eraser mark) was and is.
+    const double r = brush().size() / 2 * zoom_ + 16;
     update(QRectF(old - QPointF(r, r), QSizeF(2 * r, 2 * r)).toAlignedRect());
     update(QRectF(cursor_ - QPointF(r, r), QSizeF(2 * r, 2 * r)).toAlignedRect());
 }
@@ -420,8 +456,8 @@ void CanvasView::mouseReleaseEvent(QMouseEvent* e) {
 void CanvasView::finishStroke() {
     stroking_ = false;
     if (!doc_) return;
-    const QRect dirty = brush_.end();
-    const bool erase = brush_.eraser();
+    const QRect dirty = brush().end();
+    const bool erase = brush().eraser();
     const QString text = tool_ == CanvasTool::Edges    ? (erase ? tr("Erase edges") : tr("Draw edges"))
                          : tool_ == CanvasTool::Region ? (erase ? tr("Erase region") : tr("Paint region"))
                                                        : (erase ? tr("Erase mask") : tr("Paint mask"));
@@ -469,6 +505,10 @@ void CanvasView::leaveEvent(QEvent*) {
 }
 
 void CanvasView::dragEnterEvent(QDragEnterEvent* e) {
+    if (e->mimeData()->hasImage()) {
+        e->acceptProposedAction();
+        return;
+    }
     if (e->mimeData()->hasUrls()) {
         for (const QUrl& u : e->mimeData()->urls())
             if (u.isLocalFile()) {
@@ -479,12 +519,17 @@ void CanvasView::dragEnterEvent(QDragEnterEvent* e) {
 }
 
 void CanvasView::dropEvent(QDropEvent* e) {
+    // A file first: it may carry a result's parameters, which a bare picture does not.
     for (const QUrl& u : e->mimeData()->urls())
         if (u.isLocalFile()) {
             e->acceptProposedAction();
             emit fileDropped(u.toLocalFile());
             return;
         }
+    if (e->mimeData()->hasImage()) {
+        e->acceptProposedAction();
+        emit imageDropped(qvariant_cast<QImage>(e->mimeData()->imageData()));
+    }
 }
 
 }  // namespace dit::ui

@@ -5,8 +5,11 @@
 // A brush stroke writes straight into the mask for live feedback and becomes one undo command
 // when the mouse is released (Document::beginStroke / endStroke).
 //
+// Each brush tool (mask, edges, region) has its own brush: its own size, hardness and eraser
+// state, so the edge brush stays thin and never erases because the mask brush was erasing.
+//
 // Navigation: Ctrl+wheel zooms about the cursor, the wheel scrolls, space+drag or the middle
-// button pans. Dropped files are handed to the window (fileDropped) to open or restore.
+// button pans. Dropped files and pictures are handed to the window (fileDropped, imageDropped).
 #include <QImage>
 #include <QPointer>
 #include <QWidget>
@@ -36,7 +39,13 @@ public:
     void setDocument(dit::studio::Document* doc);
     dit::studio::Document* document() const { return doc_; }
 
-    studio::MaskBrush& brush() { return brush_; }
+    // The active tool's brush (the mask brush while the pose tool is active).
+    studio::MaskBrush& brush() { return brushes_[brush_index(tool_)]; }
+    studio::MaskBrush& brush(CanvasTool t) { return brushes_[brush_index(t)]; }
+    // Changes of the active brush go through these, so the tool bar and options follow.
+    void setEraser(bool on);
+    void setBrushHardness(double h);
+    static bool paints(CanvasTool t) { return t != CanvasTool::Pose; }
     CanvasTool tool() const { return tool_; }
     bool isStroking() const { return stroking_; }
     void setTool(CanvasTool t);
@@ -50,6 +59,7 @@ public:
     LayerView layerView(CanvasLayer l) const { return layers_[int(l)]; }
     void setLayerView(CanvasLayer l, LayerView v);
     QColor maskTint() const { return mask_tint_; }
+    void setMaskTint(const QColor& c);
 
     // Zoom is screen pixels per canvas pixel.
     double zoom() const { return zoom_; }
@@ -79,8 +89,11 @@ signals:
     // the worker may send the next one.
     void previewShown();
     void fileDropped(const QString& path);
+    void imageDropped(const QImage& image);
     void zoomChanged(double zoom);
     void brushSizeChanged(double px);
+    // The active brush's size, hardness or eraser state changed, or the tool did.
+    void brushChanged();
     void strokeFinished();
     void toolChanged(dit::ui::CanvasTool tool);
 
@@ -107,11 +120,13 @@ private:
     void drawPoseBackground(QPainter& p, const QRectF& target) const;  // canvas_pose.cpp
     void finishStroke();
     QRectF canvasRectOnWidget() const;
+    void drawBrushCursor(QPainter& p);
+    static int brush_index(CanvasTool t) { return t == CanvasTool::Edges ? 1 : t == CanvasTool::Region ? 2 : 0; }
 
     QPointer<dit::studio::Document> doc_;
-    studio::MaskBrush brush_;
+    std::array<studio::MaskBrush, 3> brushes_;  // mask, edges, region
     std::array<LayerView, kCanvasLayers> layers_{};
-    QColor mask_tint_{255, 60, 60};
+    QColor mask_tint_;
     QImage mask_overlay_, edges_overlay_, regions_overlay_;  // ARGB32_Premultiplied, canvas size
     QImage preview_;
     QImage compare_;

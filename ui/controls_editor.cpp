@@ -42,7 +42,12 @@ ControlsEditor::ControlsEditor(QWidget* parent) : QWidget(parent) {
     table_->verticalHeader()->setVisible(false);
     table_->setSelectionBehavior(QAbstractItemView::SelectRows);
     table_->setSelectionMode(QAbstractItemView::SingleSelection);
-    table_->setMaximumHeight(110);
+    // Two rows always show (a pose and an edge control), three before it scrolls.
+    table_->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
+    table_->verticalHeader()->setDefaultSectionSize(30);
+    const int header = table_->horizontalHeader()->sizeHint().height() + 2 * table_->frameWidth();
+    table_->setMinimumHeight(header + 2 * 30);
+    table_->setMaximumHeight(header + 3 * 30);
     table_->setToolTip(tr("Control adapters: pose renders the pose layer, edges takes the edge layer. "
                           "Weight scales the adapter; start/end is the part of the schedule it acts in. "
                           "The model folder needs the adapter (controlnet_pose/, controlnet_edges/)."));
@@ -50,6 +55,9 @@ ControlsEditor::ControlsEditor(QWidget* parent) : QWidget(parent) {
     add_pose_ = new QPushButton(tr("+ Pose"), this);
     add_edges_ = new QPushButton(tr("+ Edges"), this);
     remove_ = new QPushButton(tr("Remove"), this);
+    add_pose_->setToolTip(tr("Add a pose control: the pose layer, rendered as OpenPose draws it"));
+    add_edges_->setToolTip(tr("Add an edge control: the edge layer"));
+    remove_->setToolTip(tr("Remove the selected control"));
     row->addWidget(add_pose_);
     row->addWidget(add_edges_);
     row->addStretch();

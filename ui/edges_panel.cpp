@@ -27,6 +27,8 @@ EdgesPanel::EdgesPanel(CanvasView* canvas, QWidget* parent) : QWidget(parent), c
     };
     low_ = slider(100);
     high_ = slider(200);
+    low_->setToolTip(tr("Canny's low threshold: weaker gradients than this never become edges"));
+    high_->setToolTip(tr("Canny's high threshold: gradients above this always become edges"));
     auto* low_label = new QLabel(this);
     auto* high_label = new QLabel(this);
     form->addRow(tr("Low"), low_);
@@ -40,9 +42,12 @@ EdgesPanel::EdgesPanel(CanvasView* canvas, QWidget* parent) : QWidget(parent), c
     live_->setToolTip(tr("Re-run Canny as the thresholds change"));
     brush_ = new QPushButton(tr("Edge brush (D)"), this);
     brush_->setCheckable(true);
-    brush_->setToolTip(tr("Draw edges on the canvas; the eraser (mask tools) erases them"));
+    brush_->setToolTip(tr("Draw edges on the canvas with the edge brush (D); E switches it to erasing edges"));
     auto* invert = new QPushButton(tr("Invert"), this);
     auto* clear = new QPushButton(tr("Clear"), this);
+    detect->setToolTip(tr("Find the image layer's edges with Canny, as the edge control was trained on"));
+    invert->setToolTip(tr("Swap edges and background in the edge layer"));
+    clear->setToolTip(tr("Empty the edge layer"));
     grid->addWidget(detect, 0, 0);
     grid->addWidget(live_, 0, 1);
     grid->addWidget(brush_, 1, 0, 1, 2);

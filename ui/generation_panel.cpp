@@ -18,7 +18,8 @@
 #include <QStandardItemModel>
 #include <QToolButton>
 
-#include "engine/pipeline/engine.h"
+#include "studio/model/backends.h"
+#include "studio/model/model_defaults.h"
 #include "ui/controls_editor.h"
 
 namespace dit::ui {
@@ -36,9 +37,11 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     auto* model_row = new QHBoxLayout;
     model_ = new QLineEdit(this);
     model_->setPlaceholderText(tr("diffusers PixArt folder"));
+    model_->setToolTip(tr("The model: a diffusers folder (model_index.json, transformer/, vae/, ...). "
+                          "Another model brings its own recommended size, steps, sampler and CFG."));
     auto* browse = new QToolButton(this);
     browse->setText(tr("…"));
-    browse->setToolTip(tr("Choose the model folder"));
+    browse->setToolTip(tr("Choose the model folder; its recommended settings come with it"));
     model_row->addWidget(model_, 1);
     model_row->addWidget(browse);
     form->addRow(tr("Model"), model_row);
@@ -63,10 +66,12 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     sampler_ = new QComboBox(this);
     for (const char* s : {"dpm++2m", "ddim", "euler", "euler_a", "lcm", "flow_euler"})
         sampler_->addItem(QString::fromLatin1(s), QString::fromLatin1(s));
+    sampler_->setToolTip(tr("The sampler: dpm++2m is PixArt's default; lcm is for 4-step distilled models"));
     form->addRow(tr("Sampler"), sampler_);
 
     steps_ = new QSpinBox(this);
     steps_->setRange(1, 1000);
+    steps_->setToolTip(tr("Denoising steps: more is slower and usually cleaner (the model's recommendation is the default)"));
     form->addRow(tr("Steps"), steps_);
 
     cfg_ = new QDoubleSpinBox(this);
@@ -79,6 +84,7 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     auto* seed_row = new QHBoxLayout;
     seed_ = new QLineEdit(this);
     seed_->setValidator(new QRegularExpressionValidator(QRegularExpression(QStringLiteral("\\d{1,19}")), seed_));
+    seed_->setToolTip(tr("The same seed with the same settings makes the same image"));
     random_ = new QCheckBox(tr("Random"), this);
     random_->setToolTip(tr("Draw a new seed for every generation"));
     auto* dice = new QToolButton(this);
@@ -96,6 +102,7 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
         s->setRange(16, 2048);
         s->setSingleStep(16);  // multiples of 8 (VAE) x 2 (patch size)
         s->setSuffix(tr(" px"));
+        s->setToolTip(tr("The image size, a multiple of 16; opening an image sets it to the image's size"));
     }
     size_row->addWidget(width_, 1);
     size_row->addWidget(new QLabel(QStringLiteral("×"), this));
@@ -106,18 +113,13 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     strength_->setRange(0.0, 1.0);
     strength_->setSingleStep(0.05);
     strength_->setDecimals(2);
-    strength_->setToolTip(tr("img2img: the fraction of the schedule that is re-run"));
-    form->addRow(tr("Strength"), strength_);
+    strength_label_ = new QLabel(tr("Strength"), this);
+    form->addRow(strength_label_, strength_);
 
     backend_ = new QComboBox(this);
-    backend_->addItem(tr("CPU (fast)"), QStringLiteral("cpu"));
-    backend_->addItem(tr("CPU (reference loops)"), QStringLiteral("cpu-reference"));
     // The GPU only where one can run; "auto" picks it then and the CPU otherwise.
-    const auto names = dit::available_backends();
-    if (std::find(names.begin(), names.end(), "cuda") != names.end()) {
-        backend_->addItem(tr("GPU (CUDA)"), QStringLiteral("cuda"));
-        backend_->addItem(tr("Automatic (GPU when present)"), QStringLiteral("auto"));
-    }
+    for (const auto& b : studio::backend_choices()) backend_->addItem(b.label, b.id);
+    backend_->setToolTip(tr("Where the model runs"));
     form->addRow(tr("Backend"), backend_);
     low_vram_ = new QCheckBox(tr("Low VRAM"), this);
     low_vram_->setToolTip(tr("On a GPU: the text encoder keeps one block on the device at a time, so T5-XXL "
@@ -131,30 +133,16 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     cl->addWidget(controls_);
     v->addWidget(controls);
 
-    generate_ = new QPushButton(tr("Generate"), this);
-    generate_->setToolTip(tr("Generate (Ctrl+Enter)"));
-    generate_->setMinimumHeight(32);
-    generate_->setStyleSheet(QStringLiteral(
-        "QPushButton { background: #2a82da; color: white; font-weight: bold; border-radius: 4px; }"
-        "QPushButton:hover { background: #3b93eb; } QPushButton:pressed { background: #1f6fc0; }"));
-    live_ = new QCheckBox(tr("Live: regenerate on every change"), this);
-    live_->setToolTip(tr("Each edit of the prompt, settings, mask or pose starts a new generation "
-                         "that supersedes the running one"));
-    v->addWidget(generate_);
-    v->addWidget(live_);
     v->addStretch();
 
-    connect(generate_, &QPushButton::clicked, this, &GenerationPanel::generateRequested);
     connect(browse, &QToolButton::clicked, this, [this] {
         const QString dir = QFileDialog::getExistingDirectory(this, tr("Model folder"), model_->text());
         if (!dir.isEmpty()) {
             model_->setText(dir);
-            change(tr("model"), [&](GenerationSettings& s) { s.model_dir = dir; });
+            chooseModel(dir);
         }
     });
-    connect(model_, &QLineEdit::editingFinished, this, [this] {
-        change(tr("model"), [&](GenerationSettings& s) { s.model_dir = model_->text(); });
-    });
+    connect(model_, &QLineEdit::editingFinished, this, [this] { chooseModel(model_->text()); });
     connect(mode_, &QComboBox::currentIndexChanged, this, [this](int i) {
         change(tr("mode"), [&](GenerationSettings& s) { s.mode = GenerationMode(i); });
     });
@@ -180,7 +168,10 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
         change(tr("CFG"), [&](GenerationSettings& s) { s.cfg = x; });
     });
     connect(strength_, &QDoubleSpinBox::valueChanged, this, [this](double x) {
-        change(tr("strength"), [&](GenerationSettings& s) { s.strength = x; });
+        if (doc_ && doc_->settings().mode == GenerationMode::Inpaint)
+            change(tr("denoise"), [&](GenerationSettings& s) { s.denoise = x; });
+        else
+            change(tr("strength"), [&](GenerationSettings& s) { s.strength = x; });
     });
     connect(width_, &QSpinBox::valueChanged, this, [this](int n) {
         change(tr("width"), [&](GenerationSettings& s) { s.width = n; });
@@ -200,6 +191,15 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
             s.seed = seed;
             s.random_seed = false;
         });
+    });
+}
+
+void GenerationPanel::chooseModel(const QString& dir) {
+    if (!doc_ || dir == doc_->settings().model_dir) return;
+    const studio::ModelDefaults d = studio::model_defaults(dir);
+    change(tr("model"), [&](GenerationSettings& s) {
+        s = studio::with_model_defaults(s, d);
+        s.model_dir = dir;
     });
 }
 
@@ -240,16 +240,22 @@ void GenerationPanel::pullFromDocument() {
     if (bi < 0) backend_->addItem(s.backend, s.backend);
     backend_->setCurrentIndex(backend_->findData(s.backend));
     low_vram_->setChecked(s.low_vram);
-    low_vram_->setEnabled(s.backend == "cuda" || s.backend == "auto");  // the CPU holds everything in RAM anyway
+    low_vram_->setEnabled(studio::backend_has_device_memory(s.backend));  // the CPU holds everything in RAM anyway
     steps_->setValue(s.steps);
     cfg_->setValue(s.cfg);
-    strength_->setValue(s.strength);
+    const bool inpaint = s.mode == GenerationMode::Inpaint;
+    strength_->setValue(inpaint ? s.denoise : s.strength);
     width_->setValue(s.width);
     height_->setValue(s.height);
     seed_->setText(QString::number(s.seed));
     random_->setChecked(s.random_seed);
     for (QWidget* w : all) w->blockSignals(false);
-    strength_->setEnabled(s.mode == GenerationMode::Img2Img);
+    // Inpaint re-runs this much of the schedule inside the mask: it is used, so it is editable.
+    strength_->setEnabled(s.mode != GenerationMode::Txt2Img);
+    strength_label_->setText(inpaint ? tr("Denoise") : tr("Strength"));
+    strength_->setToolTip(inpaint ? tr("Inpaint: how much of the schedule is re-run inside the mask; 1 regenerates it from noise, "
+                                       "less keeps more of what is there")
+                                  : tr("img2img: the fraction of the schedule that is re-run; 1 ignores the image"));
     inpaint_mode_->setEnabled(s.mode == GenerationMode::Inpaint);
     lazy_refresh_->setEnabled(s.mode == GenerationMode::Inpaint && s.inpaint_mode == InpaintMode::Lazy);
     seed_->setEnabled(!s.random_seed);
@@ -259,8 +265,5 @@ void GenerationPanel::pullFromDocument() {
     }
 }
 
-void GenerationPanel::setBusy(bool busy) {
-    generate_->setText(busy ? tr("Queue another") : tr("Generate"));
-}
 
 }  // namespace dit::ui

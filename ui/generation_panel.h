@@ -1,9 +1,10 @@
 #pragma once
 // Generation dock: model folder, mode (txt2img, img2img, inpaint with full/crop/lazy and the
-// lazy refresh interval), sampler, steps, CFG, seed (fixed or random), size, img2img strength
-// and the controls list, bound to the document's GenerationSettings (each change one undo step;
-// a spin-box drag merges). What the engine cannot run is shown disabled with the reason, never
-// faked; an engine that refuses a request says why in the status bar.
+// lazy refresh interval), sampler, steps, CFG, seed (fixed or random), size, img2img strength or
+// inpaint denoise, and the controls list, bound to the document's GenerationSettings (each change
+// one undo step; a spin-box drag merges). Choosing another model takes its recommended size,
+// steps, sampler and guidance in the same step. What the engine cannot run is shown disabled
+// with the reason, never faked. Generate itself is on the window's tool bar, always in view.
 #include <QPointer>
 #include <QWidget>
 
@@ -12,6 +13,7 @@
 class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
+class QLabel;
 class QLineEdit;
 class QPushButton;
 class QSpinBox;
@@ -25,7 +27,6 @@ class GenerationPanel : public QWidget {
 public:
     explicit GenerationPanel(QWidget* parent = nullptr);
     void setDocument(dit::studio::Document* doc);
-    void setBusy(bool busy);  // while generating: Generate queues, the label says so
 
     QLineEdit* modelEdit() const { return model_; }
     QComboBox* modeCombo() const { return mode_; }
@@ -39,17 +40,18 @@ public:
     QCheckBox* randomSeedBox() const { return random_; }
     QSpinBox* widthSpin() const { return width_; }
     QSpinBox* heightSpin() const { return height_; }
+    // img2img's strength, or inpaint's denoise (the label says which); disabled for txt2img.
     QDoubleSpinBox* strengthSpin() const { return strength_; }
-    QPushButton* generateButton() const { return generate_; }
-    QCheckBox* liveBox() const { return live_; }
+    QLabel* strengthLabel() const { return strength_label_; }
     QCheckBox* lowVramBox() const { return low_vram_; }
+    QComboBox* backendCombo() const { return backend_; }
 
 signals:
-    void generateRequested();
     void modelDirChanged(const QString& dir);
 
 private:
     void pullFromDocument();
+    void chooseModel(const QString& dir);  // the folder, with its recommended settings
     // Applies `edit` to a copy of the settings and records it under `field`.
     template <class F>
     void change(const QString& field, F edit);
@@ -62,8 +64,8 @@ private:
     ControlsEditor* controls_;
     QDoubleSpinBox *cfg_, *strength_;
     QLineEdit* seed_;
-    QCheckBox *random_, *live_, *low_vram_;
-    QPushButton* generate_;
+    QCheckBox *random_, *low_vram_;
+    QLabel* strength_label_;
 };
 
 }  // namespace dit::ui

@@ -17,6 +17,7 @@ LayersPanel::LayersPanel(CanvasView* canvas, QWidget* parent) : QWidget(parent),
         const LayerView v = canvas_->layerView(l);
         auto* box = new QCheckBox(tr(names[i]), this);
         box->setChecked(v.visible);
+        box->setToolTip(tr("Show or hide the %1 layer (a view setting: it never changes a generation)").arg(tr(names[i]).toLower()));
         auto* slider = new QSlider(Qt::Horizontal, this);
         slider->setRange(0, 100);
         slider->setValue(int(std::lround(v.opacity * 100)));

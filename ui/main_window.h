@@ -1,38 +1,51 @@
 #pragma once
-// The studio's main window: the canvas in the centre, dock panels around it (layers, mask tools,
-// prompt, generation, history), a status bar with progress, ETA and Cancel, and the menus and
-// shortcuts. It owns the Document and the GenerationWorker and talks to the worker only through
-// queued signals and thread-safe calls that return at once: the UI thread never waits on the
-// engine.
+// The studio's main window, laid out as Krita lays out a painting program: the canvas in the
+// centre; the tool bar at its left edge (mask, edges, region, pose, eraser); the Generate bar at
+// the top (Generate, Live, progress, ETA, Cancel: always in view, whatever the window's size);
+// tool options and layers docked left, prompt and generation settings right, the gallery below.
+// The layout is remembered from one start to the next.
+//
+// It owns the Document and the GenerationWorker and talks to the worker only through queued
+// signals and thread-safe calls that return at once: the UI thread never waits on the engine.
+// Every result goes into the per-user gallery the moment it arrives and into the document's
+// results, which its project saves.
 #include <QMainWindow>
 #include <QPointer>
 #include <QSet>
 #include <map>
 #include <memory>
+#include <optional>
 
-#include "engine/models/t5_tokenizer.h"
 #include "studio/document/document.h"
 #include "studio/generation_worker.h"
+#include "studio/model/prompt_tokens.h"
 
+class QAction;
+class QCheckBox;
 class QDockWidget;
 class QLabel;
 class QMenu;
 class QProgressBar;
 class QPushButton;
+class QStackedWidget;
 class QTimer;
+class QToolBar;
 class QUndoGroup;
 
 namespace dit::studio {
 class Autosaver;
+class GalleryStore;
 class RecoveryStore;
 class RecentFiles;
 }  // namespace dit::studio
 
 namespace dit::ui {
 
+class BrushOptions;
+class CanvasToolBar;
 class CanvasView;
+class GalleryPanel;
 class GenerationPanel;
-class HistoryPanel;
 class LayersPanel;
 class MaskPanel;
 class PromptPanel;
@@ -43,10 +56,12 @@ class MainWindow : public QMainWindow {
     Q_OBJECT
 public:
     struct Options {
-        QString model_dir;      // empty: default_model_dir()
-        QSize canvas{512, 512};
-        bool autosave = true;   // autosave into the recovery store and offer recovery on start
+        QString model_dir;          // empty: default_model_dir()
+        std::optional<QSize> canvas;  // empty: the model's recommended size
+        bool autosave = true;       // autosave into the recovery store and offer recovery on start
         int autosave_interval_s = 60;  // while there are unsaved edits
+        bool remember_layout = true;   // restore and save the window's layout (QSettings)
+        QString gallery_dir;        // empty: studio::GalleryStore::default_dir()
     };
     explicit MainWindow(const Options& options, QWidget* parent = nullptr);
     MainWindow() : MainWindow(Options{}) {}
@@ -57,61 +72,95 @@ public:
 
     dit::studio::Document* document() const { return doc_.get(); }
     dit::studio::GenerationWorker* worker() const { return worker_; }
+    const dit::studio::GalleryStore* galleryStore() const { return gallery_.get(); }
     CanvasView* canvas() const { return canvas_; }
+    CanvasToolBar* toolBar() const { return tools_; }
+    BrushOptions* brushOptions() const { return brush_options_; }
     PromptPanel* promptPanel() const { return prompt_; }
     GenerationPanel* generationPanel() const { return generation_; }
-    HistoryPanel* historyPanel() const { return history_; }
+    GalleryPanel* galleryPanel() const { return gallery_panel_; }
     MaskPanel* maskPanel() const { return mask_; }
     LayersPanel* layersPanel() const { return layers_; }
     PosePanel* posePanel() const { return pose_; }
     EdgesPanel* edgesPanel() const { return edges_; }
+    QPushButton* generateButton() const { return generate_; }
+    QCheckBox* liveBox() const { return live_; }
     QProgressBar* progressBar() const { return progress_; }
     QPushButton* cancelButton() const { return cancel_; }
     QLabel* statusLabel() const { return status_; }
+    QLabel* toolLabel() const { return tool_label_; }
+    // Shown after opening a result PNG: restores its parameters when clicked.
+    QPushButton* restoreOfferButton() const { return restore_offer_; }
+    QAction* action(const QString& object_name) const;
     bool isGenerating() const { return !active_.isEmpty(); }
 
     // Restores prompt, negative prompt and settings from a request (one undo step). The model
     // folder is kept when the request names none; `mode_known` says init_image tells the mode.
     void restoreParameters(const dit::Request& request, bool mode_known);
-    // Opens an image file as the image layer, or restores a result PNG's parameters.
+    // Opens a project folder, or an image as the image layer (the generation size follows it).
+    // A result PNG opens as its picture and offers its parameters (restoreOfferButton()).
     bool openFile(const QString& path);
+    bool openImage(const QImage& image, const QString& what);
     bool openProject(const QString& folder);
     bool saveProject(const QString& folder);
+    // File › New: asks to save unsaved work, then a blank canvas at the model's size; the model,
+    // prompts and settings stay.
+    bool newDocument(bool ask = true);
+    // Writes the image layer (PNG, JPEG or WebP by the suffix); a PNG of a result the canvas
+    // still shows unchanged keeps its parameters.
+    bool exportImage(const QString& path);
     // Offers the newest autosave a crashed session left (ask: a Yes/No dialog; otherwise it is
     // restored at once). The restored document counts as unsaved and goes into this session's
     // autosave before the crashed sessions' are discarded, so neither a close nor a second
     // crash loses it.
     void offerRecovery(bool ask = true);
+    // The default layout for the window's current size (View › Reset layout).
+    void resetLayout();
 
 public slots:
     void generate();
-    // Live mode: the newest request supersedes the running one and drops the queued ones.
+    // Live mode: the newest request supersedes the running one and drops the queued ones; the
+    // seed stays fixed while live mode is on, so an edit changes the picture, not the noise.
     void generateLive();
     void cancelGeneration();
-    void applyResult(int history_index);
+    // Makes the document's result `index` (Document::results()) the image layer.
+    void applyResult(int index);
 
 signals:
-    // A result went into the history and onto the canvas.
+    // A result went into the results and onto the canvas.
     void resultApplied(quint64 id);
     void generationEnded(quint64 id);
 
 protected:
     void closeEvent(QCloseEvent* e) override;
+    void showEvent(QShowEvent* e) override;
 
 private:
     void submit(bool live);
-    void buildActions();
-    void buildDocks();
+    void buildActions();     // main_window_actions.cpp
+    void buildHelpMenu();    // main_window_actions.cpp
+    void buildDocks();       // main_window_layout.cpp
+    void buildBars();        // main_window_layout.cpp
+    void saveLayout() const; // main_window_layout.cpp
+    void restoreLayout();    // main_window_layout.cpp
     void buildStatusBar();
     void setDocument(std::unique_ptr<dit::studio::Document> doc);
     void resizeCanvas(QSize size);
     void setImageLayer(const QImage& image);
-    void loadTokenizer(const QString& model_dir);
+    void loadTokens(const QString& model_dir);
     void showMessage(const QString& text, bool error = false);
     void updateBusy();
     void updateTitle();
+    void updateToolLabel();
     void refreshRecentMenu();
     void refreshPresetMenu();
+    void chooseMaskColour();
+    // Unsaved work: asks Save / Discard / Cancel; true when it is fine to go on.
+    bool maybeSave();
+    void offerParameters(const dit::Request& request, const QString& from);
+    // A gallery result as the image layer; as_init also switches to img2img.
+    void useResult(const dit::studio::GalleryItem& item, bool as_init);
+    void saveResultAs(const dit::studio::GalleryItem& item);
 
     void onStarted(quint64 id);
     void onProgress(quint64 id, int step, int steps, double seconds, double eta);
@@ -123,25 +172,36 @@ private:
     Options options_;
     std::unique_ptr<dit::studio::Document> doc_;
     dit::studio::GenerationWorker* worker_ = nullptr;
+    std::unique_ptr<dit::studio::GalleryStore> gallery_;
     QUndoGroup* undo_group_ = nullptr;
     CanvasView* canvas_ = nullptr;
+    CanvasToolBar* tools_ = nullptr;
+    QToolBar* generate_bar_ = nullptr;
+    BrushOptions* brush_options_ = nullptr;
+    QStackedWidget* tool_pages_ = nullptr;
     LayersPanel* layers_ = nullptr;
     MaskPanel* mask_ = nullptr;
     PromptPanel* prompt_ = nullptr;
     GenerationPanel* generation_ = nullptr;
-    HistoryPanel* history_ = nullptr;
+    GalleryPanel* gallery_panel_ = nullptr;
     PosePanel* pose_ = nullptr;
     EdgesPanel* edges_ = nullptr;
-    QList<QDockWidget*> view_docks_;
+    QList<QDockWidget*> docks_;
     QMenu *view_menu_ = nullptr, *recent_menu_ = nullptr, *preset_menu_ = nullptr;
-    QLabel *status_ = nullptr, *eta_ = nullptr, *zoom_label_ = nullptr;
+    QLabel *status_ = nullptr, *eta_ = nullptr, *zoom_label_ = nullptr, *tool_label_ = nullptr;
     QProgressBar* progress_ = nullptr;
-    QPushButton* cancel_ = nullptr;
+    QPushButton *generate_ = nullptr, *cancel_ = nullptr, *restore_offer_ = nullptr;
+    QCheckBox* live_ = nullptr;
+    QAction *progress_action_ = nullptr, *eta_action_ = nullptr;
+    bool shown_once_ = false;
 
     QSet<quint64> active_;  // submitted and not yet ended
     quint64 running_ = 0;
     QTimer* live_timer_ = nullptr;
-    std::map<QString, std::pair<std::shared_ptr<const dit::T5Tokenizer>, int>> tokenizers_;
+    std::optional<quint64> live_seed_;  // drawn when live mode starts with a random seed
+    std::optional<dit::Request> offered_;  // the opened result's parameters, until used
+    std::optional<dit::studio::GalleryItem> shown_result_;  // the result the image layer is
+    std::map<QString, std::shared_ptr<const dit::studio::PromptTokens>> tokens_;
     QString project_path_;
     std::unique_ptr<dit::studio::RecoveryStore> recovery_;
     std::unique_ptr<dit::studio::Autosaver> autosaver_;

@@ -1,22 +1,27 @@
 // MainWindow's generation flow: requests go to the GenerationWorker, whose queued signals bring
 // back progress, previews, results, errors and cancellations. Nothing here waits on the engine.
+// Every result is written to the per-user gallery at once and joins the document's results.
 #include <QCheckBox>
+#include <QDir>
+#include <QFileDialog>
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QRandomGenerator>
 #include <QTimer>
 
-#include "engine/error.h"
+#include "studio/gallery/gallery_store.h"
+#include "studio/result_png.h"
 #include "ui/canvas_view.h"
-#include "ui/generation_panel.h"
-#include "ui/history_panel.h"
+#include "ui/gallery_panel.h"
 #include "ui/main_window.h"
 
 namespace dit::ui {
 
+using studio::GalleryItem;
+using studio::GenerationMode;
 using studio::GenerationRequest;
 using studio::GenerationResult;
-using studio::GenerationMode;
 using studio::GenerationSettings;
 
 namespace {
@@ -29,8 +34,6 @@ QString format_seconds(double s) {
 
 }  // namespace
 
-// --- Generation: requests go to the worker; everything comes back as queued signals.
-
 void MainWindow::generate() {
     doc_->sealMerging();
     submit(false);
@@ -39,11 +42,19 @@ void MainWindow::generate() {
 void MainWindow::generateLive() { submit(true); }
 
 void MainWindow::submit(bool live) {
+    if (doc_->settings().model_dir.isEmpty()) {
+        showMessage(tr("No model folder: choose one in the Generation panel"), true);
+        return;
+    }
+    // Live mode keeps one seed while it is on: an edit should change the picture, not the noise.
+    std::optional<quint64> seed;
+    if (live && doc_->settings().random_seed) {
+        if (!live_seed_) live_seed_ = QRandomGenerator::global()->generate64() >> 1;
+        seed = live_seed_;
+    }
     GenerationRequest req;
     try {
-        if (doc_->settings().model_dir.isEmpty())
-            throw Error("no model folder: choose one in the Generation panel");
-        req.request = doc_->toRequest();
+        req.request = doc_->toRequest(seed);
     } catch (const std::exception& e) {
         showMessage(QString::fromUtf8(e.what()), true);
         return;
@@ -92,11 +103,25 @@ void MainWindow::onFinished(const GenerationResult& result) {
     active_.remove(result.id);
     if (result.id == running_) running_ = 0;
     canvas_->setPreview({});
-    history_->addResult(result);
-    applyResult(history_->count() - 1);
+    GalleryItem item;
+    item.image = result.image;
+    item.request = result.request;
+    item.seconds = result.seconds;
+    item.notice = result.notice;
+    item.created = QDateTime::currentDateTime();
+    item.id = result.id;
+    // On disk before anything else: a crash or a quit from here on loses nothing.
+    QString kept;
+    try {
+        item.file = gallery_->add(item);
+    } catch (const std::exception& e) {
+        kept = tr(" (not in the gallery folder: %1)").arg(QString::fromUtf8(e.what()));
+    }
+    doc_->addResult(item);
+    applyResult(int(doc_->results().size()) - 1);
     QString done = tr("#%1 done in %2 (seed %3)").arg(result.id).arg(format_seconds(result.seconds)).arg(result.request.seed);
     if (!result.notice.isEmpty()) done += QStringLiteral(": ") + result.notice;
-    showMessage(done);
+    showMessage(done + kept, !kept.isEmpty());
     updateBusy();
     emit resultApplied(result.id);
     emit generationEnded(result.id);
@@ -121,15 +146,47 @@ void MainWindow::onCancelled(quint64 id) {
 }
 
 void MainWindow::applyResult(int index) {
-    if (index < 0 || index >= history_->count()) return;
+    if (index < 0 || index >= int(doc_->results().size())) return;
     try {
-        setImageLayer(history_->result(index).image);
+        const GalleryItem item = doc_->results()[size_t(index)];
+        setImageLayer(item.image);
+        shown_result_ = item;
     } catch (const std::exception& e) {
         showMessage(QString::fromUtf8(e.what()), true);
     }
 }
 
-// --- Parameters of a result (history or a dropped PNG) back into the document.
+void MainWindow::useResult(const GalleryItem& item, bool as_init) {
+    try {
+        doc_->sealMerging();
+        setImageLayer(item.image);
+        shown_result_ = item;
+        if (as_init) {
+            GenerationSettings s = doc_->settings();
+            s.mode = GenerationMode::Img2Img;
+            doc_->setSettings(s, tr("mode"));
+            doc_->sealMerging();
+        }
+        showMessage(as_init ? tr("The result is the init image: img2img from it") : tr("The result is the image"));
+    } catch (const std::exception& e) {
+        showMessage(QString::fromUtf8(e.what()), true);
+    }
+}
+
+void MainWindow::saveResultAs(const GalleryItem& item) {
+    const QString path = QFileDialog::getSaveFileName(this, tr("Save result"),
+                                                      QStringLiteral("result-%1.png").arg(item.request.seed),
+                                                      tr("PNG images (*.png)"));
+    if (path.isEmpty()) return;
+    try {
+        studio::save_result_png(path, item);
+        showMessage(tr("Saved %1").arg(QDir::toNativeSeparators(path)));
+    } catch (const std::exception& e) {
+        showMessage(QString::fromUtf8(e.what()), true);
+    }
+}
+
+// --- Parameters of a result (the gallery or an opened PNG) back into the document.
 
 void MainWindow::restoreParameters(const dit::Request& r, bool mode_known) {
     doc_->sealMerging();
@@ -145,7 +202,8 @@ void MainWindow::restoreParameters(const dit::Request& r, bool mode_known) {
     s.cfg = r.cfg;
     s.seed = r.seed;
     s.random_seed = false;  // restoring means: make this image again
-    s.strength = r.strength;
+    // The request's strength is inpaint's denoise when it carried a mask.
+    (r.mask ? s.denoise : s.strength) = r.strength;
     if (mode_known) s.mode = r.mask ? GenerationMode::Inpaint : r.init_image ? GenerationMode::Img2Img : GenerationMode::Txt2Img;
     if (!r.backend.empty()) s.backend = QString::fromStdString(r.backend);
     // low_vram stays the user's: it is about this machine's memory, not the image (the same either way).
@@ -154,7 +212,7 @@ void MainWindow::restoreParameters(const dit::Request& r, bool mode_known) {
                                                                          QString::fromStdString(r.inpaint_mode))));
         s.lazy_refresh = r.lazy_refresh;
     }
-    // The controls' settings (their maps come from the document); a history entry says all.
+    // The controls' settings (their maps come from the document); a full record says all.
     if (mode_known || !r.controls.empty()) {
         s.controls.clear();
         for (const auto& c : r.controls)

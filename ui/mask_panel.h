@@ -1,14 +1,14 @@
 #pragma once
-// Mask tools dock: brush or eraser, size and hardness, and the whole-mask operations (fill,
-// clear, invert, grow / shrink / feather by N pixels), each one undo step on the document.
+// Mask options (the mask brush's page of the tool options dock): the whole-mask operations
+// (fill, clear, invert, grow / shrink / feather by N pixels), each one undo step on the
+// document, and the overlay colour the mask is shown in. The brush itself is in BrushOptions.
 #include <QPointer>
 #include <QWidget>
 
 #include "studio/document/document.h"
 
-class QRadioButton;
+class QPushButton;
 class QSpinBox;
-class QSlider;
 
 namespace dit::ui {
 
@@ -19,19 +19,19 @@ class MaskPanel : public QWidget {
 public:
     explicit MaskPanel(CanvasView* canvas, QWidget* parent = nullptr);
     void setDocument(dit::studio::Document* doc) { doc_ = doc; }
+    QPushButton* colourButton() const { return colour_; }
+    // Refreshes the colour button's swatch (the colour is the canvas's mask tint).
+    void updateColour();
 
-    QRadioButton* brushButton() const { return brush_; }
-    QRadioButton* eraserButton() const { return eraser_; }
-    QSpinBox* sizeSpin() const { return size_; }
-    QSlider* hardnessSlider() const { return hardness_; }
+signals:
+    // The user asked for another mask colour (the window checks it against the regions').
+    void colourRequested();
 
 private:
     CanvasView* canvas_;
     QPointer<dit::studio::Document> doc_;
-    QRadioButton *brush_, *eraser_;
-    QSpinBox* size_;
-    QSlider* hardness_;
     QSpinBox* amount_;
+    QPushButton* colour_;
 };
 
 }  // namespace dit::ui

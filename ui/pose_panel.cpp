@@ -50,13 +50,17 @@ PosePanel::PosePanel(CanvasView* canvas, QWidget* parent) : QWidget(parent), can
     auto* grid = new QGridLayout;
     add_ = new QPushButton(tr("Add person"), this);
     remove_ = new QPushButton(tr("Remove"), this);
+    add_->setToolTip(tr("Add a standing person to the pose layer (drag its joints with the pose tool, P)"));
+    remove_->setToolTip(tr("Remove the selected person"));
     person_ = new QSpinBox(this);
+    person_->setToolTip(tr("The person the buttons below act on"));
     person_->setPrefix(tr("person "));
     grid->addWidget(add_, 0, 0, 1, 2);
     grid->addWidget(person_, 1, 0);
     grid->addWidget(remove_, 1, 1);
     auto* import = new QPushButton(tr("Import JSON…"), this);
     auto* exp = new QPushButton(tr("Export JSON…"), this);
+    exp->setToolTip(tr("Save the pose layer as OpenPose JSON, which other pose tools open"));
     import->setToolTip(tr("OpenPose JSON: body, hands and face keypoints"));
     grid->addWidget(import, 2, 0);
     grid->addWidget(exp, 2, 1);
@@ -191,6 +195,8 @@ QWidget* PosePanel::buildBackground() {
     auto* g = new QGridLayout(box);
     bg_load_ = new QPushButton(tr("Load image…"), box);
     bg_clear_ = new QPushButton(tr("Remove"), box);
+    bg_load_->setToolTip(tr("Load a picture to trace the pose from; it is never part of a generation"));
+    bg_clear_->setToolTip(tr("Remove the background picture"));
     bg_opacity_ = new QSlider(Qt::Horizontal, box);
     bg_opacity_->setRange(0, 100);
     bg_opacity_->setToolTip(tr("Opacity of the background picture"));

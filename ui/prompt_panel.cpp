@@ -15,10 +15,12 @@ using studio::Document;
 PromptPanel::PromptPanel(CanvasView* canvas, QWidget* parent) : QWidget(parent) {
     auto* v = new QVBoxLayout(this);
     prompt_ = new QPlainTextEdit(this);
+    prompt_->setToolTip(tr("What the picture shows; Ctrl+Enter generates"));
     prompt_->setPlaceholderText(tr("Describe the image…"));
     prompt_->setTabChangesFocus(true);
     prompt_->setMinimumHeight(60);
     negative_ = new QPlainTextEdit(this);
+    negative_->setToolTip(tr("What the picture should avoid (used when CFG is above 1)"));
     negative_->setPlaceholderText(tr("What to avoid (negative prompt)"));
     negative_->setTabChangesFocus(true);
     negative_->setMaximumHeight(50);
@@ -82,23 +84,22 @@ void PromptPanel::pullFromDocument() {
     updateTokenCount();
 }
 
-void PromptPanel::setTokenizer(std::shared_ptr<const T5Tokenizer> tokenizer, int max_tokens) {
-    tokenizer_ = std::move(tokenizer);
-    max_tokens_ = max_tokens;
-    if (regions_) regions_->setTokenizer(tokenizer_, max_tokens);
+void PromptPanel::setTokens(std::shared_ptr<const studio::PromptTokens> tokens) {
+    tokens_count_ = std::move(tokens);
+    if (regions_) regions_->setTokens(tokens_count_);
     updateTokenCount();
 }
 
 void PromptPanel::updateTokenCount() {
     auto show = [this](QLabel* label, const QString& text) {
-        if (!tokenizer_) {
+        if (!tokens_count_) {
             label->setText(tr("no model: tokens not counted"));
             label->setStyleSheet({});
             return;
         }
-        const int n = tokenizer_->count_tokens(text.toStdString());
-        label->setText(tr("%1 / %2 tokens").arg(n).arg(max_tokens_));
-        label->setStyleSheet(n > max_tokens_ ? QStringLiteral("color: #ff6b6b; font-weight: bold;")
+        const int n = tokens_count_->count(text);
+        label->setText(tr("%1 / %2 tokens").arg(n).arg(tokens_count_->limit()));
+        label->setStyleSheet(n > tokens_count_->limit() ? QStringLiteral("color: #ff6b6b; font-weight: bold;")
                                              : QStringLiteral("color: #9a9a9a;"));
     };
     show(tokens_, prompt_->toPlainText());

@@ -6,7 +6,7 @@
 #include <QWidget>
 #include <memory>
 
-#include "engine/models/t5_tokenizer.h"
+#include "studio/model/prompt_tokens.h"
 #include "studio/document/document.h"
 
 class QLabel;
@@ -23,8 +23,8 @@ public:
     explicit PromptPanel(QWidget* parent = nullptr) : PromptPanel(nullptr, parent) {}
     explicit PromptPanel(CanvasView* canvas, QWidget* parent = nullptr);
     void setDocument(dit::studio::Document* doc);
-    // The model's tokenizer and token limit; null when no model is loaded (no count shown).
-    void setTokenizer(std::shared_ptr<const dit::T5Tokenizer> tokenizer, int max_tokens);
+    // The model's token counter and limit; null when no model is loaded (no count shown).
+    void setTokens(std::shared_ptr<const dit::studio::PromptTokens> tokens);
 
     QPlainTextEdit* promptEdit() const { return prompt_; }
     QPlainTextEdit* negativeEdit() const { return negative_; }
@@ -41,8 +41,7 @@ private:
     QPointer<dit::studio::Document> doc_;
     QPlainTextEdit *prompt_, *negative_;
     QLabel *tokens_, *negative_tokens_;
-    std::shared_ptr<const dit::T5Tokenizer> tokenizer_;
-    int max_tokens_ = 0;
+    std::shared_ptr<const dit::studio::PromptTokens> tokens_count_;
     RegionEditor* regions_ = nullptr;
 };
 

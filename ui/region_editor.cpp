@@ -11,6 +11,7 @@
 
 #include "studio/document/mask_ops.h"
 #include "ui/canvas_view.h"
+#include "ui/overlay_colours.h"
 
 namespace dit::ui {
 
@@ -18,10 +19,6 @@ using studio::Document;
 using studio::Region;
 
 namespace {
-
-// Distinct hues that read on the dark theme and on one another.
-const QColor kPalette[] = {QColor(255, 80, 80),  QColor(80, 160, 255), QColor(90, 220, 110), QColor(255, 200, 60),
-                           QColor(200, 110, 255), QColor(60, 220, 220), QColor(255, 140, 60), QColor(255, 110, 200)};
 
 QIcon swatch(const QColor& c) {
     QPixmap pm(14, 14);
@@ -47,11 +44,15 @@ RegionEditor::RegionEditor(CanvasView* canvas, QWidget* parent) : QWidget(parent
     add_ = new QPushButton(tr("Add"), this);
     add_->setToolTip(tr("Add a region and paint its mask on the canvas"));
     remove_ = new QPushButton(tr("Remove"), this);
+    remove_->setToolTip(tr("Remove the selected region and its mask"));
     colour_ = new QPushButton(tr("Colour…"), this);
+    colour_->setToolTip(tr("The colour the region is shown in on the canvas (never one close to the mask's)"));
     paint_ = new QPushButton(tr("Paint (R)"), this);
     paint_->setCheckable(true);
-    paint_->setToolTip(tr("Paint the selected region's mask with the brush (the eraser erases it)"));
+    paint_->setToolTip(tr("Paint the selected region's mask with the region brush (R); it stays on until "
+                          "you pick another tool. Erase with E."));
     prompt_ = new QPlainTextEdit(this);
+    prompt_->setToolTip(tr("What is in the selected region; it steers the picture under the region's mask"));
     prompt_->setPlaceholderText(tr("What is in this region…"));
     prompt_->setTabChangesFocus(true);
     prompt_->setMaximumHeight(52);
@@ -86,17 +87,15 @@ RegionEditor::RegionEditor(CanvasView* canvas, QWidget* parent) : QWidget(parent
         if (c.isValid()) setSelectedColour(c);
     });
     connect(paint_, &QPushButton::toggled, this, [this](bool on) {
-        if (on && !(doc_ && doc_->region(selectedRegion()))) {
-            QSignalBlocker b(paint_);
-            paint_->setChecked(false);
-            return;
-        }
-        if (on) {
+        if (on && doc_ && doc_->region(selectedRegion())) {
             canvas_->setActiveRegion(selectedRegion());
             canvas_->setTool(CanvasTool::Region);
-        } else if (canvas_->tool() == CanvasTool::Region) {
-            canvas_->setTool(CanvasTool::Mask);
+            return;
         }
+        // Refused: on without a region, or off by a second click, which would silently hand
+        // the next stroke to the mask. Another tool turns the region brush off.
+        QSignalBlocker b(paint_);
+        paint_->setChecked(canvas_->tool() == CanvasTool::Region);
     });
     connect(canvas_, &CanvasView::toolChanged, this, [this](CanvasTool t) {
         QSignalBlocker b(paint_);
@@ -122,9 +121,8 @@ void RegionEditor::setDocument(Document* doc) {
     refresh();
 }
 
-void RegionEditor::setTokenizer(std::shared_ptr<const T5Tokenizer> tokenizer, int max_tokens) {
-    tokenizer_ = std::move(tokenizer);
-    max_tokens_ = max_tokens;
+void RegionEditor::setTokens(std::shared_ptr<const studio::PromptTokens> tokens) {
+    tokens_count_ = std::move(tokens);
     refresh();
 }
 
@@ -141,31 +139,32 @@ void RegionEditor::selectRegion(quint32 id) {
         }
 }
 
-void RegionEditor::setSelectedColour(const QColor& colour) {
+bool RegionEditor::setSelectedColour(const QColor& colour) {
     const Region* r = doc_ ? doc_->region(selectedRegion()) : nullptr;
-    if (!r || r->colour == colour) return;
+    if (!r || r->colour == colour) return false;
+    if (colours_collide(colour, canvas_->maskTint())) {
+        emit message(tr("%1 is too close to the mask's colour: a region in it would read as the mask").arg(colour.name()), true);
+        return false;
+    }
     doc_->sealMerging();  // a colour change never folds into typing
     doc_->editRegion(r->id, r->prompt, colour);
     doc_->sealMerging();
+    return true;
 }
 
 QColor RegionEditor::nextColour() const {
-    const int n = int(std::size(kPalette));
-    if (!doc_) return kPalette[0];
-    for (const QColor& c : kPalette) {
-        const bool used = std::any_of(doc_->regions().begin(), doc_->regions().end(),
-                                      [&](const Region& r) { return r.colour == c; });
-        if (!used) return c;
-    }
-    return kPalette[doc_->regions().size() % size_t(n)];
+    QList<QColor> used;
+    if (doc_)
+        for (const Region& r : doc_->regions()) used.push_back(r.colour);
+    return next_region_colour(canvas_->maskTint(), used);
 }
 
 QString RegionEditor::tokenText(const QString& prompt, bool* over) const {
     *over = false;
-    if (!tokenizer_) return tr("no model: tokens not counted");
-    const int n = tokenizer_->count_tokens(prompt.toStdString());
-    *over = n > max_tokens_;
-    return tr("%1 / %2 tokens").arg(n).arg(max_tokens_);
+    if (!tokens_count_) return tr("no model: tokens not counted");
+    const int n = tokens_count_->count(prompt);
+    *over = n > tokens_count_->limit();
+    return tr("%1 / %2 tokens").arg(n).arg(tokens_count_->limit());
 }
 
 void RegionEditor::refresh() {
@@ -176,11 +175,11 @@ void RegionEditor::refresh() {
         if (doc_) {
             for (const Region& r : doc_->regions()) {
                 bool over = false;
-                const QString count = tokenizer_ ? tokenText(r.prompt, &over) : QString();
+                const QString count = tokens_count_ ? tokenText(r.prompt, &over) : QString();
                 QString text = r.prompt.simplified();
                 if (text.isEmpty()) text = tr("(no prompt)");
                 if (!studio::any_painted(r.mask)) text += tr("  · not painted");
-                else if (tokenizer_) text += QStringLiteral("  · ") + count;
+                else if (tokens_count_) text += QStringLiteral("  · ") + count;
                 auto* item = new QListWidgetItem(swatch(r.colour), text, list_);
                 item->setData(Qt::UserRole, r.id);
                 item->setToolTip(r.prompt);

@@ -8,7 +8,7 @@
 #include <QWidget>
 #include <memory>
 
-#include "engine/models/t5_tokenizer.h"
+#include "studio/model/prompt_tokens.h"
 #include "studio/document/document.h"
 
 class QLabel;
@@ -25,14 +25,15 @@ class RegionEditor : public QWidget {
 public:
     explicit RegionEditor(CanvasView* canvas, QWidget* parent = nullptr);
     void setDocument(dit::studio::Document* doc);
-    void setTokenizer(std::shared_ptr<const dit::T5Tokenizer> tokenizer, int max_tokens);
+    void setTokens(std::shared_ptr<const dit::studio::PromptTokens> tokens);
 
     // The selected region's id; 0 when none.
     quint32 selectedRegion() const;
     void selectRegion(quint32 id);
-    // What the colour button does once the dialog has answered (tests call it directly).
-    void setSelectedColour(const QColor& colour);
-    // The colour a new region gets: the next of a palette of distinct hues.
+    // What the colour button does once the dialog has answered (tests call it directly). A
+    // colour close to the mask's is refused with a message; returns whether it was applied.
+    bool setSelectedColour(const QColor& colour);
+    // The colour a new region gets: the next of a palette of distinct hues, never the mask's.
     QColor nextColour() const;
 
     QListWidget* list() const { return list_; }
@@ -42,6 +43,9 @@ public:
     QPushButton* removeButton() const { return remove_; }
     QPushButton* colourButton() const { return colour_; }
     QPushButton* paintButton() const { return paint_; }
+
+signals:
+    void message(const QString& text, bool error);
 
 protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
@@ -57,8 +61,7 @@ private:
     QPlainTextEdit* prompt_;
     QLabel* tokens_;
     QPushButton *add_, *remove_, *colour_, *paint_;
-    std::shared_ptr<const dit::T5Tokenizer> tokenizer_;
-    int max_tokens_ = 0;
+    std::shared_ptr<const dit::studio::PromptTokens> tokens_count_;
 };
 
 }  // namespace dit::ui

@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
     const QCommandLineOption model({"m", "model"}, "Model folder (diffusers PixArt layout).", "dir");
     const QCommandLineOption prompt({"p", "prompt"}, "Prompt to start with.", "text");
     const QCommandLineOption negative("negative", "Negative prompt to start with.", "text");
-    const QCommandLineOption size("size", "Canvas and image size, WxH.", "WxH", "512x512");
+    const QCommandLineOption size("size", "Canvas and image size, WxH (default: the model's recommended size).", "WxH");
     const QCommandLineOption steps("steps", "Sampling steps.", "n");
     const QCommandLineOption seed("seed", "Fixed seed (default: random).", "n");
     const QCommandLineOption generate("generate-on-start", "Generate once the window is shown.");
@@ -45,13 +45,16 @@ int main(int argc, char** argv) {
 
     dit::ui::MainWindow::Options options;
     if (cli.isSet(model)) options.model_dir = QFileInfo(cli.value(model)).absoluteFilePath();
-    const QStringList wh = cli.value(size).split('x');
-    if (wh.size() != 2 || wh[0].toInt() < 16 || wh[1].toInt() < 16) {
-        std::fprintf(stderr, "dit-studio: --size must be WxH (e.g. 512x512), got '%s'\n", qPrintable(cli.value(size)));
-        return 2;
+    if (cli.isSet(size)) {
+        const QStringList wh = cli.value(size).split('x');
+        if (wh.size() != 2 || wh[0].toInt() < 16 || wh[1].toInt() < 16) {
+            std::fprintf(stderr, "dit-studio: --size must be WxH (e.g. 512x512), got '%s'\n", qPrintable(cli.value(size)));
+            return 2;
+        }
+        options.canvas = QSize(wh[0].toInt(), wh[1].toInt());
     }
-    options.canvas = QSize(wh[0].toInt(), wh[1].toInt());
     options.autosave = !cli.isSet(no_autosave) && !cli.isSet(shot);
+    options.remember_layout = !cli.isSet(shot);  // screenshots show the default layout
     bool interval_ok = false;
     options.autosave_interval_s = cli.value(autosave_interval).toInt(&interval_ok);
     if (!interval_ok || options.autosave_interval_s < 1) {

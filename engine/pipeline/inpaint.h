@@ -88,8 +88,9 @@ CropPlan plan_crop(const Request& r, int model_pixels, int multiple);
 // Crop mode: generates the mask's bounding box plus crop_margin, resized to about the model's
 // native size `model_pixels` (sides multiples of `multiple`), by calling `run` on a full-mode
 // request for that crop (controls and region masks cropped alike), and pastes the result back
-// through the blend mask.
-Result inpaint_crop(const Request& r, int model_pixels, int multiple,
-                    const std::function<Result(const Request&)>& run);
+// through the blend mask. Previews are pasted into the input picture the same way, so the crop
+// forms in place while the rest of the picture stays visible.
+Result inpaint_crop(const Request& r, int model_pixels, int multiple, const Callbacks& cb,
+                    const std::function<Result(const Request&, Callbacks&)>& run);
 
 }  // namespace dit

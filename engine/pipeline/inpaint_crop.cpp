@@ -107,7 +107,8 @@ CropPlan plan_crop(const Request& r, int model_pixels, int multiple) {
     return {b.x, b.y, b.w, b.h, tw, th};
 }
 
-Result inpaint_crop(const Request& r, int model_pixels, int multiple, const std::function<Result(const Request&)>& run) {
+Result inpaint_crop(const Request& r, int model_pixels, int multiple, const Callbacks& cb,
+                    const std::function<Result(const Request&, Callbacks&)>& run) {
     const Mask& m = *r.mask;
     const CropPlan plan = plan_crop(r, model_pixels, multiple);
     const Box b{plan.x, plan.y, plan.w, plan.h};
@@ -133,15 +134,22 @@ Result inpaint_crop(const Request& r, int model_pixels, int multiple, const std:
         return !region.mask.empty() &&
                std::none_of(region.mask.value.begin(), region.mask.value.end(), [](uint8_t v) { return v > 127; });
     });
-    Result res = run(sub);
+    // The crop's picture at its own size, in place in the input picture.
+    auto paste = [&](const Image& crop) {
+        Image pasted = *r.init_image;
+        const Image back = crop_resize(crop, Box{0, 0, crop.width, crop.height}, b.w, b.h);
+        for (int y = 0; y < b.h; ++y)
+            std::copy_n(back.rgb.begin() + size_t(y) * b.w * 3, size_t(b.w) * 3,
+                        pasted.rgb.begin() + (size_t(b.y + y) * pasted.width + b.x) * 3);
+        return pasted;
+    };
+    Callbacks sub_cb = cb;
+    if (cb.preview)
+        sub_cb.preview = [&](const Image& preview, const Progress& p) { cb.preview(paste(preview), p); };
+    Result res = run(sub, sub_cb);
 
-    // Paste the crop back at its own size, then blend through the full-size mask.
-    Image pasted = *r.init_image;
-    const Image back = crop_resize(res.image, Box{0, 0, tw, th}, b.w, b.h);
-    for (int y = 0; y < b.h; ++y)
-        std::copy_n(back.rgb.begin() + size_t(y) * b.w * 3, size_t(b.w) * 3,
-                    pasted.rgb.begin() + (size_t(b.y + y) * pasted.width + b.x) * 3);
-    res.image = inpaint::composite(*r.init_image, pasted, inpaint::blend_mask(m, r.mask_feather));
+    // Paste the crop back, then blend through the full-size mask.
+    res.image = inpaint::composite(*r.init_image, paste(res.image), inpaint::blend_mask(m, r.mask_feather));
     res.parameters = parameters_json(r);
     return res;
 }

@@ -126,8 +126,8 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
     // Inpainting (engine/pipeline/inpaint.h): crop mode is a full-mode run on the crop.
     check_inpaint_request(req);
     if (req.mask && req.inpaint_mode == "crop")
-        return inpaint_crop(req, tc.sample_size * down, down * tc.patch_size,
-                            [&](const Request& crop) { return run(crop, cb, ops); });
+        return inpaint_crop(req, tc.sample_size * down, down * tc.patch_size, cb,
+                            [&](const Request& crop, Callbacks& crop_cb) { return run(crop, crop_cb, ops); });
 
     // Prompt: one T5 pass for [negative, positive], one projection into per-block K/V.
     const bool guided = req.cfg > 1.0f;

@@ -51,7 +51,38 @@ DocumentState DocumentState::blank(QSize canvas) {
 
 Document::Document(QSize canvas, QObject* parent) : Document(DocumentState::blank(canvas), parent) {}
 
-Document::Document(DocumentState state, QObject* parent) : QObject(parent), state_(std::move(state)) {}
+Document::Document(DocumentState state, QObject* parent) : QObject(parent), state_(std::move(state)) {
+    connect(&undo_, &QUndoStack::cleanChanged, this, [this] { emit modifiedChanged(isModified()); });
+}
+
+void Document::markSaved() {
+    unsaved_results_ = 0;
+    undo_.setClean();
+    emit modifiedChanged(false);
+}
+
+void Document::markUnsaved(int unsaved_results) {
+    unsaved_results_ = unsaved_results < 0 ? int(state_.results.size()) : unsaved_results;
+    undo_.resetClean();
+    emit modifiedChanged(true);
+}
+
+void Document::addResult(GalleryItem item) {
+    if (item.thumbnail.isNull()) item.thumbnail = make_thumbnail(item.image);
+    state_.results.push_back(std::move(item));
+    ++unsaved_results_;
+    emit layerChanged(Layer::Results, {}, 0);
+    emit modifiedChanged(true);
+}
+
+void Document::removeResult(int index) {
+    if (index < 0 || index >= int(state_.results.size())) return;
+    state_.results.erase(state_.results.begin() + index);
+    // Removing one is a change a saved project does not have yet.
+    unsaved_results_ = std::max(unsaved_results_, 1);
+    emit layerChanged(Layer::Results, {}, 0);
+    emit modifiedChanged(true);
+}
 
 const Region* Document::region(quint32 id) const {
     for (const auto& r : state_.regions)
@@ -230,7 +261,7 @@ void Document::sealMerging() {
         const_cast<DocumentCommand*>(c)->sealed = true;
 }
 
-dit::Request Document::toRequest() const {
+dit::Request Document::toRequest(std::optional<quint64> seed) const {
     const GenerationSettings& s = state_.settings;
     const QSize size(s.width, s.height);
     dit::Request r;
@@ -242,8 +273,8 @@ dit::Request Document::toRequest() const {
     r.steps = s.steps;
     r.sampler = s.sampler.toStdString();
     r.cfg = float(s.cfg);
-    r.seed = s.random_seed ? QRandomGenerator::global()->generate64() : s.seed;
-    r.strength = float(s.strength);
+    r.seed = seed ? *seed : s.random_seed ? QRandomGenerator::global()->generate64() : s.seed;
+    r.strength = float(s.mode == GenerationMode::Inpaint ? s.denoise : s.strength);
     r.backend = s.backend.toStdString();
     r.low_vram = s.low_vram;
     const std::string mode = mode_name(s.mode).toStdString();

@@ -5,6 +5,7 @@
 #include <QObject>
 #include <QPointF>
 #include <QUndoStack>
+#include <optional>
 
 #include "engine/pipeline/engine.h"
 #include "studio/document/document_state.h"
@@ -16,7 +17,7 @@ class DocumentCommand;
 class Document : public QObject {
     Q_OBJECT
 public:
-    enum class Layer { Image, Mask, Edges, Region, Pose, Regions, Prompts, Settings, PoseBackground };
+    enum class Layer { Image, Mask, Edges, Region, Pose, Regions, Prompts, Settings, PoseBackground, Results };
     Q_ENUM(Layer)
 
     // The 8-bit layers a brush can paint on.
@@ -39,8 +40,16 @@ public:
     const QString& prompt() const { return state_.prompt; }
     const QString& negativePrompt() const { return state_.negative_prompt; }
     const GenerationSettings& settings() const { return state_.settings; }
+    const std::vector<GalleryItem>& results() const { return state_.results; }
     QUndoStack* undoStack() { return &undo_; }
-    bool isModified() const { return !undo_.isClean(); }
+    // Edits since the last save, or results that no saved project holds yet.
+    bool isModified() const { return !undo_.isClean() || unsaved_results_ > 0; }
+    int unsavedResults() const { return unsaved_results_; }
+    // The document was saved (or is the saved state, e.g. just opened): nothing is unsaved.
+    void markSaved();
+    // A restored autosave: everything counts as unsaved, results too.
+    // `unsaved_results` of the results count as unsaved (-1: all of them).
+    void markUnsaved(int unsaved_results = -1);
 
     // --- Image layer. Converted to RGB888; throws dit::Error if its size is not the canvas's.
     void setImage(const QImage& image);
@@ -88,6 +97,11 @@ public:
     void setNegativePrompt(const QString& text);
     void setSettings(const GenerationSettings& settings, const QString& field);
 
+    // --- Results. Not undo steps (a result is kept, not an edit); they make the document
+    // modified until it is saved. Emit layerChanged(Results).
+    void addResult(GalleryItem item);
+    void removeResult(int index);
+
     // Ends the current merge run (focus left the field, the mouse was released).
     void sealMerging();
 
@@ -96,11 +110,15 @@ public:
     // enabled control its map (pose: rendered from the pose layer; edges: the edge layer);
     // every region with a prompt and a painted mask a RegionPrompt. Throws dit::Error with
     // what to do when an input is missing (no image, an empty mask, no person, no edges).
-    dit::Request toRequest() const;
+    // Inpaint's strength is the settings' denoise, img2img's their strength. `seed`, when
+    // given, is used whatever the settings say (live mode keeps one seed while the user edits).
+    dit::Request toRequest(std::optional<quint64> seed = std::nullopt) const;
 
 signals:
     // `rect` in canvas pixels; null means the whole layer. region_id for Layer::Region.
     void layerChanged(dit::studio::Document::Layer layer, QRect rect, quint32 region_id);
+    // isModified() changed.
+    void modifiedChanged(bool modified);
 
 private:
     friend class DocumentCommand;
@@ -111,6 +129,7 @@ private:
     QUndoStack undo_;
     std::optional<PaintTarget> stroke_;
     QImage stroke_before_;
+    int unsaved_results_ = 0;
 };
 
 }  // namespace dit::studio

@@ -10,6 +10,7 @@
 
 #include "studio/control/pose.h"
 #include "studio/document/generation_settings.h"
+#include "studio/gallery/gallery_item.h"
 
 namespace dit::studio {
 
@@ -40,6 +41,9 @@ struct DocumentState {
     QImage pose_background;
     double pose_background_opacity = 0.5;  // 0..1
     quint32 next_region_id = 1;
+    // The document's results, oldest first: saved with the project and in its autosave, so a
+    // reopened project or a recovered crash shows them again.
+    std::vector<GalleryItem> results;
 
     // An empty document: black mask and edges of the canvas size, no image.
     static DocumentState blank(QSize canvas);

@@ -90,7 +90,7 @@ QString inpaint_mode_name(InpaintMode m) { return kInpaintModes[int(m)]; }
 
 QStringList settings_keys() {
     return {"model_dir", "width", "height", "steps", "sampler", "cfg", "seed", "random_seed",
-            "strength", "mode", "inpaint_mode", "lazy_refresh", "backend", "low_vram", "controls"};
+            "strength", "denoise", "mode", "inpaint_mode", "lazy_refresh", "backend", "low_vram", "controls"};
 }
 QStringList control_keys() { return kControlKeys; }
 QStringList control_types() { return kControlTypes; }
@@ -106,6 +106,7 @@ QJsonObject settings_to_json(const GenerationSettings& s) {
     o["seed"] = s.seed <= (quint64(1) << 53) ? QJsonValue(double(s.seed)) : QJsonValue(QString::number(s.seed));
     o["random_seed"] = s.random_seed;
     o["strength"] = s.strength;
+    o["denoise"] = s.denoise;
     o["mode"] = mode_name(s.mode);
     o["inpaint_mode"] = inpaint_mode_name(s.inpaint_mode);
     o["lazy_refresh"] = s.lazy_refresh;
@@ -136,6 +137,7 @@ GenerationSettings settings_from_json(const QJsonObject& json, const GenerationS
     if (has("seed")) s.seed = c.seed(json["seed"], "seed");
     if (has("random_seed")) s.random_seed = c.boolean(json["random_seed"], "random_seed");
     if (has("strength")) s.strength = c.number(json["strength"], "strength", 0, 1, /*open_lo=*/true);
+    if (has("denoise")) s.denoise = c.number(json["denoise"], "denoise", 0, 1, /*open_lo=*/true);
     if (has("mode")) s.mode = GenerationMode(kModes.indexOf(c.one_of(json["mode"], "mode", kModes)));
     if (has("inpaint_mode"))
         s.inpaint_mode = InpaintMode(kInpaintModes.indexOf(c.one_of(json["inpaint_mode"], "inpaint_mode", kInpaintModes)));

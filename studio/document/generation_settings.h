@@ -31,7 +31,8 @@ struct GenerationSettings {
     double cfg = 4.5;
     quint64 seed = 0;
     bool random_seed = true;
-    double strength = 0.8;
+    double strength = 0.8;  // img2img: the fraction of the schedule that is re-run
+    double denoise = 1.0;   // inpaint: the same inside the mask; 1 regenerates it from noise
     GenerationMode mode = GenerationMode::Txt2Img;
     InpaintMode inpaint_mode = InpaintMode::Full;
     int lazy_refresh = 4;  // lazy inpainting: refresh the known tokens' K/V every k steps

@@ -17,6 +17,7 @@
 #include "engine/error.h"
 #include "studio/atomic_file.h"
 #include "studio/control/pose.h"
+#include "studio/result_png.h"
 
 namespace dit::studio {
 
@@ -76,8 +77,17 @@ QJsonObject migrate_v1_to_v2(const QJsonObject& v1) {
     return v2;
 }
 
-const std::vector<std::function<QJsonObject(const QJsonObject&)>> kMigrations = {migrate_v0_to_v1, migrate_v1_to_v2};
-static_assert(kProjectVersion == 2, "add a migration to kMigrations for every new version");
+// v2 -> v3: the document's results (none in a v2 file).
+QJsonObject migrate_v2_to_v3(const QJsonObject& v2) {
+    QJsonObject v3 = v2;
+    v3["version"] = 3;
+    v3["results"] = QJsonArray();
+    return v3;
+}
+
+const std::vector<std::function<QJsonObject(const QJsonObject&)>> kMigrations = {migrate_v0_to_v1, migrate_v1_to_v2,
+                                                                                 migrate_v2_to_v3};
+static_assert(kProjectVersion == 3, "add a migration to kMigrations for every new version");
 
 // --- Field readers that name the field on error.
 struct Reader {
@@ -150,7 +160,7 @@ QJsonObject migrate_project(QJsonObject json, const QString& context) {
     return json;
 }
 
-DocumentState load_project(const QString& folder_in) {
+DocumentState load_project(const QString& folder_in, QStringList* warnings) {
     const QString folder = QDir::cleanPath(QFileInfo(folder_in).absoluteFilePath());
     const QString path = folder + "/project.json";
     QFile f(path);
@@ -228,6 +238,21 @@ DocumentState load_project(const QString& folder_in) {
     base.height = s.canvas.height();
     const QJsonObject settings = rd.object(j, "settings", "settings");
     s.settings = settings_from_json(settings, base, path, "settings.");
+
+    const QJsonArray results = rd.array(j, "results", "results");
+    for (int i = 0; i < results.size(); ++i) {
+        const QString field = QString("results[%1].file").arg(i);
+        if (!results[i].isObject()) rd.bad(QString("results[%1]").arg(i), "expected an object");
+        const QJsonValue file = results[i].toObject()["file"];
+        const QString name = file.toString();
+        if (!name.startsWith(QLatin1String("results/"))) rd.bad(field, "expected \"results/<name>.png\"");
+        const QString png = folder + "/results/" + rd.layer_name(name.mid(8), field);
+        try {
+            s.results.push_back(read_result_png(png));
+        } catch (const std::exception& e) {
+            if (warnings) warnings->append(QString::fromUtf8(e.what()));
+        }
+    }
     return s;
 }
 
@@ -278,6 +303,20 @@ void save_project(const DocumentState& s, const QString& folder_in) {
         j["prompt"] = s.prompt;
         j["negative_prompt"] = s.negative_prompt;
         j["settings"] = settings_to_json(s.settings);
+        QJsonArray results;
+        if (!s.results.empty() && !QDir().mkdir(tmp + "/results")) fail(tmp + "/results: cannot create folder");
+        for (size_t i = 0; i < s.results.size(); ++i) {
+            const GalleryItem& r = s.results[i];
+            const QString file = QString("results/%1.png").arg(i + 1, 4, 10, QChar('0'));
+            // A result already on disk (in the gallery, or this project before the swap) is
+            // copied, not encoded again: saves stay quick with many large results.
+            if (r.file.isEmpty() || !QFile::copy(r.file, tmp + "/" + file)) {
+                if (r.image.isNull()) fail(r.file + ": the result's file is gone and its image is not loaded");
+                save_result_png(tmp + "/" + file, r);
+            }
+            results.append(QJsonObject{{"file", file}});
+        }
+        j["results"] = results;
         write_file_atomically(tmp + "/project.json", QJsonDocument(j).toJson(QJsonDocument::Indented));
 
         // The swap: old out of the way, new in, old removed. Each step is one rename; if the

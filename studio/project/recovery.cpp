@@ -70,6 +70,10 @@ void RecoveryStore::clear() { QDir(session_).removeRecursively(); }
 Autosaver::Autosaver(Document* doc, RecoveryStore* store, int interval_s, QObject* parent)
     : QObject(parent), doc_(doc), store_(store) {
     connect(doc_->undoStack(), &QUndoStack::indexChanged, this, [this] { dirty_ = true; });
+    // A new result is work to keep too, though it is not an undo step.
+    connect(doc_, &Document::layerChanged, this, [this](Document::Layer l, QRect, quint32) {
+        if (l == Document::Layer::Results) dirty_ = true;
+    });
     connect(&timer_, &QTimer::timeout, this, [this] { saveIfDirty(); });
     setInterval(interval_s);
 }

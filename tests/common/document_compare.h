@@ -14,6 +14,11 @@ inline bool same_state(const studio::DocumentState& a, const studio::DocumentSta
         const studio::Region &x = a.regions[i], &y = b.regions[i];
         if (x.id != y.id || x.prompt != y.prompt || x.colour != y.colour || x.mask != y.mask) return false;
     }
+    if (a.results.size() != b.results.size()) return false;
+    for (size_t i = 0; i < a.results.size(); ++i) {
+        const studio::GalleryItem &x = a.results[i], &y = b.results[i];
+        if (x.image != y.image || x.request.prompt != y.request.prompt || x.request.seed != y.request.seed) return false;
+    }
     return true;
 }
 

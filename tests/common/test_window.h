@@ -2,6 +2,7 @@
 // The studio window the UI suites drive: the tiny test model, a 96x64 canvas, no autosave,
 // shown at a size that fits the offscreen screen.
 #include <QPoint>
+#include <QTemporaryDir>
 #include <QtTest>
 #include <memory>
 
@@ -11,10 +12,14 @@
 namespace dit::testing {
 
 inline std::unique_ptr<ui::MainWindow> make_test_window() {
+    // One gallery folder per test process: results never reach the user's.
+    static QTemporaryDir gallery;
     ui::MainWindow::Options o;
     o.model_dir = QStringLiteral(DIT_FIXTURES "/tiny-pixart-alpha");
     o.canvas = QSize(96, 64);
     o.autosave = false;
+    o.remember_layout = false;
+    o.gallery_dir = gallery.path();
     auto w = std::make_unique<ui::MainWindow>(o);
     w->resize(1200, 800);
     w->show();

@@ -108,6 +108,38 @@ class TestInpaint : public QObject {
     Q_OBJECT
 
 private slots:
+    // Crop mode previews the crop in place: a picture of the whole input's size in which only
+    // the crop's box forms, so the rest of the picture stays in view while the crop generates.
+    void crop_previews_form_in_place() {
+        Engine engine;
+        Request r = inpaint_request("crop");
+        r.crop_margin = 4;
+        const auto plan = plan_crop(r, 8 * 8, 16);  // the tiny model: sample 8, f8 VAE, patch 2
+        int previews = 0;
+        Callbacks cb;
+        cb.preview = [&](const Image& p, const Progress&) {
+            ++previews;
+            QCOMPARE(p.width, kW);
+            QCOMPARE(p.height, kH);
+            const Image& in = *r.init_image;
+            int outside = 0, inside = 0;
+            for (int y = 0; y < kH; ++y)
+                for (int x = 0; x < kW; ++x) {
+                    const bool in_box = x >= plan.x && x < plan.x + plan.w && y >= plan.y && y < plan.y + plan.h;
+                    for (int c = 0; c < 3; ++c) {
+                        const size_t i = (size_t(y) * kW + x) * 3 + c;
+                        const int e = std::abs(int(p.rgb[i]) - int(in.rgb[i]));
+                        if (in_box) inside += e > 0;
+                        else outside = std::max(outside, e);
+                    }
+                }
+            QCOMPARE(outside, 0);  // outside the crop's box: the input, untouched
+            QVERIFY(inside > 0);   // inside it: the forming picture
+        };
+        engine.generate(r, cb);
+        QCOMPARE(previews, r.steps);
+    }
+
     void outside_mask_is_the_input_data() {
         QTest::addColumn<QString>("mode");
         QTest::addColumn<QString>("sampler");

@@ -60,7 +60,8 @@ private slots:
         QCOMPARE(lcm.model_dir, QString("/models/mine"));  // fields the preset does not name stay
         QCOMPARE(lcm.width, 768);
         const GenerationSettings draft = apply_preset(load_preset(kPresets + "/draft.json"), mine);
-        QCOMPARE(draft.width, 256);
+        QCOMPARE(draft.steps, 8);
+        QCOMPARE(draft.width, 768);  // the draft keeps the model's size: a smaller one stripes
         QCOMPARE(apply_preset(load_preset(kPresets + "/pixart-alpha-20-steps.json"), mine).steps, 20);
     }
 

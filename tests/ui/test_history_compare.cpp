@@ -11,7 +11,7 @@
 #include "studio/control/pose_transform.h"
 #include "tests/common/document_compare.h"
 #include "ui/canvas_view.h"
-#include "ui/history_panel.h"
+#include "ui/gallery_panel.h"
 #include "ui/pose_panel.h"
 
 using dit::studio::Document;
@@ -41,15 +41,20 @@ private slots:
         const int before_index = doc.undoStack()->index();
         const QImage plain = canvas.grab().toImage();
 
-        dit::ui::HistoryPanel history;
-        QObject::connect(&history, &dit::ui::HistoryPanel::compareChanged, &canvas, &CanvasView::setCompareImage);
-        dit::studio::GenerationResult r;
+        dit::ui::GalleryPanel history;
+        history.setDocument(&doc);
+        QObject::connect(&history, &dit::ui::GalleryPanel::compareChanged, &canvas, &CanvasView::setCompareImage);
+        dit::studio::DocumentState with_result = doc.state();
+        dit::studio::GalleryItem r;
         r.id = 1;
         r.image = solid(QSize(64, 48), QColor(250, 20, 200));
-        history.addResult(r);
+        doc.addResult(r);
+        with_result.results.push_back(r);
+        QCOMPARE(history.count(), 1);
+        QCOMPARE(history.currentIndex(), 0);  // the new result is selected
         QVERIFY(!canvas.isComparing());  // selecting a result alone does not compare
 
-        QSignalSpy spy(&history, &dit::ui::HistoryPanel::compareChanged);
+        QSignalSpy spy(&history, &dit::ui::GalleryPanel::compareChanged);
         history.compareButton()->click();
         QCOMPARE(spy.count(), 1);
         QVERIFY(canvas.isComparing());
@@ -70,7 +75,8 @@ private slots:
         QVERIFY(canvas.compareSplit() < 0.2);
         QCOMPARE(QColor(canvas.grab().toImage().pixel(left)), QColor(250, 20, 200));
 
-        QVERIFY(dit::testing::same_state(doc.state(), before));
+        QVERIFY(dit::testing::same_state(doc.state(), with_result));
+        QVERIFY(!dit::testing::same_state(doc.state(), before));  // the result itself is kept
         QCOMPARE(doc.undoStack()->index(), before_index);  // nothing was pushed
 
         history.compareButton()->click();

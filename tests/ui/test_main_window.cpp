@@ -26,7 +26,8 @@
 #include "studio/result_png.h"
 #include "ui/canvas_view.h"
 #include "ui/generation_panel.h"
-#include "ui/history_panel.h"
+#include "ui/brush_options.h"
+#include "ui/gallery_panel.h"
 #include "ui/edges_panel.h"
 #include "ui/mask_panel.h"
 #include "ui/pose_panel.h"
@@ -112,7 +113,7 @@ private slots:
         });
 
         clicked.start();
-        QTest::mouseClick(w->generationPanel()->generateButton(), Qt::LeftButton);
+        QTest::mouseClick(w->generateButton(), Qt::LeftButton);
         since_tick.start();
         last_cpu = thread_cpu_ms();
         ticker.start();
@@ -129,8 +130,8 @@ private slots:
         QVERIFY2(worst_gap <= 500 * dit::testing::kSanitizerTimeScale, qPrintable(QString("UI stalled %1 ms").arg(worst_gap)));
 
         QVERIFY(previews.count() >= 1);  // the live preview reached the canvas
-        QCOMPARE(w->historyPanel()->count(), 1);
-        const auto& r = w->historyPanel()->result(0);
+        QCOMPARE(int(w->document()->results().size()), 1);
+        const auto& r = w->document()->results().at(0);
         QCOMPARE(QString::fromStdString(r.request.prompt), QStringLiteral("a red ball on a blue floor"));
         QCOMPARE(r.request.steps, 3);
         QCOMPARE(r.request.seed, quint64(42));
@@ -148,7 +149,7 @@ private slots:
         w->generationPanel()->stepsSpin()->setValue(9);
         w->promptPanel()->promptEdit()->setPlainText(QStringLiteral("something else"));
         QCOMPARE(doc->settings().steps, 9);
-        emit w->historyPanel()->restoreRequested(0);
+        emit w->galleryPanel()->restoreRequested(w->galleryPanel()->item(0));
         QCOMPARE(doc->settings().steps, 3);
         QCOMPARE(doc->prompt(), QStringLiteral("a red ball on a blue floor"));
         QCOMPARE(w->generationPanel()->stepsSpin()->value(), 3);
@@ -157,7 +158,7 @@ private slots:
         // "Apply as image" puts an older result back after the canvas changed.
         doc->setImage(QImage());
         QVERIFY(doc->image().isNull());
-        emit w->historyPanel()->applyRequested(0);
+        emit w->galleryPanel()->openRequested(w->galleryPanel()->item(0));
         QCOMPARE(w->document()->image(), r.image.convertToFormat(QImage::Format_RGB888));
     }
 
@@ -188,7 +189,7 @@ private slots:
         for (const auto& args : progress) last_step = std::max(last_step, args.at(1).toInt());
         qInfo("cancel clicked after step %d; last step run: %d of 1000", step_at_cancel, last_step);
         QVERIFY2(last_step <= step_at_cancel + 1, "cancel must take effect within one step");
-        QCOMPARE(w->historyPanel()->count(), 0);
+        QCOMPARE(int(w->document()->results().size()), 0);
         QVERIFY(w->document()->image().isNull());
         QVERIFY(!w->isGenerating());
         QVERIFY(!w->canvas()->hasPreview());
@@ -201,7 +202,7 @@ private slots:
         QTest::keyClick(w.get(), Qt::Key_Escape);
         QTRY_COMPARE_WITH_TIMEOUT(ended.count(), 2, 30000);
         QCOMPARE(cancelled.count(), 2);
-        QCOMPARE(w->historyPanel()->count(), 0);
+        QCOMPARE(int(w->document()->results().size()), 0);
     }
 
     void maskStrokeIsOneUndoStep() {
@@ -211,7 +212,7 @@ private slots:
         Document* doc = w->document();
         auto* canvas = w->canvas();
         canvas->setBrushSize(10);
-        w->maskPanel()->hardnessSlider()->setValue(100);  // a hard disc: 255 inside, 0 outside
+        w->brushOptions()->hardnessSlider()->setValue(100);  // a hard disc: 255 inside, 0 outside
         const QImage before = doc->mask();
         const int undo_count = doc->undoStack()->count();
 
@@ -234,7 +235,7 @@ private slots:
         QCOMPARE(doc->mask(), after);
 
         // The eraser takes part of it out again, as its own step.
-        w->maskPanel()->eraserButton()->setChecked(true);
+        w->brushOptions()->eraserButton()->setChecked(true);
         const QPoint c = canvas->canvasToWidget({45, 30}).toPoint();
         QTest::mousePress(canvas, Qt::LeftButton, {}, c);
         QTest::mouseRelease(canvas, Qt::LeftButton, {}, c);
@@ -250,13 +251,16 @@ private slots:
         QVERIFY(std::abs(canvas->brush().size() - size) < 1e-9);
         // ... but in a text field they are text.
         auto* edit = w->promptPanel()->promptEdit();
+        edit->clear();
         edit->setFocus();
         QTest::keyClicks(edit, QStringLiteral("[x]"));
         QCOMPARE(edit->toPlainText(), QStringLiteral("[x]"));
         QVERIFY(std::abs(canvas->brush().size() - size) < 1e-9);
     }
 
-    void droppedResultPngRestoresParameters() {
+    // Item 1 of the first hour: a result PNG opens as its picture and offers (never forces) its
+    // parameters; a plain picture opens as the image; either way the size follows the picture.
+    void droppedResultPngOpensAsImageAndOffersParameters() {
         auto w = dit::testing::make_test_window();
         QVERIFY(QTest::qWaitForWindowExposed(w.get()));
         QTemporaryDir tmp;
@@ -270,37 +274,52 @@ private slots:
         r.sampler = "euler";
         r.cfg = 3.0f;
         r.seed = 1234;
-        dit::Image img = dit::studio::from_qimage(QImage(128, 96, QImage::Format_RGB888));
+        QImage pixels(128, 96, QImage::Format_RGB888);
+        for (int y = 0; y < 96; ++y)
+            for (int x = 0; x < 128; ++x) pixels.setPixelColor(x, y, QColor(x * 2, y * 2, 77));
         const QString png = tmp.filePath(QStringLiteral("result.png"));
-        dit::studio::save_result_png(png, img, r);
+        dit::studio::save_result_png(png, dit::studio::from_qimage(pixels), r);
 
-        Document* doc = w->document();
-        const QString model = doc->settings().model_dir;
-        const int undo_count = doc->undoStack()->count();
+        const QString prompt_before = w->document()->prompt();
+        const QString model = w->document()->settings().model_dir;
         drop_file(w->canvas(), png);
+        Document* doc = w->document();  // a picture of another size is a new document
+        // The picture is on the canvas, pixel for pixel, and the generation size follows it.
+        QCOMPARE(doc->canvasSize(), QSize(128, 96));
+        QCOMPARE(doc->image(), pixels);
+        QCOMPARE(doc->settings().width, 128);
+        QCOMPARE(doc->settings().height, 96);
+        // The parameters are offered, not applied.
+        QCOMPARE(doc->prompt(), prompt_before);
+        QVERIFY(w->restoreOfferButton()->isVisible());
+        QVERIFY(w->statusLabel()->text().contains(QStringLiteral("a dropped prompt")));
+        const int undo_count = doc->undoStack()->count();
+        QTest::mouseClick(w->restoreOfferButton(), Qt::LeftButton);
+        QVERIFY(!w->restoreOfferButton()->isVisible());
         QCOMPARE(doc->prompt(), QStringLiteral("a dropped prompt"));
         QCOMPARE(doc->negativePrompt(), QStringLiteral("no blur"));
         QCOMPARE(doc->settings().steps, 7);
-        QCOMPARE(doc->settings().width, 128);
-        QCOMPARE(doc->settings().height, 96);
         QCOMPARE(doc->settings().sampler, QStringLiteral("euler"));
         QCOMPARE(doc->settings().cfg, 3.0);
         QCOMPARE(doc->settings().seed, quint64(1234));
         QVERIFY(!doc->settings().random_seed);
         QCOMPARE(doc->settings().model_dir, model);  // the PNG names no folder: kept
-        QVERIFY(doc->image().isNull());              // parameters only, not an image layer
-        // The panels show it.
         QCOMPARE(w->promptPanel()->promptEdit()->toPlainText(), QStringLiteral("a dropped prompt"));
         QCOMPARE(w->generationPanel()->stepsSpin()->value(), 7);
-        QCOMPARE(w->generationPanel()->samplerCombo()->currentData().toString(), QStringLiteral("euler"));
         QCOMPARE(w->generationPanel()->seedEdit()->text(), QStringLiteral("1234"));
-        // One undo step takes it all back.
+        // One undo step takes it all back; the picture stays.
         QCOMPARE(doc->undoStack()->count(), undo_count + 1);
         doc->undoStack()->undo();
-        QCOMPARE(doc->prompt(), QString());
-        QCOMPARE(doc->settings().steps, 20);
+        QCOMPARE(doc->prompt(), prompt_before);
+        QCOMPARE(doc->image(), pixels);
 
-        // A plain image dropped becomes the image layer (the canvas takes its size).
+        // Opened from the command line (File › Open image… takes the same path): the same.
+        auto w2 = dit::testing::make_test_window();
+        QVERIFY(w2->openFile(png));
+        QCOMPARE(w2->document()->image(), pixels);
+        QVERIFY(w2->restoreOfferButton()->isVisible());
+
+        // A plain picture the canvas's size: the image, the size set to it, no offer.
         QImage plain(80, 48, QImage::Format_RGB888);
         plain.fill(QColor(10, 200, 30));
         const QString plain_path = tmp.filePath(QStringLiteral("plain.png"));
@@ -308,6 +327,26 @@ private slots:
         drop_file(w->canvas(), plain_path);
         QCOMPARE(w->document()->canvasSize(), QSize(80, 48));
         QCOMPARE(w->document()->image(), plain);
+        QCOMPARE(w->document()->settings().width, 80);
+        QCOMPARE(w->document()->settings().height, 48);
+        QVERIFY(!w->restoreOfferButton()->isVisible());
+        // Item 8: a picture of the canvas's size while Size says otherwise sets the size too,
+        // in the same undo step as the picture.
+        auto s = w->document()->settings();
+        s.width = 256;
+        w->document()->setSettings(s, QStringLiteral("width"));
+        w->document()->sealMerging();
+        const int before_open = w->document()->undoStack()->count();
+        QVERIFY(w->openFile(plain_path));
+        QCOMPARE(w->document()->settings().width, 80);
+        QCOMPARE(w->document()->undoStack()->count(), before_open + 1);
+        // A picture whose sides are not multiples of 16 generates at the nearest size.
+        QImage odd(100, 60, QImage::Format_RGB888);
+        odd.fill(Qt::white);
+        QVERIFY(w->openImage(odd, QStringLiteral("odd")));
+        QCOMPARE(w->document()->canvasSize(), QSize(100, 60));
+        QCOMPARE(w->document()->settings().width, 96);
+        QCOMPARE(w->document()->settings().height, 64);
     }
 
     void poseJointDragIsOneUndoStep() {
@@ -383,18 +422,18 @@ private slots:
         set_up(*w, QStringLiteral("first"), 1000);
         QSignalSpy ended(w.get(), &MainWindow::generationEnded);
         QSignalSpy started(w->worker(), &dit::studio::GenerationWorker::started);
-        w->generationPanel()->liveBox()->setChecked(true);
+        w->liveBox()->setChecked(true);
         QTRY_VERIFY_WITH_TIMEOUT(started.count() >= 1, 30000);  // the toggle itself starts a run
         // An edit while it runs supersedes it: only the newest prompt's result lands.
         w->generationPanel()->stepsSpin()->setValue(3);
         w->promptPanel()->promptEdit()->setPlainText(QStringLiteral("second"));
-        QTRY_VERIFY_WITH_TIMEOUT(w->historyPanel()->count() >= 1 && !w->isGenerating(), 60000);
-        const auto& last = w->historyPanel()->result(w->historyPanel()->count() - 1);
+        QTRY_VERIFY_WITH_TIMEOUT(int(w->document()->results().size()) >= 1 && !w->isGenerating(), 60000);
+        const auto& last = w->document()->results().at(int(w->document()->results().size()) - 1);
         QCOMPARE(QString::fromStdString(last.request.prompt), QStringLiteral("second"));
         QCOMPARE(last.request.steps, 3);
-        for (int i = 0; i < w->historyPanel()->count(); ++i)
-            QVERIFY(w->historyPanel()->result(i).request.steps != 1000);  // superseded, never finished
-        w->generationPanel()->liveBox()->setChecked(false);
+        for (int i = 0; i < int(w->document()->results().size()); ++i)
+            QVERIFY(w->document()->results().at(i).request.steps != 1000);  // superseded, never finished
+        w->liveBox()->setChecked(false);
     }
 
     void projectSaveAndOpen() {

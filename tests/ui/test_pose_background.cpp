@@ -63,6 +63,9 @@ private slots:
         Document* doc = w->document();
         auto* panel = w->posePanel();
         auto* canvas = w->canvas();
+        // The window settles its layout once shown; the canvas's place is measured after that.
+        QVERIFY(QTest::qWaitForWindowExposed(w.get()));
+        QCoreApplication::processEvents();
         QVERIFY(!panel->backgroundOpacitySlider()->isEnabled());
         const QColor bare = canvas_pixel(canvas, {20, 30});
         const int base = doc->undoStack()->count();

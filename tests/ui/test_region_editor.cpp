@@ -12,9 +12,11 @@
 #include <QtTest>
 #include <memory>
 
+#include "ui/brush_options.h"
 #include "ui/canvas_view.h"
 #include "tests/common/test_window.h"
 #include "ui/main_window.h"
+#include "ui/brush_options.h"
 #include "ui/mask_panel.h"
 #include "ui/prompt_panel.h"
 #include "ui/region_editor.h"
@@ -72,7 +74,7 @@ private slots:
 
         // Paint its mask with the mouse: pixels under the stroke set, the inpaint mask untouched.
         canvas->setBrushSize(10);
-        w->maskPanel()->hardnessSlider()->setValue(100);
+        w->brushOptions()->hardnessSlider()->setValue(100);
         const QImage mask_before = doc->mask();
         const QImage view_before = canvas->grab().toImage();
         stroke(canvas, {20, 30}, {70, 30});
@@ -97,17 +99,17 @@ private slots:
         QCOMPARE(r.regions[0].mask.width, doc->settings().width);
 
         // The eraser erases the region's mask too.
-        w->maskPanel()->eraserButton()->setChecked(true);
+        w->brushOptions()->eraserButton()->setChecked(true);
         stroke(canvas, {45, 30}, {45, 30});
         QCOMPARE(int(doc->region(id)->mask.pixelColor(45, 30).red()), 0);
         QCOMPARE(doc->undoStack()->count(), base + 4);
         QTest::keyClick(w.get(), Qt::Key_Z, Qt::ControlModifier);
         QCOMPARE(doc->region(id)->mask, painted);
-        w->maskPanel()->brushButton()->setChecked(true);
+        w->brushOptions()->paintButton()->setChecked(true);
 
         // A new colour is a step of its own.
-        ed->setSelectedColour(QColor(20, 200, 240));
-        QCOMPARE(doc->region(id)->colour, QColor(20, 200, 240));
+        QVERIFY(ed->setSelectedColour(QColor(240, 200, 20)));
+        QCOMPARE(doc->region(id)->colour, QColor(240, 200, 20));
         QCOMPARE(doc->undoStack()->count(), base + 4);
 
         // A second region is a separate mask; selecting the first again paints the first.

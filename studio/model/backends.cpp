@@ -1,0 +1,23 @@
+#include "studio/model/backends.h"
+
+#include <QCoreApplication>
+#include <algorithm>
+
+#include "engine/pipeline/engine.h"
+
+namespace dit::studio {
+
+QList<BackendChoice> backend_choices() {
+    QList<BackendChoice> out = {{QStringLiteral("cpu"), QCoreApplication::translate("backends", "CPU (fast)")},
+                                {QStringLiteral("cpu-reference"), QCoreApplication::translate("backends", "CPU (reference loops)")}};
+    const auto names = dit::available_backends();
+    if (std::find(names.begin(), names.end(), "cuda") != names.end()) {
+        out.push_back({QStringLiteral("cuda"), QCoreApplication::translate("backends", "GPU (CUDA)")});
+        out.push_back({QStringLiteral("auto"), QCoreApplication::translate("backends", "Automatic (GPU when present)")});
+    }
+    return out;
+}
+
+bool backend_has_device_memory(const QString& id) { return id == QLatin1String("cuda") || id == QLatin1String("auto"); }
+
+}  // namespace dit::studio

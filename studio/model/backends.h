@@ -1,0 +1,18 @@
+#pragma once
+// The compute backends a generation can run on here, as the settings name them and as a person
+// reads them: the CPU always, the GPU only where one can run.
+#include <QList>
+#include <QString>
+
+namespace dit::studio {
+
+struct BackendChoice {
+    QString id;     // the settings' and the engine's name: cpu, cpu-reference, cuda, auto
+    QString label;  // for a menu
+};
+
+QList<BackendChoice> backend_choices();
+// Whether `id` keeps its weights on a device, where the Low VRAM option means something.
+bool backend_has_device_memory(const QString& id);
+
+}  // namespace dit::studio

@@ -1,0 +1,122 @@
+#include "ui/tool_bar.h"
+
+#include <QAction>
+#include <QActionGroup>
+#include <QPainter>
+#include <QPainterPath>
+
+#include "ui/canvas_view.h"
+
+namespace dit::ui {
+
+namespace {
+
+// Small line drawings, so the bar needs no image files and follows the theme's colours.
+QIcon tool_icon(CanvasTool t, bool eraser = false) {
+    QPixmap pm(32, 32);
+    pm.fill(Qt::transparent);
+    QPainter p(&pm);
+    p.setRenderHint(QPainter::Antialiasing);
+    p.setPen(QPen(QColor(225, 225, 225), 2, Qt::SolidLine, Qt::RoundCap, Qt::RoundJoin));
+    if (eraser) {
+        p.setBrush(QColor(120, 200, 255, 90));
+        p.drawRoundedRect(QRectF(7, 11, 18, 11), 2, 2);
+        p.drawLine(QPointF(16, 11), QPointF(16, 22));
+        return QIcon(pm);
+    }
+    switch (t) {
+        case CanvasTool::Mask:
+            p.setBrush(QColor(0, 210, 255, 140));
+            p.drawEllipse(QPointF(16, 16), 10, 10);
+            break;
+        case CanvasTool::Edges: {
+            QPainterPath path(QPointF(5, 24));
+            path.cubicTo(QPointF(11, 4), QPointF(20, 28), QPointF(27, 8));
+            p.drawPath(path);
+            break;
+        }
+        case CanvasTool::Region:
+            p.setBrush(QColor(255, 80, 80, 140));
+            p.drawRoundedRect(QRectF(5, 7, 22, 18), 6, 6);
+            p.drawText(QRectF(5, 7, 22, 18), Qt::AlignCenter, QStringLiteral("R"));
+            break;
+        case CanvasTool::Pose:
+            p.drawEllipse(QPointF(16, 7), 3, 3);
+            p.drawLine(QPointF(16, 10), QPointF(16, 20));
+            p.drawLine(QPointF(8, 14), QPointF(24, 14));
+            p.drawLine(QPointF(16, 20), QPointF(10, 28));
+            p.drawLine(QPointF(16, 20), QPointF(22, 28));
+            break;
+    }
+    return QIcon(pm);
+}
+
+}  // namespace
+
+CanvasToolBar::CanvasToolBar(CanvasView* canvas, QWidget* parent) : QToolBar(tr("Tools"), parent), canvas_(canvas) {
+    setObjectName(QStringLiteral("ToolsBar"));
+    setOrientation(Qt::Vertical);
+    setToolButtonStyle(Qt::ToolButtonTextUnderIcon);
+    setIconSize({28, 28});
+    setMovable(false);
+    // The checked tool must be unmistakable: a filled accent, not a slightly darker button.
+    setStyleSheet(QStringLiteral(
+        "QToolButton { min-width: 54px; padding: 3px; border-radius: 4px; }"
+        "QToolButton:checked { background: #2a82da; color: white; font-weight: bold; }"
+        "QToolButton:hover:!checked { background: #3a3a3e; }"));
+    group_ = new QActionGroup(this);
+    group_->setExclusive(true);
+    auto tool = [this](CanvasTool t, const QString& text, const QString& tip, const QList<QKeySequence>& keys) {
+        auto* a = new QAction(tool_icon(t), text, this);
+        a->setCheckable(true);
+        a->setShortcuts(keys);
+        a->setShortcutContext(Qt::WindowShortcut);
+        a->setToolTip(QStringLiteral("%1 (%2)").arg(tip, keys.front().toString(QKeySequence::NativeText)));
+        group_->addAction(a);
+        addAction(a);
+        return a;
+    };
+    mask_ = tool(CanvasTool::Mask, tr("Mask"), tr("Mask brush: paint where inpainting regenerates"),
+                 {QKeySequence(Qt::Key_M), QKeySequence(Qt::Key_B)});
+    edges_ = tool(CanvasTool::Edges, tr("Edges"), tr("Edge brush: draw lines for the edge control"), {QKeySequence(Qt::Key_D)});
+    region_ = tool(CanvasTool::Region, tr("Region"), tr("Region brush: paint where the selected regional prompt applies"),
+                   {QKeySequence(Qt::Key_R)});
+    pose_ = tool(CanvasTool::Pose, tr("Pose"), tr("Pose: drag joints; right-click hides or shows one"), {QKeySequence(Qt::Key_P)});
+    addSeparator();
+    eraser_ = new QAction(tool_icon(CanvasTool::Mask, true), tr("Eraser"), this);
+    eraser_->setCheckable(true);
+    eraser_->setShortcut(QKeySequence(Qt::Key_E));
+    eraser_->setShortcutContext(Qt::WindowShortcut);
+    eraser_->setToolTip(tr("Eraser for the active brush (E); each brush keeps its own"));
+    addAction(eraser_);
+
+    connect(mask_, &QAction::triggered, this, [this] { canvas_->setTool(CanvasTool::Mask); });
+    connect(edges_, &QAction::triggered, this, [this] { canvas_->setTool(CanvasTool::Edges); });
+    connect(pose_, &QAction::triggered, this, [this] { canvas_->setTool(CanvasTool::Pose); });
+    connect(region_, &QAction::triggered, this, [this] {
+        emit regionToolRequested();
+        sync();  // refused when there is no region to paint
+    });
+    connect(eraser_, &QAction::triggered, this, [this](bool on) { canvas_->setEraser(on); });
+    connect(canvas_, &CanvasView::toolChanged, this, &CanvasToolBar::sync);
+    connect(canvas_, &CanvasView::brushChanged, this, &CanvasToolBar::sync);
+    sync();
+}
+
+QAction* CanvasToolBar::toolAction(CanvasTool t) const {
+    switch (t) {
+        case CanvasTool::Mask: return mask_;
+        case CanvasTool::Edges: return edges_;
+        case CanvasTool::Region: return region_;
+        case CanvasTool::Pose: return pose_;
+    }
+    return nullptr;
+}
+
+void CanvasToolBar::sync() {
+    toolAction(canvas_->tool())->setChecked(true);
+    eraser_->setEnabled(CanvasView::paints(canvas_->tool()));
+    eraser_->setChecked(CanvasView::paints(canvas_->tool()) && canvas_->brush().eraser());
+}
+
+}  // namespace dit::ui
