@@ -20,7 +20,7 @@ SIZE=${SIZE:-128x128}  # the default model's training size
 export XDG_CONFIG_HOME=$(mktemp -d)
 export XDG_DATA_HOME=$XDG_CONFIG_HOME
 trap 'rm -rf "$XDG_CONFIG_HOME"' EXIT
-timeout 300 xvfb-run -a -s "-screen 0 1600x1000x24" \
+timeout 300 xvfb-run -a -s "-screen 0 1366x768x24" \
   "$BUILD/app/dit-studio" --model "$MODEL" --size "$SIZE" --steps "$STEPS" --seed 7 \
     --prompt "$PROMPT" --demo --no-autosave --screenshot "$OUT"
 echo "screenshot: $OUT"

@@ -128,7 +128,7 @@ void MainWindow::showEvent(QShowEvent* e) {
     if (options_.remember_layout) restoreLayout();
     // The dock sizes once the window manager has settled the window's size.
     QTimer::singleShot(0, this, [this] {
-        if (!options_.remember_layout || QSettings().value(QStringLiteral("window/state")).isNull()) resetLayout();
+        if (!options_.remember_layout) resetLayout();
     });
 }
 

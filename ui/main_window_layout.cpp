@@ -203,14 +203,29 @@ void MainWindow::saveLayout() const {
     if (!options_.remember_layout) return;
     QSettings s;
     s.setValue(QStringLiteral("window/geometry"), saveGeometry());
-    s.setValue(QStringLiteral("window/state"), saveState(kLayoutVersion));
+    s.setValue(width() < kCompactWidth ? QStringLiteral("window/state-compact") : QStringLiteral("window/state"),
+               saveState(kLayoutVersion));
 }
 
 void MainWindow::restoreLayout() {
     QSettings s;
     const QByteArray geometry = s.value(QStringLiteral("window/geometry")).toByteArray();
-    if (!geometry.isEmpty()) restoreGeometry(geometry);
-    restoreState(s.value(QStringLiteral("window/state")).toByteArray(), kLayoutVersion);
+    if (!geometry.isEmpty() && restoreGeometry(geometry)) {
+        // A window saved on a larger screen (or placed by another window manager) is brought
+        // back onto this one whole.
+        if (const QScreen* screen = QGuiApplication::primaryScreen()) {
+            const QRect avail = screen->availableGeometry();
+            if (!avail.contains(frameGeometry())) {
+                resize(size().boundedTo(avail.size() - (frameGeometry().size() - size())));
+                move(avail.topLeft());
+            }
+        }
+    }
+    // A small screen and a large one each keep their own arrangement (a laptop on and off its
+    // monitor): a wide layout squeezed onto 800 px would push the docks off the screen.
+    restoreState(s.value(width() < kCompactWidth ? QStringLiteral("window/state-compact") : QStringLiteral("window/state"))
+                     .toByteArray(),
+                 kLayoutVersion);
 }
 
 }  // namespace dit::ui
