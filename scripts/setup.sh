@@ -9,7 +9,7 @@ PACKAGES=(
   qt6-base-dev libgl-dev
   libopencv-dev nlohmann-json3-dev libsentencepiece-dev libopenblas-dev
   python3-torch python3-numpy python3-sentencepiece python3-opencv
-  xvfb xauth
+  xvfb xauth xdotool imagemagick
   clang libclang-rt-14-dev libomp-14-dev dpkg-dev
 )
 missing=()
