@@ -14,6 +14,7 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QMimeData>
 #include <QPlainTextEdit>
 #include <QPushButton>
@@ -102,6 +103,18 @@ private slots:
         QCOMPARE(w->galleryPanel()->count(), 1);
         doc->addResult(solid_result(Qt::green, 7));
         doc->addResult(solid_result(Qt::blue, 8));
+        // Quitting with results no project holds asks first, and says so; Cancel keeps the window.
+        QString asked;
+        QTimer::singleShot(200, [&] {
+            for (QWidget* top : QApplication::topLevelWidgets())
+                if (auto* box = qobject_cast<QMessageBox*>(top); box && box->isVisible()) {
+                    asked = box->text();
+                    box->button(QMessageBox::Cancel)->click();
+                }
+        });
+        QVERIFY(!w->close());
+        QVERIFY2(asked.contains(QStringLiteral("3 result(s) are not in a saved project")), qPrintable(asked));
+        QVERIFY(w->isVisible());
         QTemporaryDir tmp;
         const QString project = tmp.filePath(QStringLiteral("three"));
         QVERIFY(w->saveProject(project));
