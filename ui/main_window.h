@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 
+#include "engine/pipeline/outpaint.h"
 #include "studio/document/document.h"
 #include "studio/generation_worker.h"
 #include "studio/model/prompt_tokens.h"
@@ -106,6 +107,9 @@ public:
     // File › New: asks to save unsaved work, then a blank canvas at the model's size; the model,
     // prompts and settings stay.
     bool newDocument(bool ask = true);
+    // Outpainting: the canvas grown by `o` (rounded to multiples of 16), the new area masked,
+    // inpaint at denoise 1 (Edit › Extend canvas…). A new document, as any canvas size change.
+    bool extendCanvas(const dit::Outpaint& o);
     // Writes the image layer (PNG, JPEG or WebP by the suffix); a PNG of a result the canvas
     // still shows unchanged keeps its parameters.
     bool exportImage(const QString& path);

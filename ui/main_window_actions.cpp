@@ -25,6 +25,7 @@
 #include "studio/project/presets.h"
 #include "studio/project/recent_files.h"
 #include "ui/canvas_view.h"
+#include "ui/extend_canvas_dialog.h"
 #include "ui/main_window.h"
 #include "ui/mask_panel.h"
 #include "ui/overlay_colours.h"
@@ -104,6 +105,13 @@ void MainWindow::buildActions() {
             if (mime && mime->hasUrls() && mime->urls().front().isLocalFile()) openFile(mime->urls().front().toLocalFile());
             else if (mime && mime->hasImage()) openImage(qvariant_cast<QImage>(mime->imageData()), tr("the pasted picture"));
             else showMessage(tr("The clipboard holds no picture"), true);
+        });
+
+    edit->addSeparator();
+    add(edit, "extendCanvas", tr("E&xtend canvas…"), {QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_C)},
+        tr("Outpaint: add pixels on any side; Generate fills them and keeps the picture"), [this] {
+            ExtendCanvasDialog dialog(doc_->canvasSize(), this);
+            if (dialog.exec() == QDialog::Accepted) extendCanvas(dialog.outpaint());
         });
 
     QMenu* tools = menuBar()->addMenu(tr("&Tools"));

@@ -10,6 +10,7 @@
 #include <QPushButton>
 #include <QSaveFile>
 
+#include "studio/document/extend_canvas.h"
 #include "studio/model/model_defaults.h"
 #include "studio/project/project_file.h"
 #include "studio/project/recent_files.h"
@@ -197,6 +198,27 @@ bool MainWindow::newDocument(bool ask) {
     restore_offer_->hide();
     showMessage(tr("New %1×%2 canvas").arg(d.width).arg(d.height));
     return true;
+}
+
+bool MainWindow::extendCanvas(const dit::Outpaint& o) {
+    if (o.empty()) {
+        showMessage(tr("Extend canvas: nothing to add"), true);
+        return false;
+    }
+    try {
+        const bool modified = doc_->isModified();
+        const int unsaved_results = doc_->unsavedResults();
+        DocumentState s = studio::extend_canvas(doc_->state(), o);
+        const QSize size = s.canvas;
+        setDocument(std::make_unique<Document>(std::move(s)));
+        doc_->markUnsaved(modified ? unsaved_results : 0);
+        showMessage(tr("Canvas extended to %1×%2: the new area is masked; Generate fills it and keeps the picture")
+                        .arg(size.width()).arg(size.height()));
+        return true;
+    } catch (const std::exception& e) {
+        showMessage(QString::fromUtf8(e.what()), true);
+        return false;
+    }
 }
 
 bool MainWindow::exportImage(const QString& path) {

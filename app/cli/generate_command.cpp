@@ -11,6 +11,8 @@
 #include "app/cli/commands.h"
 #include "app/cli/control_args.h"
 #include "app/cli/inpaint_args.h"
+#include "engine/pipeline/outpaint.h"
+#include "studio/model/model_defaults.h"
 #include "app/cli/region_args.h"
 #include "engine/error.h"
 #include "engine/pipeline/engine.h"
@@ -25,13 +27,17 @@ const char* kUsage =
     "  --model DIR          diffusers PixArt folder (default: the embedded model)\n"
     "  --prompt TEXT        what to generate\n"
     "  --negative TEXT      negative prompt\n"
-    "  --width N --height N size in pixels (multiples of 8 x patch size; default 512)\n"
-    "  --steps N            sampling steps (default 20)\n"
-    "  --sampler NAME       dpm++2m | ddim | euler | euler_a | lcm | flow_euler (default dpm++2m)\n"
-    "  --cfg F              classifier-free guidance scale (default 4.5)\n"
+    "  --width N --height N size in pixels (multiples of 8 x patch size; default: the model's own size)\n"
+    "  --steps N            sampling steps (default: the model's, else 20)\n"
+    "  --sampler NAME       dpm++2m | ddim | euler | euler_a | lcm | flow_euler (default: the model's, else dpm++2m)\n"
+    "  --cfg F              classifier-free guidance scale (default: the model's, else 4.5)\n"
+    "                       (the model's: its configs and studio.json, docs/studio.md)\n"
     "  --seed N|random      seed of the initial noise (default 0)\n"
     "  --noise-file X.npy   initial latent [1, C, H/8, W/8] instead of seeded noise\n"
     "  --init IMAGE         img2img: start from this image (resized to the output size)\n"
+    "  --outpaint SIDES     with --init: extend it, e.g. left=64,right=64,top=0,bottom=0; the new area\n"
+    "                       is inpainted (--inpaint-mode full|crop|lazy), the old pixels kept exactly;\n"
+    "                       sides grow to the next multiple of 16; the output is the extended size\n"
     "  --strength F         img2img: how much of the schedule to re-run, (0, 1] (default 0.8)\n"
     DIT_CLI_BACKEND_HELP
     "  --low-vram           a GPU holds one T5 block's weights at a time (same image)\n"
@@ -49,12 +55,13 @@ void progress_bar(const Progress& p) {
     std::fflush(stderr);
 }
 
+// Resized to width x height; at its own size when width <= 0.
 Image load_init_image(const std::string& path, int width, int height) {
     QImageReader reader(QString::fromStdString(path));
     reader.setAutoTransform(true);
     QImage img = reader.read();
     if (img.isNull()) throw Error(path + ": cannot read image: " + reader.errorString().toStdString());
-    if (img.width() != width || img.height() != height)
+    if (width > 0 && (img.width() != width || img.height() != height))
         img = img.scaled(width, height, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
     return studio::from_qimage(img);
 }
@@ -82,18 +89,22 @@ int generate_command(const std::vector<std::string>& argv) {
     const std::vector<std::string> region_specs = take_region_flags(rest);  // --region repeats too
     const Args args(rest,
                     with_inpaint_flags({"model", "prompt", "negative", "width", "height", "steps", "sampler", "cfg",
-                                        "seed", "noise-file", "init", "strength", "backend", "device", "output"}),
+                                        "seed", "noise-file", "init", "strength", "backend", "device", "output",
+                                        "outpaint"}),
                     {"quiet", "low-vram"});
     Request r;
     r.model_dir = args.has("model") ? std::filesystem::path(args.str("model")) : default_model_dir();
     if (!args.has("prompt")) throw UsageError("--prompt is required");
     r.prompt = args.str("prompt");
     r.negative_prompt = args.str("negative");
-    r.width = args.integer("width", 512);
-    r.height = args.integer("height", 512);
-    r.steps = args.integer("steps", 20);
-    r.sampler = args.str("sampler", "dpm++2m");
-    r.cfg = args.number("cfg", 4.5f);
+    // Unset, the size, steps, sampler and guidance are the model's own (its configs and studio.json),
+    // as in the studio: the default model at 512 px would take minutes and come out striped.
+    const studio::ModelDefaults d = studio::model_defaults(QString::fromStdString(r.model_dir.string()));
+    r.width = args.integer("width", d.width);
+    r.height = args.integer("height", d.height);
+    r.steps = args.integer("steps", d.steps);
+    r.sampler = args.str("sampler", d.sampler.toStdString());
+    r.cfg = args.number("cfg", float(d.cfg));
     if (args.str("seed") == "random")
         r.seed = std::random_device{}() & 0xffffffffu;
     else
@@ -103,8 +114,19 @@ int generate_command(const std::vector<std::string>& argv) {
     if (args.has("strength") && !args.has("init")) throw UsageError("--strength needs --init");
     r.backend = backend_arg(args);
     r.low_vram = args.on("low-vram");
-    if (auto init = args.opt("init")) r.init_image = load_init_image(*init, r.width, r.height);
-    apply_inpaint_args(args, args.str("init"), r);
+    if (auto spec = args.opt("outpaint")) {
+        if (!args.has("init")) throw UsageError("--outpaint needs --init: the picture to extend");
+        if (args.has("mask")) throw UsageError("--outpaint makes its own mask (the new area): drop --mask");
+        if (args.has("width") || args.has("height"))
+            throw UsageError("--outpaint sets the output size (the picture's plus the sides): drop --width/--height");
+        const Image picture = load_init_image(args.str("init"), -1, -1);
+        const Outpaint o = round_outpaint(parse_outpaint(*spec), picture.width, picture.height, 16);
+        apply_outpaint(r, picture, o, args.has("strength"));
+        apply_inpaint_options(args, r);
+    } else {
+        if (auto init = args.opt("init")) r.init_image = load_init_image(*init, r.width, r.height);
+        apply_inpaint_args(args, args.str("init"), r);
+    }
     for (const auto& spec : control_specs) r.controls.push_back(parse_control(spec, r.width, r.height));
     for (const auto& spec : region_specs) r.regions.push_back(parse_region(spec, r.width, r.height));
     const std::string output = args.str("output", "out.png");

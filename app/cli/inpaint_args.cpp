@@ -58,6 +58,10 @@ void apply_inpaint_args(const Args& args, const std::string& init_path, Request&
         std::copy(row, row + m.width, m.value.begin() + size_t(y) * m.width);
     }
     r.mask = std::move(m);
+    apply_inpaint_options(args, r);
+}
+
+void apply_inpaint_options(const Args& args, Request& r) {
     r.inpaint_mode = args.str("inpaint-mode", "full");
     if (r.inpaint_mode != "full" && r.inpaint_mode != "crop" && r.inpaint_mode != "lazy")
         throw UsageError("--inpaint-mode must be full, crop or lazy, got '" + r.inpaint_mode + "'");

@@ -17,5 +17,7 @@ std::set<std::string> with_inpaint_flags(std::set<std::string> flags);
 // UsageError for a flag without --mask, --mask without --init, or a mask whose size is neither
 // the init image's nor the output's; dit::Error when the mask cannot be read.
 void apply_inpaint_args(const Args& args, const std::string& init_path, Request& r);
+// The mode and the mask settings alone, for a request whose mask is already made (outpainting).
+void apply_inpaint_options(const Args& args, Request& r);
 
 }  // namespace dit::cli

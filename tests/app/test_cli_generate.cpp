@@ -99,6 +99,38 @@ private slots:
         QVERIFY(QImage(png).text("parameters").contains("Steps: 2, Sampler: dpm++2m, CFG scale: 3.5, Seed: 99"));
     }
 
+    // Outpainting from the command line: the output is the picture plus the sides (rounded to 16),
+    // the picture's pixels are kept exactly in every inpaint mode, the new area is generated.
+    void outpaint_keeps_the_picture() {
+        QImage picture(64, 48, QImage::Format_RGB888);
+        for (int y = 0; y < 48; ++y)
+            for (int x = 0; x < 64; ++x) picture.setPixelColor(x, y, QColor(x * 4, y * 5, 128));
+        const QString in = out("outpaint-in.png");
+        QVERIFY(picture.save(in));
+        for (const char* mode : {"full", "crop", "lazy"}) {
+            const QString png = out(QStringLiteral("outpaint-%1.png").arg(mode));
+            const dit::testing::CliRun r = run_cli({"--model", kFixtures + "/tiny-pixart-alpha", "--prompt", "a wide field",
+                                                    "--init", in, "--outpaint", "left=16,right=10", "--inpaint-mode", mode,
+                                                    "--steps", "2", "--seed", "3", "--output", png, "--quiet"});
+            QVERIFY2(r.code == 0, qPrintable(r.err));
+            const QImage got = QImage(png).convertToFormat(QImage::Format_RGB888);
+            QCOMPARE(got.size(), QSize(96, 48));  // 16 + 64 + 16: the right side rounded up from 10, the left as asked
+            QCOMPARE(got.copy(16, 0, 64, 48), picture);
+            int changed = 0;
+            for (int y = 0; y < 48; ++y) changed += got.pixelColor(2, y) != picture.pixelColor(0, y);
+            QVERIFY2(changed > 0, mode);  // the new area is generated, not the stretched edge
+        }
+        QCOMPARE(run_cli({"--model", kFixtures + "/tiny-pixart-alpha", "--prompt", "x", "--outpaint", "left=16"}).code, 2);
+        const dit::testing::CliRun bad = run_cli({"--model", kFixtures + "/tiny-pixart-alpha", "--prompt", "x", "--init", in,
+                                                  "--outpaint", "left=16,middle=3"});
+        QVERIFY2(bad.code != 0 && bad.err.contains("middle=3"), qPrintable(bad.err));
+        // Without --width/--height the model's own size: the tiny model's 64 px.
+        const QString own = out("own-size.png");
+        QCOMPARE(run_cli({"--model", kFixtures + "/tiny-pixart-alpha", "--prompt", "x", "--steps", "1", "--output", own,
+                          "--quiet"}).code, 0);
+        QCOMPARE(QImage(own).size(), QSize(64, 64));
+    }
+
     void same_seed_same_image() {
         const QStringList base{"--model", kFixtures + "/tiny-pixart-alpha", "--prompt", "a ring",
                                "--width", "32", "--height", "32", "--steps", "3", "--quiet"};

@@ -40,6 +40,7 @@
 #include "ui/generation_panel.h"
 #include "ui/main_window.h"
 #include "ui/overlay_colours.h"
+#include "ui/pose_panel.h"
 #include "ui/prompt_panel.h"
 #include "ui/region_editor.h"
 #include "ui/tool_bar.h"
@@ -459,6 +460,38 @@ private slots:
         QTest::keyClick(w.get(), Qt::Key_P);
         QVERIFY(!bar->eraserAction()->isEnabled());
         QVERIFY(!w->brushOptions()->isVisible());
+    }
+
+    // Outpainting in the studio: the canvas grows, the picture moves with every layer, the new
+    // area is masked, and a generation keeps the old pixels exactly.
+    void extendCanvasOutpaints() {
+        auto w = dit::testing::make_test_window();
+        QImage img(96, 64, QImage::Format_RGB888);
+        for (int y = 0; y < 64; ++y)
+            for (int x = 0; x < 96; ++x) img.setPixelColor(x, y, QColor(x * 2, y * 3, 90));
+        QVERIFY(w->openImage(img, QStringLiteral("gradient")));
+        w->document()->addPerson(dit::ui::standing_person(QSize(96, 64)));
+        const float neck_x = w->document()->people()[0].body[1].x;
+        QVERIFY(!w->extendCanvas({}));
+        QVERIFY(w->extendCanvas({16, 0, 0, 8}));  // bottom rounds up to 16
+        Document* doc = w->document();
+        QCOMPARE(doc->canvasSize(), QSize(112, 80));
+        QCOMPARE(doc->image().copy(16, 0, 96, 64), img);
+        QCOMPARE(doc->people()[0].body[1].x, neck_x + 16);
+        QCOMPARE(int(doc->mask().pixelColor(2, 2).red()), 255);
+        QCOMPARE(int(doc->mask().pixelColor(50, 30).red()), 0);
+        QCOMPARE(doc->settings().mode, dit::studio::GenerationMode::Inpaint);
+        QCOMPARE(doc->settings().width, 112);
+        QVERIFY(doc->isModified());
+        doc->removePerson(0);
+        auto s = doc->settings();
+        s.steps = 2;
+        s.random_seed = false;
+        doc->setSettings(s, QStringLiteral("steps"));
+        QSignalSpy ended(w.get(), &MainWindow::generationEnded);
+        w->generate();
+        QVERIFY(ended.wait(120000));
+        QCOMPARE(w->document()->image().copy(16, 0, 96, 64), img);
     }
 
     // Item 10: File › New, Export, Help; live mode keeps a random seed fixed.
