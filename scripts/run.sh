@@ -5,12 +5,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-model=resources/models/default
-prompt="a large red circle at the top left and a small blue square at the bottom right on a yellow background"
+# Without --model both run the embedded default model at its own size and steps (its studio.json);
+# the studio starts with the model's example prompt.
 if [[ -n ${DISPLAY:-}${WAYLAND_DISPLAY:-} ]]; then
-  exec ./build/app/dit-studio --model "$model" --prompt "$prompt" --size 128x128 "$@"
+  exec ./build/app/dit-studio "$@"
 fi
 echo "run.sh: no display; generating with dit-cli instead (out/generate.png)" >&2
 mkdir -p out
-./build/app/dit-cli generate --model "$model" --prompt "$prompt" \
-  --width 128 --height 128 --steps 20 --seed 1 --output out/generate.png "$@"
+prompt="a large red circle at the top left and a small blue square at the bottom right on a yellow background"
+./build/app/dit-cli generate --prompt "$prompt" --seed 1 --output out/generate.png "$@"
