@@ -10,6 +10,7 @@ namespace dit::cli {
 int generate_command(const std::vector<std::string>& argv);
 int world_command(const std::vector<std::string>& argv);     // world_command.cpp
 int pose_map_command(const std::vector<std::string>& argv);  // world_command.cpp
+int upscale_command(const std::vector<std::string>& argv);   // upscale_command.cpp
 int eval_command(const std::vector<std::string>& argv);      // eval_command.cpp
 int control_relevance_command(const std::vector<std::string>& argv);  // control_relevance_command.cpp
 

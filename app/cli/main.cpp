@@ -16,6 +16,7 @@ const char* kUsage =
     "usage: dit-cli <command> [options]\n"
     "commands:\n"
     "  generate   make an image from a prompt (txt2img) or an init image (img2img)\n"
+    "  upscale    enlarge a picture and refine it by tiles at the model's native size\n"
     "  world      write scenes of the procedural world (image, edges, pose, caption, layout)\n"
     "  pose-map   render an OpenPose JSON as a pose control map\n"
     "  eval       measure how well a model follows the procedural world (quality harness)\n"
@@ -36,6 +37,7 @@ int main(int argc, char** argv) {
     args.erase(args.begin());
     try {
         if (command == "generate") return dit::cli::generate_command(args);
+        if (command == "upscale") return dit::cli::upscale_command(args);
         if (command == "world") return dit::cli::world_command(args);
         if (command == "pose-map") return dit::cli::pose_map_command(args);
         if (command == "eval") return dit::cli::eval_command(args);

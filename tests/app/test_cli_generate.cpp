@@ -131,6 +131,37 @@ private slots:
         QCOMPARE(QImage(own).size(), QSize(64, 64));
     }
 
+    // dit-cli upscale: the enlarged, refined picture; every bad field refused before anything is
+    // written.
+    void upscale_writes_the_enlarged_picture() {
+        QImage picture(48, 32, QImage::Format_RGB888);
+        picture.fill(QColor(200, 180, 40));
+        const QString in = out("up-in.png"), png = out("up-out.png");
+        QVERIFY(picture.save(in));
+        const QStringList base{"upscale", "--model", kFixtures + "/tiny-pixart-alpha", "--input", in, "--prompt", "a field",
+                               "--steps", "2", "--strength", "0.5", "--quiet"};
+        const dit::testing::CliRun ok = dit::testing::run_cli(base + QStringList{"--scale", "2", "--output", png});
+        QVERIFY2(ok.code == 0, qPrintable(ok.err));
+        QCOMPARE(QImage(png).size(), QSize(96, 64));
+        QVERIFY(dit::studio::read_result_parameters(png).has_value());
+        for (const auto& [extra, says] : {std::pair{QStringList{"--scale", "0"}, "--scale"}, {QStringList{"--scale", "16"}, "--scale"},
+                                          {QStringList{"--scale", "2", "--tile", "64", "--overlap", "64"}, "'overlap'"},
+                                          {QStringList{"--scale", "2", "--tile", "8"}, "'tile'"},
+                                          {QStringList{"--scale", "500"}, "--scale"}}) {
+            const QString bad = out("up-bad.png");
+            const dit::testing::CliRun r = dit::testing::run_cli(base + extra + QStringList{"--output", bad});
+            QVERIFY2(r.code != 0 && r.err.contains(says), qPrintable(r.err));
+            QVERIFY(!QFile::exists(bad));
+        }
+        QImage wide(3000, 16, QImage::Format_RGB888);
+        wide.fill(Qt::white);
+        QVERIFY(wide.save(out("wide.png")));
+        const dit::testing::CliRun big = dit::testing::run_cli({"upscale", "--input", out("wide.png"), "--scale", "7", "--prompt", "x",
+                                                          "--output", out("wide-out.png")});
+        QVERIFY2(big.code == 2 && big.err.contains("8192"), qPrintable(big.err));  // 21000 px: refused at once
+        QVERIFY(!QFile::exists(out("wide-out.png")));
+    }
+
     void same_seed_same_image() {
         const QStringList base{"--model", kFixtures + "/tiny-pixart-alpha", "--prompt", "a ring",
                                "--width", "32", "--height", "32", "--steps", "3", "--quiet"};

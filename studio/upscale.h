@@ -1,0 +1,11 @@
+#pragma once
+// The classical half of upscale-and-refine: the picture enlarged with OpenCV's Lanczos (the
+// resize the field compares against), which engine/pipeline/upscale.h then refines by tiles.
+#include "engine/image.h"
+
+namespace dit::studio {
+
+// Throws dit::Error for a size outside [16, 8192] a side.
+Image lanczos_resize(const Image& img, int width, int height);
+
+}  // namespace dit::studio
