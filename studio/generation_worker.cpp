@@ -6,7 +6,10 @@
 #include <deque>
 
 #include "engine/error.h"
+#include "engine/pipeline/upscale.h"
+#include "studio/model/model_defaults.h"
 #include "studio/result_png.h"
+#include "studio/upscale.h"
 
 namespace dit::studio {
 
@@ -77,13 +80,19 @@ public:
         GenerationResult result;
         QString message;
         try {
-            const Result r = engine_.generate(req.request, cb);
+            const Result r = req.upscale ? upscale(req, cb) : engine_.generate(req.request, cb);
             result.id = id;
             result.request = req.request;
+            if (req.upscale) {
+                const Image& from = *req.request.init_image;
+                result.notice = QStringLiteral("upscaled from %1×%2 and refined at strength %3")
+                                    .arg(from.width).arg(from.height).arg(double(req.upscale->strength));
+                result.request.init_image.reset();  // the record describes the output, not the input
+            }
             result.image = to_qimage(r.image);
             result.parameters = QString::fromStdString(r.parameters);
             result.seconds = r.seconds;
-            result.notice = QString::fromStdString(r.notice);
+            if (!r.notice.empty()) result.notice = QString::fromStdString(r.notice);
             // A cancel that lands after the last poll still wins: in live mode a superseded
             // result must not reach the canvas.
             if (cancel_flag.load()) outcome = Cancel;
@@ -120,6 +129,19 @@ public:
 
 private:
     GenerationWorker* owner_;
+    Result upscale(const GenerationRequest& req, Callbacks& cb) {
+        if (!req.request.init_image) throw Error("upscale: there is no picture to enlarge");
+        UpscaleRequest u;
+        u.base = req.request;
+        u.base.init_image.reset();
+        const ModelDefaults d = model_defaults(QString::fromStdString(req.request.model_dir.string()));
+        u.tile = req.upscale->tile > 0 ? req.upscale->tile : std::min(d.width, d.height);
+        u.overlap = req.upscale->overlap > 0 ? req.upscale->overlap : u.tile / 8;
+        u.strength = req.upscale->strength;
+        u.picture = lanczos_resize(*req.request.init_image, req.request.width, req.request.height);
+        return upscale_refine(engine_, u, cb);
+    }
+
     Engine engine_;
 };
 

@@ -14,6 +14,7 @@
 #include <QString>
 #include <QThread>
 #include <atomic>
+#include <optional>
 
 #include "engine/pipeline/engine.h"
 
@@ -22,6 +23,14 @@ namespace dit::studio {
 struct GenerationRequest {
     quint64 id = 0;  // 0: submit() assigns the next id
     dit::Request request;
+    // Upscale and refine instead of a generation: request.init_image is enlarged to
+    // request.width x request.height (Lanczos) and refined by img2img over tiles at `strength`
+    // (engine/pipeline/upscale.h); request.strength is not used.
+    struct Upscale {
+        int tile = 0, overlap = 0;  // 0: the tile is the model's native size, the overlap tile/8
+        float strength = 0.35f;
+    };
+    std::optional<Upscale> upscale;
 };
 
 struct GenerationResult {

@@ -16,7 +16,7 @@
 #include <memory>
 #include <optional>
 
-#include "engine/pipeline/outpaint.h"
+#include "studio/document/extend_canvas.h"
 #include "studio/document/document.h"
 #include "studio/generation_worker.h"
 #include "studio/model/prompt_tokens.h"
@@ -110,6 +110,9 @@ public:
     // Outpainting: the canvas grown by `o` (rounded to multiples of 16), the new area masked,
     // inpaint at denoise 1 (Edit › Extend canvas…). A new document, as any canvas size change.
     bool extendCanvas(const dit::Outpaint& o);
+    // Upscale and refine the image layer (Edit › Upscale and refine…) as a worker job; the result
+    // lands in the gallery and on the canvas. Returns the job's id, 0 when refused.
+    quint64 upscale(double scale, float strength, int tile = 0, int overlap = 0);
     // Writes the image layer (PNG, JPEG or WebP by the suffix); a PNG of a result the canvas
     // still shows unchanged keeps its parameters.
     bool exportImage(const QString& path);

@@ -22,10 +22,12 @@
 #include <QVBoxLayout>
 
 #include "studio/gallery/gallery_store.h"
+#include "studio/model/model_defaults.h"
 #include "studio/project/presets.h"
 #include "studio/project/recent_files.h"
 #include "ui/canvas_view.h"
 #include "ui/extend_canvas_dialog.h"
+#include "ui/upscale_dialog.h"
 #include "ui/main_window.h"
 #include "ui/mask_panel.h"
 #include "ui/overlay_colours.h"
@@ -112,6 +114,14 @@ void MainWindow::buildActions() {
         tr("Outpaint: add pixels on any side; Generate fills them and keeps the picture"), [this] {
             ExtendCanvasDialog dialog(doc_->canvasSize(), this);
             if (dialog.exec() == QDialog::Accepted) extendCanvas(dialog.outpaint());
+        });
+
+    add(edit, "upscale", tr("&Upscale and refine…"), {QKeySequence(Qt::CTRL | Qt::ALT | Qt::Key_U)},
+        tr("Enlarge the image (Lanczos) and refine it by tiles at the model's size"), [this] {
+            const studio::ModelDefaults d = studio::model_defaults(doc_->settings().model_dir);
+            UpscaleDialog dialog(doc_->canvasSize(), std::min(d.width, d.height), this);
+            if (dialog.exec() == QDialog::Accepted)
+                upscale(dialog.scale(), float(dialog.strength()), dialog.tile(), dialog.overlap());
         });
 
     QMenu* tools = menuBar()->addMenu(tr("&Tools"));

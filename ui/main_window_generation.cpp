@@ -9,6 +9,7 @@
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QTimer>
+#include <cmath>
 
 #include "studio/gallery/gallery_store.h"
 #include "studio/result_png.h"
@@ -18,6 +19,7 @@
 
 namespace dit::ui {
 
+using studio::Document;
 using studio::GalleryItem;
 using studio::GenerationMode;
 using studio::GenerationRequest;
@@ -68,6 +70,40 @@ void MainWindow::submit(bool live) {
     updateBusy();
     showMessage(active_.size() > 1 ? tr("Queued #%1 (%2 waiting)").arg(id).arg(active_.size() - 1)
                                    : tr("Starting #%1…").arg(id));
+}
+
+quint64 MainWindow::upscale(double scale, float strength, int tile, int overlap) {
+    if (doc_->image().isNull()) {
+        showMessage(tr("Upscale: there is no image: generate or open one first"), true);
+        return 0;
+    }
+    const QSize out(int(std::lround(doc_->canvasSize().width() * scale)), int(std::lround(doc_->canvasSize().height() * scale)));
+    if (out.width() > 8192 || out.height() > 8192) {
+        showMessage(tr("Upscale: %1×%2 is above 8192 pixels a side").arg(out.width()).arg(out.height()), true);
+        return 0;
+    }
+    GenerationRequest req;
+    try {
+        // The prompt, regions and controls of the document, at the output's size.
+        GenerationSettings s = doc_->settings();
+        s.mode = GenerationMode::Txt2Img;
+        Document at_output(doc_->state());
+        s.width = out.width();
+        s.height = out.height();
+        at_output.setSettings(s, QString());
+        req.request = at_output.toRequest();
+        req.request.init_image = studio::from_qimage(doc_->image());
+    } catch (const std::exception& e) {
+        showMessage(QString::fromUtf8(e.what()), true);
+        return 0;
+    }
+    req.upscale = GenerationRequest::Upscale{tile, overlap, strength};
+    const quint64 id = worker_->submit(std::move(req));
+    if (id == 0) return 0;
+    active_.insert(id);
+    updateBusy();
+    showMessage(tr("Upscaling to %1×%2 (#%3)…").arg(out.width()).arg(out.height()).arg(id));
+    return id;
 }
 
 void MainWindow::cancelGeneration() {

@@ -494,6 +494,31 @@ private slots:
         QCOMPARE(w->document()->image().copy(16, 0, 96, 64), img);
     }
 
+    // Upscale and refine from the studio: a worker job whose result lands on the canvas and in the
+    // gallery, at the enlarged size, saying what it was.
+    void upscaleFromTheStudio() {
+        auto w = dit::testing::make_test_window();
+        QVERIFY(!w->upscale(2.0, 0.5f));  // no image yet: refused with a message
+        QVERIFY(w->statusLabel()->text().contains(QStringLiteral("no image")));
+        QImage img(64, 48, QImage::Format_RGB888);
+        img.fill(QColor(200, 180, 40));
+        QVERIFY(w->openImage(img, QStringLiteral("small")));
+        auto s = w->document()->settings();
+        s.steps = 2;
+        w->document()->setSettings(s, QStringLiteral("steps"));
+        QSignalSpy ended(w.get(), &MainWindow::generationEnded);
+        QSignalSpy progress(w->worker(), &dit::studio::GenerationWorker::progress);
+        QVERIFY(w->upscale(2.0, 0.5f, 64, 8) != 0);
+        QVERIFY(ended.wait(120000));
+        QCOMPARE(w->document()->canvasSize(), QSize(128, 96));
+        QCOMPARE(w->document()->results().back().image.size(), QSize(128, 96));
+        QVERIFY(w->document()->results().back().notice.contains(QStringLiteral("upscaled from 64×48")));
+        // Progress ran over every tile: 3 x 2 tiles of 64 with the overlap.
+        QVERIFY(progress.count() >= 2);
+        QCOMPARE(progress.last().at(2).toInt() % 6, 0);  // the steps: tiles x steps per tile
+        QVERIFY(!w->upscale(200.0, 0.5f));  // 12800 px: refused before any work
+    }
+
     // Item 10: File › New, Export, Help; live mode keeps a random seed fixed.
     void basicsAndLiveSeed() {
         auto w = dit::testing::make_test_window();
