@@ -48,6 +48,20 @@ std::string t5_name_from_llama(const std::string& name, bool gated) {
     return "";
 }
 
+std::string llama_name_from_t5(const std::string& name) {
+    for (const auto& [llama, hf] : kModelNames)
+        if (name == hf) return llama;
+    const std::string prefix = "encoder.block.";
+    if (name.compare(0, prefix.size(), prefix) != 0) return "";
+    const size_t dot = name.find('.', prefix.size());
+    if (dot == std::string::npos || name.compare(dot, 7, ".layer.") != 0) return "";
+    const std::string block = name.substr(prefix.size(), dot - prefix.size()), rest = name.substr(dot + 7);
+    if (rest == "1.DenseReluDense.wi.weight") return kBlockPrefix + block + ".ffn_up.weight";
+    for (const auto& [llama, hf] : kBlockNames)
+        if (rest == hf) return kBlockPrefix + block + "." + llama;
+    return "";
+}
+
 bool uses_llama_t5_names(const std::map<std::string, std::string>& metadata, bool has_enc_output_norm) {
     const auto arch = metadata.find("general.architecture");
     return has_enc_output_norm || (arch != metadata.end() && (arch->second == "t5" || arch->second == "t5encoder"));

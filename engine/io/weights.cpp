@@ -170,9 +170,9 @@ void WeightStore::fold_fp8_scales() {
     }
     for (const std::string& key : folded) where_.erase(key);
     // Markers of the format and the scales of the FP8 matmul's input, which f32 compute does not use.
-    if (!folded.empty())
-        for (auto it = where_.begin(); it != where_.end();)
-            it = it->first == "scaled_fp8" || ends_with(it->first, ".scale_input") ? where_.erase(it) : std::next(it);
+    for (auto it = where_.begin(); it != where_.end();)
+        it = it->first == "scaled_fp8" || (!folded.empty() && ends_with(it->first, ".scale_input")) ? where_.erase(it)
+                                                                                                     : std::next(it);
 }
 
 bool WeightStore::contains(const std::string& key) const { return where_.count(key) != 0; }

@@ -82,11 +82,11 @@ T5EncoderConfig T5EncoderConfig::from(const Config& c) {
 }
 
 std::unique_ptr<T5EncoderModel> T5EncoderModel::load(const std::filesystem::path& component_dir,
-                                                     kernels::Backend& ops) {
+                                                     kernels::Backend& ops, const std::filesystem::path& weights) {
     auto m = std::unique_ptr<T5EncoderModel>(new T5EncoderModel());
     m->cfg_ = T5EncoderConfig::from(Config::read(component_dir / "config.json"));
     const auto& k = m->cfg_;
-    const WeightStore store = WeightStore::open(component_dir);
+    const WeightStore store = WeightStore::open(weights.empty() ? component_dir : weights);
     ParamBinder p(store, "text_encoder", ops);
     const int64_t D = k.d_model, I = k.inner_dim(), F = k.d_ff;
 
