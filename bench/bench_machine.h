@@ -1,7 +1,13 @@
 #pragma once
-// What every benchmark prints about the machine it ran on.
+// What every benchmark prints about the machine it ran on, and the random inputs they share.
+#include <sys/resource.h>
+
 #include <fstream>
+#include <random>
+#include <sstream>
 #include <string>
+
+#include "engine/tensor.h"
 
 namespace dit::bench {
 
@@ -10,6 +16,35 @@ inline std::string cpu_model() {
     for (std::string line; std::getline(f, line);)
         if (line.rfind("model name", 0) == 0) return line.substr(line.find(':') + 2);
     return "unknown CPU";
+}
+
+// The CPU's flags that decide which kernels can run (SIMD width, int8 dot products, AMX).
+inline std::string cpu_flags() {
+    std::ifstream f("/proc/cpuinfo");
+    for (std::string line; std::getline(f, line);) {
+        if (line.rfind("flags", 0) != 0) continue;
+        std::istringstream words(line.substr(line.find(':') + 1));
+        std::string out;
+        for (std::string w; words >> w;)
+            if (w == "avx2" || w == "fma" || w == "f16c" || w.rfind("avx512", 0) == 0 || w == "avx_vnni" ||
+                w.rfind("amx", 0) == 0)
+                out += (out.empty() ? "" : " ") + w;
+        return out;
+    }
+    return "unknown";
+}
+
+inline double peak_rss_mib() {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_maxrss / 1024.0;
+}
+
+inline Tensor randn(Shape shape, std::mt19937& rng) {
+    std::normal_distribution<float> n(0.f, 1.f);
+    Tensor t(std::move(shape));
+    for (int64_t i = 0; i < t.numel(); ++i) t[i] = n(rng);
+    return t;
 }
 
 }  // namespace dit::bench

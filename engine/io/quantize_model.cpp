@@ -56,6 +56,8 @@ fs::path weights_name(const std::string& component, DType target) {
     return stem + (kernels::is_block_format(target) ? ".gguf" : ".safetensors");
 }
 
+}  // namespace
+
 ComponentReport quantize_component(const fs::path& src_dir, const fs::path& dst_dir, const std::string& component,
                                    DType target) {
     const WeightStore store = WeightStore::open(src_dir);
@@ -106,8 +108,6 @@ ComponentReport quantize_component(const fs::path& src_dir, const fs::path& dst_
     }
     return r;
 }
-
-}  // namespace
 
 DType quantized_dtype(const std::string& name, const Shape& shape, DType stored, DType target) {
     // Already quantized input stays as it is unless re-quantizing it is asked for explicitly.

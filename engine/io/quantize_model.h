@@ -31,6 +31,11 @@ struct ComponentReport {
 // dtype when the rule keeps it.
 DType quantized_dtype(const std::string& name, const Shape& shape, DType stored, DType target);
 
+// One component: the weights of `src_dir` (a component folder or a weight file) quantized into
+// `dst_dir` (which must exist), in the file the folder layout expects; its config is not copied.
+ComponentReport quantize_component(const std::filesystem::path& src_dir, const std::filesystem::path& dst_dir,
+                                   const std::string& component, DType target);
+
 // Writes `out_dir` (which must not exist) from `model_dir`: every file copied except the
 // weights of `components`, which are rewritten. Written to a temporary folder beside `out_dir`
 // and renamed when complete, so a failed run leaves nothing behind. Throws dit::Error.

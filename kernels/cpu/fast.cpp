@@ -7,6 +7,7 @@
 // reorder a sum on its own.
 #include "kernels/cpu/fast_common.h"
 #include "kernels/cpu/host_backend.h"
+#include "kernels/cpu/q8_gemm.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -125,6 +126,7 @@ public:
     void linear(const float* x, WeightRef w, const float* b, float* y,
                 int64_t M, int64_t N, int64_t K) override {
         if (w.dtype == DType::F32 && w.scale == 1.0f) return linear(x, static_cast<const float*>(w.data), b, y, M, N, K);
+        if (w.dtype == DType::Q8_0 && w.scale == 1.0f && *int8_path()) return q8_0_linear(x, w.data, b, y, M, N, K);
         start_at_bias(y, b, M, N);
         gemm_widened(M, N, K, x, w, b ? 1.0f : 0.0f, y);
     }
