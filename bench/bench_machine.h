@@ -2,10 +2,13 @@
 // What every benchmark prints about the machine it ran on, and the random inputs they share.
 #include <sys/resource.h>
 
+#include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <random>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "engine/tensor.h"
 
@@ -32,6 +35,19 @@ inline std::string cpu_flags() {
         return out;
     }
     return "unknown";
+}
+
+// The median of `runs` timed calls of f, in seconds.
+template <typename F>
+double median_seconds(int runs, F&& f) {
+    std::vector<double> t;
+    for (int i = 0; i < runs; ++i) {
+        const auto a = std::chrono::steady_clock::now();
+        f();
+        t.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - a).count());
+    }
+    std::sort(t.begin(), t.end());
+    return t[t.size() / 2];
 }
 
 inline double peak_rss_mib() {

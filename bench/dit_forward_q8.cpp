@@ -10,13 +10,10 @@
 //
 // Usage: bench_dit_forward_q8 [--runs N] [--layers N] [--heads N] [--caption N] [--latent N]
 //                             [--keep DIR] [--no-torch]
-#include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <functional>
 #include <random>
 #include <string>
 #include <thread>
@@ -31,23 +28,10 @@
 #include "kernels/cpu/q8_gemm.h"
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 using dit::bench::field;
 using dit::bench::run;
 
 namespace {
-
-double median_seconds(int runs, const std::function<void()>& f) {
-    f();  // warm-up: first touches of the mapping, scratch allocations
-    std::vector<double> t;
-    for (int r = 0; r < runs; ++r) {
-        const auto t0 = Clock::now();
-        f();
-        t.push_back(std::chrono::duration<double>(Clock::now() - t0).count());
-    }
-    std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
-}
 
 // RMS of (a - b) over RMS of b.
 double relative_rms(const dit::Tensor& a, const dit::Tensor& b) {
@@ -114,11 +98,16 @@ int main(int argc, char** argv) {
         const auto prompt = m.encode_prompt(embeds, mask, ops);
         out = m.forward(x, timestep, prompt, H * 8, W * 8, ops);
     };
-    const double t_f32 = median_seconds(runs, [&] { forward(*f32, out_f32); });
+    // Each timed after a warm-up: first touches of the mapping, scratch allocations.
+    auto timed = [&](const dit::PixArtTransformer2DModel& m, dit::Tensor& out) {
+        forward(m, out);
+        return dit::bench::median_seconds(runs, [&] { forward(m, out); });
+    };
+    const double t_f32 = timed(*f32, out_f32);
     const std::string path = dit::kernels::int8_path();
-    const double t_int8 = median_seconds(runs, [&] { forward(*q8_model, out_int8); });
+    const double t_int8 = timed(*q8_model, out_int8);
     dit::kernels::set_int8_enabled(false);
-    const double t_deq = median_seconds(runs, [&] { forward(*q8_model, out_deq); });
+    const double t_deq = timed(*q8_model, out_deq);
     dit::kernels::set_int8_enabled(true);
     const double rss = dit::bench::peak_rss_mib();
 
