@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 
 #include "kernels/cpu/half.h"
 
@@ -24,7 +26,13 @@ bool cpu_has_avx2() {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 const bool kAvx2 = cpu_has_avx2();
-std::atomic<bool> enabled{true};
+// DIT_INT8=0 starts with the path off: on a CPU where dequantize-then-sgemm is faster (this
+// project's AVX2-only VM, docs/benchmarks.md) a user can choose it without rebuilding.
+bool enabled_by_environment() {
+    const char* v = std::getenv("DIT_INT8");
+    return !(v && std::string(v) == "0");
+}
+std::atomic<bool> enabled{enabled_by_environment()};
 
 float block_scale(const uint8_t* block) {
     uint16_t h;

@@ -15,7 +15,8 @@ namespace dit::kernels {
 
 // "avx2", or "" when this CPU lacks it (or the path is switched off).
 const char* int8_path();
-// Switches the int8 path off and on (benchmarks and tests compare it with dequantize-then-f32).
+// Switches the int8 path off and on (benchmarks and tests compare it with dequantize-then-f32);
+// it starts on unless the environment sets DIT_INT8=0.
 void set_int8_enabled(bool on);
 
 // y[M, N] = x[M, K] · wᵀ + b[N] (b may be null) for w: [N, K] in Q8_0 blocks; K is a multiple of

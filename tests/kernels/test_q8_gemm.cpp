@@ -49,6 +49,7 @@ class TestQ8Gemm : public QObject {
 
 private slots:
     void initTestCase() {
+        set_int8_enabled(true);  // whatever DIT_INT8 says: this suite checks the kernel
         qInfo("int8 path on this CPU: '%s'", int8_path());
         if (!*int8_path()) QSKIP("this CPU has no AVX2: Q8_0 is dequantized, as test_gguf checks");
     }
