@@ -30,25 +30,14 @@
 #include "kernels/cpu/ops.h"
 #include "bench/bench_machine.h"
 
+using dit::bench::median_seconds;
+
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 using namespace dit;
 
 namespace {
 
 using dit::bench::cpu_model;
-
-template <typename F>
-double median_seconds(int runs, F&& f) {
-    std::vector<double> t;
-    for (int i = 0; i < runs; ++i) {
-        const auto a = Clock::now();
-        f();
-        t.push_back(std::chrono::duration<double>(Clock::now() - a).count());
-    }
-    std::sort(t.begin(), t.end());
-    return t[t.size() / 2];
-}
 
 Tensor random_tensor(const Shape& s, std::mt19937& rng, float scale) {
     std::normal_distribution<float> n(0.0f, scale);

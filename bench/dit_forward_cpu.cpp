@@ -37,20 +37,9 @@ namespace {
 
 using dit::bench::cpu_model;
 using dit::bench::field;
+using dit::bench::peak_rss_mib;
+using dit::bench::randn;
 using dit::bench::run;
-
-double peak_rss_mib() {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return u.ru_maxrss / 1024.0;
-}
-
-dit::Tensor randn(dit::Shape shape, std::mt19937& rng) {
-    std::normal_distribution<float> n(0.f, 1.f);
-    dit::Tensor t(std::move(shape));
-    for (int64_t i = 0; i < t.numel(); ++i) t[i] = n(rng);
-    return t;
-}
 
 }  // namespace
 

@@ -51,16 +51,10 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 using dit::bench::cpu_model;
+using dit::bench::randn;
 
 void run(const std::string& cmd) {
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("command failed: " + cmd);
-}
-
-dit::Tensor randn(dit::Shape shape, std::mt19937& rng) {
-    std::normal_distribution<float> n(0.f, 1.f);
-    dit::Tensor t(std::move(shape));
-    for (int64_t i = 0; i < t.numel(); ++i) t[i] = n(rng);
-    return t;
 }
 
 double min_time(int runs, const std::function<void()>& f) {

@@ -100,7 +100,8 @@ void Tensor::not_host() const {
 
 void Tensor::not_f32() const {
     throw std::logic_error(std::string("tensor: ") + shape_str(shape_) + " holds " + dtype_name(dtype_) +
-                           " weights, not f32; read it through a WeightRef op or to_f32()");
+                           (scale_ != 1.0f ? " weights with a scale" : " weights") +
+                           ", not f32; read it through a WeightRef op or to_f32()");
 }
 
 Tensor Tensor::reshape(Shape shape) const {
@@ -127,7 +128,7 @@ Tensor Tensor::slice0(int64_t begin, int64_t end) const {
                                 ") of " + shape_str(shape_));
     Tensor t = *this;
     const int64_t row = shape_[0] ? numel() / shape_[0] : 0;
-    t.ptr_ = static_cast<char*>(ptr_) + begin * row * int64_t(dtype_size(dtype_));
+    t.ptr_ = static_cast<char*>(ptr_) + kernels::storage_bytes(dtype_, begin * row);
     t.shape_[0] = end - begin;
     return t;
 }
@@ -138,26 +139,34 @@ Tensor Tensor::clone() const {
         if (numel()) device_->copy(t.ptr_, ptr_, sizeof(float) * size_t(numel()));
         return t;
     }
-    if (dtype_ == DType::F32) {
+    if (dtype_ == DType::F32 && scale_ == 1.0f) {
         Tensor t(shape_);
         if (numel()) std::memcpy(t.ptr_, ptr_, sizeof(float) * numel());
         return t;
     }
-    const int64_t n = numel();
-    auto buf = std::shared_ptr<uint16_t[]>(new uint16_t[std::max<int64_t>(n, 1)]);
-    if (n) std::memcpy(buf.get(), ptr_, sizeof(uint16_t) * n);
+    const int64_t bytes = kernels::storage_bytes(dtype_, numel());
+    auto buf = std::shared_ptr<unsigned char[]>(new unsigned char[size_t(std::max<int64_t>(bytes, 8))]);
+    if (bytes) std::memcpy(buf.get(), ptr_, size_t(bytes));
     Tensor t;
     t.shape_ = shape_;
     t.ptr_ = buf.get();
     t.dtype_ = dtype_;
+    t.scale_ = scale_;
     t.storage_ = std::shared_ptr<const void>(buf, buf.get());
     return t;
 }
 
 Tensor Tensor::to_f32() const {
-    if (dtype_ == DType::F32) return *this;
+    if (dtype_ == DType::F32 && scale_ == 1.0f) return *this;
+    if (device_) throw std::logic_error("tensor: to_f32() of a scaled tensor in device memory");
     Tensor t(shape_);
-    if (numel()) kernels::to_f32(ptr_, dtype_, static_cast<float*>(t.ptr_), numel());
+    if (numel()) kernels::to_f32(weight_ref(), 0, numel(), static_cast<float*>(t.ptr_));
+    return t;
+}
+
+Tensor Tensor::scaled(float s) const {
+    Tensor t = *this;
+    t.scale_ = s;
     return t;
 }
 

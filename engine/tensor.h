@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "kernels/cpu/half.h"
+#include "kernels/cpu/dtype.h"
 #include "kernels/cpu/ops.h"
 
 namespace dit {
@@ -23,7 +23,8 @@ using Shape = std::vector<int64_t>;
 // Storage formats (F32, F16, BF16); defined with the kernels that widen them.
 using kernels::DType;
 using kernels::dtype_name;
-using kernels::dtype_size;
+using kernels::block_size;
+using kernels::storage_bytes;
 
 std::string shape_str(const Shape& s);  // "[2, 4, 32, 32]"
 int64_t shape_numel(const Shape& s);
@@ -51,9 +52,13 @@ public:
     bool empty() const { return ptr_ == nullptr; }
     DType dtype() const { return dtype_; }
     const void* raw() const { return ptr_; }  // the elements in their storage format
-    kernels::WeightRef weight_ref() const { return {ptr_, dtype_}; }
+    kernels::WeightRef weight_ref() const { return {ptr_, dtype_, scale_}; }
+    // What every stored value is multiplied by when widened (ComfyUI's scaled FP8 weights keep
+    // it beside the weight as `scale_weight`); 1 for everything else.
+    float scale() const { return scale_; }
+    Tensor scaled(float s) const;  // the same storage with this scale
 
-    // f32 elements for host code; throws std::logic_error for an F16/BF16 view (use to_f32() or
+    // f32 elements for host code; throws std::logic_error for a view of stored weights (use to_f32() or
     // a WeightRef) and for a tensor in device memory (use to_host()).
     float* data() { return host_f32(); }
     const float* data() const { return host_f32(); }
@@ -79,7 +84,7 @@ public:
 
 private:
     float* f32() const {
-        if (dtype_ != DType::F32) [[unlikely]] not_f32();
+        if (dtype_ != DType::F32 || scale_ != 1.0f) [[unlikely]] not_f32();
         return static_cast<float*>(ptr_);
     }
     float* host_f32() const {
@@ -93,6 +98,7 @@ private:
     std::shared_ptr<const void> storage_;
     void* ptr_ = nullptr;
     DType dtype_ = DType::F32;
+    float scale_ = 1.0f;
     kernels::Backend* device_ = nullptr;  // set for device memory (ops.host_memory() false)
 };
 

@@ -13,6 +13,7 @@ int pose_map_command(const std::vector<std::string>& argv);  // world_command.cp
 int upscale_command(const std::vector<std::string>& argv);   // upscale_command.cpp
 int eval_command(const std::vector<std::string>& argv);      // eval_command.cpp
 int control_relevance_command(const std::vector<std::string>& argv);  // control_relevance_command.cpp
+int quantize_command(const std::vector<std::string>& argv);  // quantize_command.cpp
 
 // studio::default_model_dir(), or an error that says where it looked.
 std::filesystem::path default_model_dir();

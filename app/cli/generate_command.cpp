@@ -25,6 +25,8 @@ namespace {
 const char* kUsage =
     "usage: dit-cli generate --prompt TEXT [options]\n"
     "  --model DIR          diffusers PixArt folder (default: the embedded model)\n"
+    "  --transformer FILE   a .gguf or .safetensors file replacing the folder's transformer weights\n"
+    "  --text-encoder FILE  ... replacing its text encoder weights (llama.cpp's T5 GGUF names work)\n"
     "  --prompt TEXT        what to generate\n"
     "  --negative TEXT      negative prompt\n"
     "  --width N --height N size in pixels (multiples of 8 x patch size; default: the model's own size)\n"
@@ -88,12 +90,14 @@ int generate_command(const std::vector<std::string>& argv) {
     const std::vector<std::string> control_specs = take_control_flags(rest);
     const std::vector<std::string> region_specs = take_region_flags(rest);  // --region repeats too
     const Args args(rest,
-                    with_inpaint_flags({"model", "prompt", "negative", "width", "height", "steps", "sampler", "cfg",
-                                        "seed", "noise-file", "init", "strength", "backend", "device", "output",
-                                        "outpaint"}),
+                    with_inpaint_flags({"model", "transformer", "text-encoder", "prompt", "negative", "width", "height",
+                                        "steps", "sampler", "cfg", "seed", "noise-file", "init", "strength", "backend",
+                                        "device", "output", "outpaint"}),
                     {"quiet", "low-vram"});
     Request r;
     r.model_dir = args.has("model") ? std::filesystem::path(args.str("model")) : default_model_dir();
+    r.component_files.transformer = args.str("transformer");
+    r.component_files.text_encoder = args.str("text-encoder");
     if (!args.has("prompt")) throw UsageError("--prompt is required");
     r.prompt = args.str("prompt");
     r.negative_prompt = args.str("negative");

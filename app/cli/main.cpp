@@ -21,6 +21,7 @@ const char* kUsage =
     "  pose-map   render an OpenPose JSON as a pose control map\n"
     "  eval       measure how well a model follows the procedural world (quality harness)\n"
     "  control-relevance  skip one control block at a time and measure control fidelity\n"
+    "  quantize   write a copy of a model with its transformer / text encoder in GGUF or FP8\n"
     "run 'dit-cli <command> --help' for its options\n";
 
 }  // namespace
@@ -42,6 +43,7 @@ int main(int argc, char** argv) {
         if (command == "pose-map") return dit::cli::pose_map_command(args);
         if (command == "eval") return dit::cli::eval_command(args);
         if (command == "control-relevance") return dit::cli::control_relevance_command(args);
+        if (command == "quantize") return dit::cli::quantize_command(args);
         std::fprintf(stderr, "dit-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
         return 2;
     } catch (const dit::cli::UsageError& e) {

@@ -1,8 +1,5 @@
 #include "engine/io/npy.h"
 
-#include <unistd.h>
-
-#include <atomic>
 #include <bit>
 #include <cstring>
 #include <fstream>
@@ -10,6 +7,7 @@
 #include <sstream>
 
 #include "engine/error.h"
+#include "engine/io/atomic_file.h"
 #include "engine/io/half.h"
 
 static_assert(std::endian::native == std::endian::little, "the .npy reader assumes a little-endian host");
@@ -200,31 +198,14 @@ void write_npy(const fs::path& path, const Tensor& t) {
     header += '\n';
     if (header.size() > 65535) throw Error(where + "shape too long for a version 1.0 .npy header");
 
-    static std::atomic<unsigned> counter{0};
-    const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) throw Error(where + "cannot write: cannot create " + tmp.string());
-        const uint16_t n = static_cast<uint16_t>(header.size());
-        out.write(kMagic, 6);
-        out.put('\x01').put('\x00');
-        out.write(reinterpret_cast<const char*>(&n), 2);
-        out.write(header.data(), static_cast<std::streamsize>(header.size()));
-        if (t.numel()) out.write(reinterpret_cast<const char*>(t.data()), static_cast<std::streamsize>(t.numel() * 4));
-        out.close();
-        if (!out) {
-            std::error_code ec;
-            fs::remove(tmp, ec);
-            throw Error(where + "cannot write: write failed");
-        }
-    }
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) {
-        const std::string why = ec.message();
-        fs::remove(tmp, ec);
-        throw Error(where + "cannot write: " + why);
-    }
+    AtomicFile out(path);
+    const uint16_t n = static_cast<uint16_t>(header.size());
+    out.write(kMagic, 6);
+    out.write("\x01\x00", 2);
+    out.write(&n, 2);
+    out.write(header.data(), header.size());
+    if (t.numel()) out.write(t.data(), size_t(t.numel()) * 4);
+    out.commit();
 }
 
 }  // namespace dit

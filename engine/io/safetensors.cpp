@@ -1,20 +1,15 @@
 #include "engine/io/safetensors.h"
 
-#include <fcntl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <bit>
-#include <cerrno>
 #include <cstring>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "engine/io/atomic_file.h"
+#include "engine/io/mapped_file.h"
 
 static_assert(std::endian::native == std::endian::little,
               "safetensors data is little-endian; a big-endian host would need byte swapping");
@@ -29,24 +24,6 @@ using nlohmann::json;
 constexpr uint64_t kMaxHeaderBytes = 100ull << 20;
 
 namespace {
-
-std::string errno_text(int err) { return std::strerror(err); }
-
-// Owns one read-only mapping; tensors viewing it hold a shared_ptr to it.
-struct Mapping {
-    void* base = nullptr;
-    size_t size = 0;
-    Mapping(void* b, size_t s) : base(b), size(s) {}
-    Mapping(const Mapping&) = delete;
-    Mapping& operator=(const Mapping&) = delete;
-    ~Mapping() {
-        if (base) {
-            kernels::weights_unmapped(base, size);  // device copies of these weights go too
-            munmap(base, size);
-        }
-    }
-    const uint8_t* bytes() const { return static_cast<const uint8_t*>(base); }
-};
 
 std::string lower_ext(const fs::path& p) {
     std::string e = p.extension().string();
@@ -91,7 +68,7 @@ bool as_u64(const json& j, uint64_t& out) {
 
 struct SafetensorsFile::Impl {
     fs::path path;
-    std::shared_ptr<Mapping> mapping;
+    std::shared_ptr<MappedFile> mapping;
     const uint8_t* data = nullptr;  // start of the data region
     uint64_t data_size = 0;
     std::map<std::string, TensorInfo> tensors;
@@ -138,22 +115,7 @@ void SafetensorsFile::Impl::parse_header(const char* text, size_t n) {
         }
         check_entry(name, entry);
     }
-    // Sorted by begin, a range that starts before the furthest end seen so far overlaps.
-    std::vector<std::pair<const std::string*, const TensorInfo*>> order;
-    for (const auto& [name, info] : tensors)
-        if (info.end > info.begin) order.push_back({&name, &info});
-    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
-        return a.second->begin != b.second->begin ? a.second->begin < b.second->begin : *a.first < *b.first;
-    });
-    const std::string* reach_name = nullptr;
-    const TensorInfo* reach = nullptr;
-    for (const auto& [name, info] : order) {
-        if (reach && info->begin < reach->end)
-            fail("tensors '" + *reach_name + "' [" + std::to_string(reach->begin) + ", " +
-                 std::to_string(reach->end) + ") and '" + *name + "' [" + std::to_string(info->begin) +
-                 ", " + std::to_string(info->end) + ") overlap in the data region");
-        if (!reach || info->end > reach->end) reach = info, reach_name = name;
-    }
+    if (const std::string overlap = find_overlap(tensors); !overlap.empty()) fail(overlap);
 }
 
 void SafetensorsFile::Impl::check_entry(const std::string& name, const json& e) {
@@ -168,7 +130,9 @@ void SafetensorsFile::Impl::check_entry(const std::string& name, const json& e) 
     if (d == "F32") info.dtype = DType::F32;
     else if (d == "F16") info.dtype = DType::F16;
     else if (d == "BF16") info.dtype = DType::BF16;
-    else fail(t + "dtype '" + d + "' is not supported (F32, F16, BF16)");
+    else if (d == "F8_E4M3") info.dtype = DType::F8_E4M3;
+    else if (d == "F8_E5M2") info.dtype = DType::F8_E5M2;
+    else fail(t + "dtype '" + d + "' is not supported (F32, F16, BF16, F8_E4M3, F8_E5M2)");
 
     const auto sh = e.find("shape");
     if (sh == e.end()) fail(t + "'shape' is missing");
@@ -186,7 +150,7 @@ void SafetensorsFile::Impl::check_entry(const std::string& name, const json& e) 
         overflow |= __builtin_mul_overflow(numel, static_cast<uint64_t>(v), &numel);
     }
     uint64_t bytes = 0;
-    overflow |= __builtin_mul_overflow(numel, dtype_size(info.dtype), &bytes);
+    overflow |= __builtin_mul_overflow(numel, uint64_t(kernels::block_bytes(info.dtype)), &bytes);
     if (overflow || numel > uint64_t(INT64_MAX))
         fail(t + "shape " + shape_str(info.shape) + " is too large");
 
@@ -220,25 +184,8 @@ std::shared_ptr<SafetensorsFile> SafetensorsFile::open(const fs::path& path) {
         throw Error(where + "is a folder; expected a .safetensors file (open the folder as a weight store)");
     if (is_pickle_extension(path)) refuse_pickle(path, lower_ext(path));
 
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) throw Error(where + "cannot open: " + errno_text(errno));
-    struct stat st {};
-    if (fstat(fd, &st) != 0) {
-        const int err = errno;
-        ::close(fd);
-        throw Error(where + "cannot stat: " + errno_text(err));
-    }
-    const uint64_t size = static_cast<uint64_t>(st.st_size);
-    if (size < 8) {
-        ::close(fd);
-        throw Error(where + "truncated: the file is " + std::to_string(size) +
-                    " bytes, shorter than the 8-byte header length a safetensors file starts with");
-    }
-    void* base = mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
-    const int map_err = errno;
-    ::close(fd);  // the mapping stays valid without the descriptor
-    if (base == MAP_FAILED) throw Error(where + "cannot map the file: " + errno_text(map_err));
-    impl->mapping = std::make_shared<Mapping>(base, size);
+    impl->mapping = MappedFile::open(path, 8, "8-byte header length a safetensors file starts with");
+    const uint64_t size = impl->mapping->size();
     const uint8_t* bytes = impl->mapping->bytes();
 
     uint64_t n = 0;
@@ -273,7 +220,7 @@ Tensor SafetensorsFile::load(const std::string& name) const {
     const int64_t n = shape_numel(info.shape);
     if (n == 0) return Tensor(info.shape);
     const Tensor view = Tensor::view(src, info.dtype, info.shape, impl_->mapping);
-    return reinterpret_cast<uintptr_t>(src) % dtype_size(info.dtype) == 0 ? view : view.clone();
+    return reinterpret_cast<uintptr_t>(src) % kernels::dtype_alignment(info.dtype) == 0 ? view : view.clone();
 }
 
 void save_safetensors(const fs::path& path, const std::map<std::string, Tensor>& tensors,
@@ -284,7 +231,11 @@ void save_safetensors(const fs::path& path, const std::map<std::string, Tensor>&
     for (const auto& [name, t] : tensors) {
         if (name == "__metadata__") throw Error(where + "'__metadata__' is reserved and cannot name a tensor");
         if (t.empty() && t.numel() != 0) throw Error(where + "tensor '" + name + "' is empty");
-        const uint64_t bytes = static_cast<uint64_t>(t.numel()) * dtype_size(t.dtype());
+        if (kernels::is_block_format(t.dtype()) || t.scale() != 1.0f)
+            throw Error(where + "tensor '" + name + "' is " + dtype_name(t.dtype()) +
+                        (t.scale() != 1.0f ? " with a scale" : "") +
+                        ", which safetensors cannot hold (block formats go to GGUF, scales to a scale_weight tensor)");
+        const uint64_t bytes = static_cast<uint64_t>(storage_bytes(t.dtype(), t.numel()));
         header[name] = {{"dtype", dtype_name(t.dtype())}, {"shape", t.shape()}, {"data_offsets", {offset, offset + bytes}}};
         offset += bytes;
     }
@@ -297,33 +248,13 @@ void save_safetensors(const fs::path& path, const std::map<std::string, Tensor>&
     }
     text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data region 8-byte aligned
 
-    // A unique temp name in the same folder, so the final rename cannot cross file systems.
-    static std::atomic<unsigned> counter{0};
-    const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(counter++);
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) throw Error(where + "cannot write: " + errno_text(errno));
-    auto write_all = [&](const void* p, size_t n) {
-        const char* c = static_cast<const char*>(p);
-        while (n) {
-            const ssize_t w = ::write(fd, c, n);
-            if (w < 0 && errno == EINTR) continue;
-            if (w <= 0) return false;
-            c += w;
-            n -= static_cast<size_t>(w);
-        }
-        return true;
-    };
+    AtomicFile out(path);
     const uint64_t n = text.size();
-    bool ok = write_all(&n, 8) && write_all(text.data(), text.size());
+    out.write(&n, 8);
+    out.write(text.data(), text.size());
     for (const auto& [name, t] : tensors)
-        if (ok && t.numel()) ok = write_all(t.raw(), static_cast<size_t>(t.numel()) * dtype_size(t.dtype()));
-    const int err = errno;
-    ok = ::close(fd) == 0 && ok;
-    if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int e2 = ok ? errno : err;
-        std::remove(tmp.c_str());
-        throw Error(where + "cannot write: " + errno_text(e2));
-    }
+        if (t.numel()) out.write(t.raw(), static_cast<size_t>(storage_bytes(t.dtype(), t.numel())));
+    out.commit();
 }
 
 }  // namespace dit

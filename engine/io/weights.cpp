@@ -1,11 +1,13 @@
 #include "engine/io/weights.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
 #include "engine/io/config.h"
+#include "engine/io/gguf_names.h"
 
 namespace dit {
 
@@ -36,17 +38,18 @@ json read_index(const fs::path& index) {
     return Config::read(index).json();
 }
 
-// A folder's weights: the diffusers/transformers names first, then a lone safetensors file.
+// A folder's weights: the diffusers/transformers names first, then a lone safetensors or GGUF file.
 fs::path resolve_folder(const fs::path& dir) {
     for (const char* name : {"diffusion_pytorch_model.safetensors", "model.safetensors",
-                             "diffusion_pytorch_model.safetensors.index.json", "model.safetensors.index.json"})
+                             "diffusion_pytorch_model.safetensors.index.json", "model.safetensors.index.json",
+                             "diffusion_pytorch_model.gguf", "model.gguf"})
         if (fs::is_regular_file(dir / name)) return dir / name;
     std::vector<fs::path> safetensors, indexes, pickles;
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(dir, ec)) {
         if (!e.is_regular_file()) continue;
         const std::string name = e.path().filename().string();
-        if (ends_with(lower(name), ".safetensors")) safetensors.push_back(e.path());
+        if (ends_with(lower(name), ".safetensors") || ends_with(lower(name), ".gguf")) safetensors.push_back(e.path());
         else if (ends_with(lower(name), ".safetensors.index.json")) indexes.push_back(e.path());
         else if (is_pickle_name(e.path())) pickles.push_back(e.path());
     }
@@ -61,13 +64,13 @@ fs::path resolve_folder(const fs::path& dir) {
         for (const auto& p : indexes.empty() ? safetensors : indexes)
             names += (names.empty() ? "" : ", ") + p.filename().string();
         throw Error(dir.string() + ": several weight files (" + names +
-                    ") and none named diffusion_pytorch_model.safetensors or model.safetensors");
+                    ") and none named diffusion_pytorch_model.safetensors or model.safetensors (or .gguf)");
     }
     if (!pickles.empty())
         throw Error(pickles[0].string() + ": is a pickle checkpoint (" + lower(pickles[0].extension().string()) +
                     "); pickle files can run arbitrary code when loaded, so DiT Studio only reads "
                     ".safetensors — convert it with a trusted tool");
-    throw Error(dir.string() + ": no .safetensors weights found");
+    throw Error(dir.string() + ": no .safetensors or .gguf weights found");
 }
 
 }  // namespace
@@ -80,8 +83,9 @@ WeightStore WeightStore::open(const fs::path& path) {
     WeightStore store;
     store.source_ = file;
     if (!ends_with(lower(file.filename().string()), ".json")) {
-        store.files_.push_back(SafetensorsFile::open(file));
-        for (const auto& [key, info] : store.files_[0]->tensors()) store.where_[key] = 0;
+        store.files_.push_back(WeightFile::open(file));
+        store.adopt(0, file.string() + ": ");
+        store.fold_fp8_scales();
         return store;
     }
 
@@ -110,30 +114,85 @@ WeightStore WeightStore::open(const fs::path& path) {
             throw Error(where + "shard '" + name + "' (listed for '" + key + "') is missing: " +
                         shard_path.string() + " not found");
         shard_index[name] = store.files_.size();
-        store.files_.push_back(SafetensorsFile::open(shard_path));
+        store.files_.push_back(WeightFile::open(shard_path));
     }
-    for (size_t i = 0; i < store.files_.size(); ++i) {
-        for (const auto& [key, info] : store.files_[i]->tensors()) {
-            const auto [it, fresh] = store.where_.emplace(key, i);
-            if (!fresh) {
-                std::string a = store.files_[it->second]->path().filename().string();
-                std::string b = store.files_[i]->path().filename().string();
-                if (b < a) std::swap(a, b);
-                throw Error(where + "key '" + key + "' appears in two shards: " + a + " and " + b);
-            }
-        }
-    }
+    for (size_t i = 0; i < store.files_.size(); ++i) store.adopt(i, where);
     for (const auto& [key, shard] : map.items()) {
         const auto it = store.where_.find(key);
         const size_t want = shard_index.at(shard.get<std::string>());
-        if (it == store.where_.end() || it->second != want)
+        if (it == store.where_.end() || it->second.file != want)
             throw Error(where + "weight_map puts '" + key + "' in " + shard.get<std::string>() +
                         ", but that shard has no such tensor");
     }
+    store.fold_fp8_scales();
     return store;
 }
 
+// Takes file `i`'s tensors under their Hugging Face names; a name met twice is an error.
+void WeightStore::adopt(size_t i, const std::string& where) {
+    const WeightFile& f = *files_[i];
+    const auto& tensors = f.tensors();
+    const bool llama_t5 = uses_llama_t5_names(f.metadata(), tensors.count("enc.output_norm.weight") != 0);
+    const bool gated = tensors.count("enc.blk.0.ffn_gate.weight") != 0;
+    for (const auto& [name, info] : tensors) {
+        std::string key = name;
+        if (llama_t5)
+            if (std::string hf = t5_name_from_llama(name, gated); !hf.empty()) key = std::move(hf);
+        const auto [it, fresh] = where_.emplace(key, Entry{i, name, 1.0f});
+        if (fresh) continue;
+        if (it->second.file == i)
+            throw Error(where + "tensors '" + it->second.name + "' and '" + name + "' are both '" + key + "'");
+        std::string a = files_[it->second.file]->path().filename().string();
+        std::string b = f.path().filename().string();
+        if (b < a) std::swap(a, b);
+        throw Error(where + "key '" + key + "' appears in two shards: " + a + " and " + b);
+    }
+}
+
+// ComfyUI's scaled FP8: `<m>.weight` holds weight / s in FP8 and `<m>.scale_weight` holds s.
+void WeightStore::fold_fp8_scales() {
+    const std::string suffix = ".scale_weight";
+    std::vector<std::string> folded;
+    for (const auto& [key, entry] : where_) {
+        if (!ends_with(key, suffix)) continue;
+        const auto weight = where_.find(key.substr(0, key.size() - suffix.size()) + ".weight");
+        if (weight == where_.end()) continue;  // left for the binder to report as unexpected
+        const std::string at = source_.string() + ": '" + key + "': ";
+        const DType stored = files_[weight->second.file]->tensors().at(weight->second.name).dtype;
+        if (stored != DType::F8_E4M3 && stored != DType::F8_E5M2)
+            throw Error(at + "a scale_weight belongs to an FP8 weight, but '" + weight->first + "' is " +
+                        dtype_name(stored));
+        const Tensor s = files_[entry.file]->load(entry.name).to_f32();
+        if (s.numel() != 1) throw Error(at + "should hold one value (one scale per tensor), found " + shape_str(s.shape()));
+        if (!std::isfinite(s[0])) throw Error(at + "the scale is not finite");
+        weight->second.scale = s[0];
+        folded.push_back(key);
+    }
+    for (const std::string& key : folded) where_.erase(key);
+    // Markers of the format and the scales of the FP8 matmul's input, which f32 compute does not use.
+    for (auto it = where_.begin(); it != where_.end();)
+        it = it->first == "scaled_fp8" || (!folded.empty() && ends_with(it->first, ".scale_input")) ? where_.erase(it)
+                                                                                                     : std::next(it);
+}
+
 bool WeightStore::contains(const std::string& key) const { return where_.count(key) != 0; }
+
+uint64_t WeightStore::stored_bytes() const {
+    uint64_t total = 0;
+    for (const auto& [key, e] : where_) {
+        const TensorInfo& info = files_[e.file]->tensors().at(e.name);
+        total += info.end - info.begin;
+    }
+    return total;
+}
+
+std::string WeightStore::dtype_summary() const {
+    std::map<std::string, int> count;
+    for (const auto& [key, e] : where_) ++count[dtype_name(files_[e.file]->tensors().at(e.name).dtype)];
+    std::string out;
+    for (const auto& [name, n] : count) out += (out.empty() ? "" : ", ") + name + " " + std::to_string(n);
+    return out;
+}
 
 std::vector<std::string> WeightStore::keys() const {
     std::vector<std::string> out;
@@ -145,13 +204,14 @@ std::vector<std::string> WeightStore::keys() const {
 const TensorInfo& WeightStore::info(const std::string& key) const {
     const auto it = where_.find(key);
     if (it == where_.end()) throw Error(source_.string() + ": no tensor named '" + key + "'");
-    return files_[it->second]->tensors().at(key);
+    return files_[it->second.file]->tensors().at(it->second.name);
 }
 
 Tensor WeightStore::load(const std::string& key) const {
     const auto it = where_.find(key);
     if (it == where_.end()) throw Error(source_.string() + ": no tensor named '" + key + "'");
-    return files_[it->second]->load(key);
+    const Tensor t = files_[it->second.file]->load(it->second.name);
+    return it->second.scale == 1.0f ? t : t.scaled(it->second.scale);
 }
 
 ParamBinder::ParamBinder(const WeightStore& store, std::string component, kernels::Backend& ops)

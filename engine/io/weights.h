@@ -1,7 +1,12 @@
 #pragma once
-// Weights of one model component, from a single .safetensors file or a sharded set described
-// by *.safetensors.index.json ({"weight_map": {key: shard file}}), and the binder through which
-// a model claims its parameters by their checkpoint names.
+// Weights of one model component, from a single .safetensors or .gguf file or a sharded set
+// described by *.safetensors.index.json ({"weight_map": {key: shard file}}), and the binder
+// through which a model claims its parameters by their checkpoint names.
+//
+// The store speaks the checkpoint names of the Hugging Face layout whatever the file used:
+// llama.cpp's T5 GGUF names are renamed (engine/io/gguf_names.h), and ComfyUI's scaled FP8
+// files fold each `<m>.scale_weight` into `<m>.weight` (Tensor::scale), their `scale_input`
+// and `scaled_fp8` markers dropped, since compute here is f32.
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -9,28 +14,41 @@
 #include <vector>
 
 #include "engine/io/safetensors.h"
+#include "engine/io/weight_file.h"
 
 namespace dit {
 
 class WeightStore {
 public:
-    // `path` is a .safetensors file, a .safetensors.index.json, or a component folder holding
-    // one of: diffusion_pytorch_model.safetensors(.index.json), model.safetensors(.index.json).
+    // `path` is a .safetensors or .gguf file, a .safetensors.index.json, or a component folder
+    // holding one of: diffusion_pytorch_model.safetensors(.index.json), model.safetensors(.index.json),
+    // diffusion_pytorch_model.gguf, model.gguf, or a lone .safetensors / .gguf file.
     // A folder holding only pickle checkpoints is refused with a message saying why.
     static WeightStore open(const std::filesystem::path& path);
 
     bool contains(const std::string& key) const;
     std::vector<std::string> keys() const;  // sorted
     const TensorInfo& info(const std::string& key) const;
-    // The tensor in its file dtype, a view into the mapping (see SafetensorsFile::load); throws
-    // dit::Error naming key and file.
+    // The tensor in its file dtype, a view into the mapping (see SafetensorsFile::load) with its
+    // scale; throws dit::Error naming key and file.
     Tensor load(const std::string& key) const;
     const std::filesystem::path& source() const { return source_; }
+    // Stored bytes of every tensor and a count per dtype ("Q8_0 96, F32 25"), for reports.
+    uint64_t stored_bytes() const;
+    std::string dtype_summary() const;
 
 private:
+    struct Entry {
+        size_t file = 0;    // index into files_
+        std::string name;   // the name inside that file
+        float scale = 1.0f; // ComfyUI's scale_weight
+    };
+    void adopt(size_t file, const std::string& where);
+    void fold_fp8_scales();
+
     std::filesystem::path source_;
-    std::vector<std::shared_ptr<SafetensorsFile>> files_;
-    std::map<std::string, size_t> where_;  // key -> index into files_
+    std::vector<std::shared_ptr<WeightFile>> files_;
+    std::map<std::string, Entry> where_;  // checkpoint key -> where it is stored
 };
 
 // Models bind every parameter by name and expected shape while they are constructed; the

@@ -118,12 +118,13 @@ PixArtConfig PixArtConfig::from(const Config& c) {
 }
 
 std::unique_ptr<PixArtTransformer2DModel> PixArtTransformer2DModel::load(const std::filesystem::path& component_dir,
-                                                                        kernels::Backend& ops) {
+                                                                        kernels::Backend& ops,
+                                                                        const std::filesystem::path& weights) {
     auto m = std::unique_ptr<PixArtTransformer2DModel>(new PixArtTransformer2DModel());
     const Config c = Config::read(component_dir / "config.json");
     m->cfg_ = PixArtConfig::from(c);
     auto& k = m->cfg_;
-    const WeightStore store = WeightStore::open(component_dir);
+    const WeightStore store = WeightStore::open(weights.empty() ? component_dir : weights);
     ParamBinder p(store, "transformer", ops);
 
     // An explicit use_additional_conditions decides, as in diffusers (which then ignores embedder

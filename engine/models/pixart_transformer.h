@@ -77,10 +77,12 @@ struct ForwardExtras {
 
 class PixArtTransformer2DModel {
 public:
-    // `component_dir` holds config.json and the weights (single or sharded safetensors); the
-    // model runs on `ops`, whose memory holds its small parameters (ParamBinder::bind).
+    // `component_dir` holds config.json and the weights (single or sharded safetensors, or GGUF);
+    // `weights`, when given, is a single file used instead of the folder's weights. The model runs
+    // on `ops`, whose memory holds its small parameters (ParamBinder::bind).
     static std::unique_ptr<PixArtTransformer2DModel> load(const std::filesystem::path& component_dir,
-                                                          kernels::Backend& ops = kernels::fast());
+                                                          kernels::Backend& ops = kernels::fast(),
+                                                          const std::filesystem::path& weights = {});
     const PixArtConfig& config() const { return cfg_; }
     // Shared with the ControlNet-Transformer, which embeds its control latent with the base's
     // patch embedding and projects the caption once for its own cross-attention.

@@ -82,11 +82,11 @@ T5EncoderConfig T5EncoderConfig::from(const Config& c) {
 }
 
 std::unique_ptr<T5EncoderModel> T5EncoderModel::load(const std::filesystem::path& component_dir,
-                                                     kernels::Backend& ops) {
+                                                     kernels::Backend& ops, const std::filesystem::path& weights) {
     auto m = std::unique_ptr<T5EncoderModel>(new T5EncoderModel());
     m->cfg_ = T5EncoderConfig::from(Config::read(component_dir / "config.json"));
     const auto& k = m->cfg_;
-    const WeightStore store = WeightStore::open(component_dir);
+    const WeightStore store = WeightStore::open(weights.empty() ? component_dir : weights);
     ParamBinder p(store, "text_encoder", ops);
     const int64_t D = k.d_model, I = k.inner_dim(), F = k.d_ff;
 
@@ -206,15 +206,14 @@ Tensor T5EncoderModel::forward(const std::vector<int32_t>& ids, const std::vecto
     // x: [B, L, D] = shared.weight[ids], rows widened from the checkpoint's dtype (on the host:
     // the table stays in the mapping, one row per token is all that moves)
     Tensor x({B, L, D});
-    const auto* table = static_cast<const char*>(embed_tokens_.raw());
-    const int64_t row_bytes = D * int64_t(dtype_size(embed_tokens_.dtype()));
+    const kernels::WeightRef table = embed_tokens_.weight_ref();
     for (int64_t t = 0; t < N; ++t) {
         const int32_t id = ids[static_cast<size_t>(t)];
         if (id < 0 || id >= cfg_.vocab_size)
             throw Error("T5 encoder: token id " + std::to_string(id) + " at position " + std::to_string(t) +
                         " is outside the vocabulary (vocab_size " + std::to_string(cfg_.vocab_size) +
                         "); is the tokenizer from the same model?");
-        kernels::to_f32(table + id * row_bytes, embed_tokens_.dtype(), x.data() + t * D, D);
+        kernels::to_f32(table, id * D, D, x.data() + t * D);
     }
     // transformers adds (1 - mask) * finfo(float32).min to the scores of padding keys.
     Tensor key_bias({N});
@@ -266,7 +265,7 @@ Tensor T5EncoderModel::forward(const std::vector<int32_t>& ids, const std::vecto
         ops.add_gated(x.ptr(), y.ptr(), nullptr, B, L, D);
         if (release_weights)
             for (const Tensor* m : {&b.q, &b.k, &b.v, &b.o, &b.wi, &b.wi_0, &b.wi_1, &b.wo})
-                if (!m->empty()) ops.forget_weights(m->raw(), size_t(m->numel()) * dtype_size(m->dtype()));
+                if (!m->empty()) ops.forget_weights(m->raw(), size_t(storage_bytes(m->dtype(), m->numel())));
     }
     check_cancelled(cancelled);
     Tensor out = Tensor::on(ops, {B, L, D});

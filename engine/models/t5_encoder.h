@@ -49,9 +49,12 @@ struct T5EncoderConfig {
 
 class T5EncoderModel {
 public:
-    // `component_dir` holds config.json and the weights (single or sharded; f32/f16/bf16).
+    // `component_dir` holds config.json and the weights (single or sharded; f32/f16/bf16, FP8,
+    // GGUF with Hugging Face or llama.cpp names); `weights`, when given, is a single file used
+    // instead of the folder's weights.
     static std::unique_ptr<T5EncoderModel> load(const std::filesystem::path& component_dir,
-                                                kernels::Backend& ops = kernels::fast());
+                                                kernels::Backend& ops = kernels::fast(),
+                                                const std::filesystem::path& weights = {});
 
     // ids, mask: [B*L] row-major (mask 1 = real token, 0 = padding) -> last_hidden_state
     // [B, L, d_model] after final_layer_norm. Padding positions get values too (as in

@@ -16,6 +16,7 @@ struct Engine::Impl {
     // The last pipeline used stays resident, keyed by canonical folder and the backend whose
     // memory holds its weights.
     std::filesystem::path loaded_path;
+    ComponentFiles loaded_files;
     const kernels::Backend* loaded_ops = nullptr;
     std::unique_ptr<PixArtPipeline> loaded;
 };
@@ -84,10 +85,12 @@ Result Engine::generate(const Request& request, Callbacks& callbacks) {
     if (ec || !std::filesystem::is_directory(path))
         throw Error(request.model_dir.string() + ": model folder does not exist");
     auto run_on = [&](kernels::Backend& backend) {
-        if (!impl_->loaded || impl_->loaded_path != path || impl_->loaded_ops != &backend) {
+        if (!impl_->loaded || impl_->loaded_path != path || impl_->loaded_ops != &backend ||
+            !(impl_->loaded_files == request.component_files)) {
             impl_->loaded.reset();  // free the old model before loading the new one
-            impl_->loaded = PixArtPipeline::load(path, backend);
+            impl_->loaded = PixArtPipeline::load(path, backend, request.component_files);
             impl_->loaded_path = path;
+            impl_->loaded_files = request.component_files;
             impl_->loaded_ops = &backend;
         }
         return impl_->loaded->run(request, callbacks, backend);

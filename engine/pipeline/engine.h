@@ -32,8 +32,16 @@ struct RegionPrompt {
     Mask mask;                           // at the request's size; > 127 is inside
 };
 
+// Single files that replace one component's weights in the model folder (GGUF or safetensors;
+// the component's config.json stays the folder's), as diffusers' from_single_file allows.
+struct ComponentFiles {
+    std::filesystem::path transformer, text_encoder;
+    bool operator==(const ComponentFiles&) const = default;
+};
+
 struct Request {
     std::filesystem::path model_dir;      // a diffusers PixArt folder
+    ComponentFiles component_files;       // empty paths: the folder's own weights
     std::string prompt;
     std::string negative_prompt;
     int width = 512, height = 512;        // pixels; multiples of 8 * patch size

@@ -77,15 +77,19 @@ std::string caption_preprocess(const std::string& text) {
 }  // namespace
 
 std::unique_ptr<PixArtPipeline> PixArtPipeline::load(const std::filesystem::path& model_dir,
-                                                     kernels::Backend& ops) {
+                                                     kernels::Backend& ops, const ComponentFiles& files) {
     auto folder = DiffusersFolder::open(model_dir);
     auto p = std::unique_ptr<PixArtPipeline>(new PixArtPipeline());
     p->root_ = model_dir;
     const std::string cls = folder.model_index().get_string("_class_name", "PixArtAlphaPipeline");
     p->max_tokens_ = cls == "PixArtSigmaPipeline" ? 300 : 120;
     p->tokenizer_ = std::make_unique<T5Tokenizer>(T5Tokenizer::load(folder.component("tokenizer")));
-    p->text_encoder_ = T5EncoderModel::load(folder.component("text_encoder"), ops);
-    p->transformer_ = PixArtTransformer2DModel::load(folder.component("transformer"), ops);
+    for (const auto& [flag, file] : {std::pair{"--text-encoder", files.text_encoder}, std::pair{"--transformer", files.transformer}})
+        if (!file.empty() && !std::filesystem::is_regular_file(file))
+            throw Error(file.string() + (std::filesystem::exists(file) ? ": is not a file" : ": not found") + "; " +
+                        flag + " takes a single .gguf or .safetensors file");
+    p->text_encoder_ = T5EncoderModel::load(folder.component("text_encoder"), ops, files.text_encoder);
+    p->transformer_ = PixArtTransformer2DModel::load(folder.component("transformer"), ops, files.transformer);
     p->vae_ = AutoencoderKL::load(folder.component("vae"), ops);
     p->scheduler_ = SchedulerConfig::from(
         Config::read(folder.component("scheduler") / "scheduler_config.json"));

@@ -18,7 +18,7 @@ class PixArtPipeline {
 public:
     // Throws dit::Error naming the folder, component, file or key at fault.
     static std::unique_ptr<PixArtPipeline> load(const std::filesystem::path& model_dir,
-                                                kernels::Backend& ops);
+                                                kernels::Backend& ops, const ComponentFiles& files = {});
 
     Result run(const Request& request, Callbacks& callbacks, kernels::Backend& ops) const;
 

@@ -7,6 +7,7 @@
 // reorder a sum on its own.
 #include "kernels/cpu/fast_common.h"
 #include "kernels/cpu/host_backend.h"
+#include "kernels/cpu/q8_gemm.h"
 
 #include <cblas.h>
 #include <omp.h>
@@ -45,8 +46,6 @@ void gemm_widened(int64_t M, int64_t N, int64_t K, const float* A, WeightRef B, 
     const ColumnSplit split(M, N, K);
     const int64_t panel = std::clamp<int64_t>(kPanelFloats / std::max<int64_t>(K, 1) / 16 * 16, 16,
                                               split.slice);
-    const auto* bytes = static_cast<const char*>(B.data);
-    const int64_t row_bytes = K * int64_t(dtype_size(B.dtype));
 #pragma omp parallel for if (split.threads > 1)
     for (int64_t n0 = 0; n0 < N; n0 += split.slice) {
         thread_local std::vector<float> scratch;
@@ -54,7 +53,7 @@ void gemm_widened(int64_t M, int64_t N, int64_t K, const float* A, WeightRef B, 
         for (int64_t p0 = n0; p0 < end; p0 += panel) {
             const int64_t rows = std::min(panel, end - p0);
             if (scratch.size() < size_t(rows * K)) scratch.resize(size_t(rows * K));
-            to_f32(bytes + p0 * row_bytes, B.dtype, scratch.data(), rows * K);
+            to_f32(B, p0 * K, rows * K, scratch.data());
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, int(M), int(rows), int(K), 1.0f, A,
                         int(K), scratch.data(), int(K), beta, C + p0, int(N));
         }
@@ -126,7 +125,8 @@ public:
     // x: [M, K], w: [N, K] as stored, b: [N] -> y: [M, N]
     void linear(const float* x, WeightRef w, const float* b, float* y,
                 int64_t M, int64_t N, int64_t K) override {
-        if (w.dtype == DType::F32) return linear(x, static_cast<const float*>(w.data), b, y, M, N, K);
+        if (w.dtype == DType::F32 && w.scale == 1.0f) return linear(x, static_cast<const float*>(w.data), b, y, M, N, K);
+        if (w.dtype == DType::Q8_0 && w.scale == 1.0f && *int8_path()) return q8_0_linear(x, w.data, b, y, M, N, K);
         start_at_bias(y, b, M, N);
         gemm_widened(M, N, K, x, w, b ? 1.0f : 0.0f, y);
     }

@@ -1,32 +1,11 @@
 #pragma once
-// The storage formats of weights (f32, IEEE binary16, bfloat16) and the one place their bits
-// become f32. Compute is always f32: big f16/bf16 matrices stay in the mmapped checkpoint and
-// the ops widen them as they read (see Backend::linear with a WeightRef in ops.h); the engine's
-// loaders and the .npy reader use the same conversions.
+// IEEE binary16 and bfloat16 <-> f32, bit-exact: the one copy of these conversions, used by the
+// ops that widen mapped weights (kernels/cpu/dtype.h), the loaders, the .npy reader and writers.
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
 
 namespace dit::kernels {
-
-enum class DType : uint8_t { F32, F16, BF16 };
-
-inline const char* dtype_name(DType d) {
-    switch (d) {
-        case DType::F32: return "F32";
-        case DType::F16: return "F16";
-        case DType::BF16: return "BF16";
-    }
-    return "?";
-}
-
-inline size_t dtype_size(DType d) { return d == DType::F32 ? 4 : 2; }
-
-// Elements in their storage format: a weight matrix as the checkpoint holds it.
-struct WeightRef {
-    const void* data = nullptr;
-    DType dtype = DType::F32;
-};
 
 inline float bits_to_float(uint32_t bits) {
     float f;
@@ -85,27 +64,6 @@ inline uint16_t float_to_bf16(float f) {
     const uint32_t x = float_to_bits(f);
     if ((x & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((x >> 16) | 0x40u);
     return static_cast<uint16_t>((x + 0x7fffu + ((x >> 16) & 1u)) >> 16);
-}
-
-// dst[i] = src[i] widened to f32, for n elements of `dtype` (src need not be aligned); both
-// half loops vectorise.
-inline void to_f32(const void* src, DType dtype, float* dst, int64_t n) {
-    const auto* s = static_cast<const unsigned char*>(src);
-    if (dtype == DType::F32) {
-        std::memcpy(dst, s, static_cast<size_t>(n) * 4);
-    } else if (dtype == DType::BF16) {
-        for (int64_t i = 0; i < n; ++i) {
-            uint16_t b;
-            std::memcpy(&b, s + 2 * i, 2);
-            dst[i] = bf16_to_float(b);
-        }
-    } else {
-        for (int64_t i = 0; i < n; ++i) {
-            uint16_t h;
-            std::memcpy(&h, s + 2 * i, 2);
-            dst[i] = half_to_float(h);
-        }
-    }
 }
 
 }  // namespace dit::kernels

@@ -6,7 +6,7 @@
 //
 // Layout conventions: matrices are row-major; images are NCHW; token sequences are [B, L, C].
 //
-// Weights may be f16/bf16 (kernels/cpu/half.h): big matrices stay in the mmapped checkpoint in
+// Weights may be f16/bf16/fp8 or GGUF blocks (kernels/cpu/dtype.h): big matrices stay in the mmapped checkpoint in
 // their file format and only the linear that takes a WeightRef reads them, widening to f32 as it
 // goes; every other op is f32 throughout.
 #include <cstddef>
@@ -14,7 +14,7 @@
 #include <functional>
 #include <stdexcept>
 
-#include "kernels/cpu/half.h"
+#include "kernels/cpu/dtype.h"
 
 namespace dit::kernels {
 

@@ -29,7 +29,7 @@ public:
                 int64_t M, int64_t N, int64_t K) override {
         std::vector<float> row(size_t(std::max<int64_t>(K, 1)));
         for (int64_t n = 0; n < N; ++n) {
-            to_f32(static_cast<const char*>(w.data) + n * K * int64_t(dtype_size(w.dtype)), w.dtype, row.data(), K);
+            to_f32(w, n * K, K, row.data());
             for (int64_t m = 0; m < M; ++m) {
                 double acc = b ? b[n] : 0.0;
                 for (int64_t k = 0; k < K; ++k) acc += double(x[m * K + k]) * row[k];

@@ -52,15 +52,14 @@ namespace {
 // Round-to-nearest-even f32 -> bf16 bits, the host side of the weight upload.
 std::vector<uint16_t> weights_as_bf16(WeightRef w, int64_t n) {
     std::vector<uint16_t> out(static_cast<size_t>(n));
-    const auto* bytes = static_cast<const unsigned char*>(w.data);
-    if (w.dtype == DType::BF16) {
-        std::memcpy(out.data(), bytes, size_t(n) * 2);
+    if (w.dtype == DType::BF16 && w.scale == 1.0f) {
+        std::memcpy(out.data(), w.data, size_t(n) * 2);
         return out;
     }
     std::vector<float> row(4096);
     for (int64_t i = 0; i < n; i += int64_t(row.size())) {
         const int64_t len = std::min<int64_t>(int64_t(row.size()), n - i);
-        to_f32(bytes + i * int64_t(dtype_size(w.dtype)), w.dtype, row.data(), len);
+        to_f32(w, i, len, row.data());
         for (int64_t j = 0; j < len; ++j) out[size_t(i + j)] = float_to_bf16(row[size_t(j)]);
     }
     return out;

@@ -81,7 +81,7 @@ struct StoredWeights {
 };
 StoredWeights store(const Floats& w, DType t) {
     StoredWeights s;
-    s.bytes.resize(w.size() * dtype_size(t));
+    s.bytes.resize(size_t(storage_bytes(t, int64_t(w.size()))));
     for (size_t i = 0; i < w.size(); ++i) {
         if (t == DType::F32) {
             std::memcpy(s.bytes.data() + 4 * i, &w[i], 4);

@@ -233,7 +233,7 @@ private slots:
         expect_st_error("entry_not_object.safetensors", st_bytes(R"({"w": 3})", ""), "tensor 'w': entry should be an object");
         expect_st_error("unknown_dtype.safetensors",
                         st_bytes(R"({"x":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}})", data16),
-                        "tensor 'x': dtype 'I64' is not supported (F32, F16, BF16)");
+                        "tensor 'x': dtype 'I64' is not supported (F32, F16, BF16, F8_E4M3, F8_E5M2)");
         expect_st_error("f64.safetensors",
                         st_bytes(R"({"x":{"dtype":"F64","shape":[2],"data_offsets":[0,16]}})", data16),
                         "dtype 'F64' is not supported");
@@ -470,7 +470,7 @@ private slots:
         const fs::path empty = dir() / "no_weights";
         fs::create_directories(empty);
         write_bytes(empty / "config.json", "{}");
-        EXPECT_ERROR(WeightStore::open(empty), empty.string() + ": no .safetensors weights found");
+        EXPECT_ERROR(WeightStore::open(empty), empty.string() + ": no .safetensors or .gguf weights found");
         EXPECT_ERROR(WeightStore::open(dir() / "nowhere"), "nowhere: not found");
     }
 
