@@ -12,6 +12,7 @@ int world_command(const std::vector<std::string>& argv);     // world_command.cp
 int pose_map_command(const std::vector<std::string>& argv);  // world_command.cpp
 int eval_command(const std::vector<std::string>& argv);      // eval_command.cpp
 int control_relevance_command(const std::vector<std::string>& argv);  // control_relevance_command.cpp
+int worker_command(const std::vector<std::string>& argv);    // worker_command.cpp
 
 // studio::default_model_dir(), or an error that says where it looked.
 std::filesystem::path default_model_dir();
