@@ -10,12 +10,12 @@
 
 namespace dit::studio {
 
-// Lives on the worker's thread and owns the Engine. Everything the UI thread touches is either
-// under `mutex` or atomic; what goes back to the UI is posted to the GenerationWorker as queued
-// calls, so it arrives on the UI thread in the order it was posted.
+// Lives on the worker's thread and owns the generator (the Engine). Everything the UI thread
+// touches is either under `mutex` or atomic; what goes back to the UI is posted to the
+// GenerationWorker as queued calls, so it arrives on the UI thread in the order it was posted.
 class GenerationRunner : public QObject {
 public:
-    explicit GenerationRunner(GenerationWorker* owner) : owner_(owner) {}
+    GenerationRunner(GenerationWorker* owner, Generator generator) : owner_(owner), generate_(std::move(generator)) {}
 
     QMutex mutex;
     std::deque<GenerationRequest> queue;  // under mutex
@@ -77,7 +77,9 @@ public:
         GenerationResult result;
         QString message;
         try {
-            const Result r = engine_.generate(req.request, cb);
+            const Result r = generate_(req.request, cb, [&](const QString& where) {
+                post([id, where](GenerationWorker* w) { emit w->runningOn(id, where); });
+            });
             result.id = id;
             result.request = req.request;
             result.image = to_qimage(r.image);
@@ -120,13 +122,21 @@ public:
 
 private:
     GenerationWorker* owner_;
-    Engine engine_;
+    Generator generate_;
 };
 
-GenerationWorker::GenerationWorker(QObject* parent) : QObject(parent) {
+GenerationWorker::GenerationWorker(QObject* parent)
+    : GenerationWorker(
+          [engine = std::shared_ptr<Engine>()](const Request& r, Callbacks& cb, const auto&) mutable {
+              if (!engine) engine = std::make_shared<Engine>();  // on the worker's thread, as it runs
+              return engine->generate(r, cb);
+          },
+          parent) {}
+
+GenerationWorker::GenerationWorker(Generator generator, QObject* parent) : QObject(parent) {
     qRegisterMetaType<GenerationRequest>();
     qRegisterMetaType<GenerationResult>();
-    runner_ = new GenerationRunner(this);
+    runner_ = new GenerationRunner(this, std::move(generator));
     runner_->moveToThread(&thread_);
     thread_.setObjectName(QStringLiteral("GenerationWorker"));
     thread_.start();

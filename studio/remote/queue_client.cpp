@@ -1,6 +1,7 @@
 #include "studio/remote/queue_client.h"
 
 #include <chrono>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -76,9 +77,11 @@ std::string run_remote_job(QueueClient& client, const Request& request, const st
     const std::string job = client.submit(request, model, o.preview_ms, o.ttl_s);
     std::string cursor = "0";
     bool started = false, cancel_sent = false;
-    Clock::time_point unserved_since{}, last_check{};
-    for (;;) {
-        if (!cancel_sent && o.cancelled && o.cancelled()) cancel_sent = true, client.cancel(job, o.ttl_s);
+    Clock::time_point unserved_since{}, last_check{}, link_lost{};
+    // One round: a cancel to send, the events that came, and while no worker has the job, whether
+    // any live worker serves its model. Returns the PNG once the job finished.
+    auto round = [&]() -> std::optional<std::string> {
+        if (!cancel_sent && o.cancelled && o.cancelled()) client.cancel(job, o.ttl_s), cancel_sent = true;
         for (const JobEvent& e : client.events(job, cursor, 200)) {
             if (e.type == JobEvent::Started) started = true;
             if (e.type == JobEvent::Requeued) started = false;
@@ -89,21 +92,34 @@ std::string run_remote_job(QueueClient& client, const Request& request, const st
             throw Error("queue: job failed: " + e.reason);
         }
         const auto now = Clock::now();
-        if (started || now - last_check < std::chrono::seconds(1)) continue;
+        if (started || now - last_check < std::chrono::seconds(1)) return std::nullopt;
         last_check = now;
         bool served = false;
         for (const auto& w : client.workers())
             for (const auto& m : w.models) served = served || m == model;
         if (served) {
             unserved_since = {};
-            continue;
+            return std::nullopt;
         }
         if (unserved_since == Clock::time_point{}) unserved_since = now;
         const auto waited = std::chrono::duration_cast<std::chrono::seconds>(now - unserved_since).count();
         if (o.on_status) o.on_status("waiting: no live worker serves model '" + model + "'");
-        if (waited >= o.model_wait_s)  // whoever ends it, its End event comes round the loop
+        if (waited >= o.model_wait_s)  // whoever ends it, its End event comes in the next round
             end_job(client.connection(), job, "failed",
                     "no live worker serves model '" + model + "' (waited " + std::to_string(waited) + " s)", o.ttl_s);
+        return std::nullopt;
+    };
+    for (;;) {
+        try {
+            if (auto png = round()) return *png;
+            link_lost = {};
+        } catch (const RedisIoError&) {
+            // A restarting Redis (with persistence) still holds the job: wait for it a while.
+            const auto now = Clock::now();
+            if (link_lost == Clock::time_point{}) link_lost = now;
+            if (now - link_lost > std::chrono::seconds(o.reconnect_s)) throw;
+            std::this_thread::sleep_for(std::chrono::milliseconds(250));
+        }
     }
 }
 

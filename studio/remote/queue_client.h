@@ -46,6 +46,8 @@ struct RemoteRunOptions {
     int ttl_s = 3600;
     // How long a job may wait while no live worker serves its model before it fails.
     int model_wait_s = 60;
+    // How long a lost link to Redis is retried before the wait fails.
+    int reconnect_s = 30;
     std::function<void(const JobEvent&)> on_event;
     std::function<void(const std::string&)> on_status;  // "waiting: no worker serves model X"
     std::function<bool()> cancelled;                     // polled at least five times a second

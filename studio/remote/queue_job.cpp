@@ -122,14 +122,7 @@ void check_request_ranges(const Request& r) {
     const auto& samplers = sampler_names();
     if (std::find(samplers.begin(), samplers.end(), r.sampler) == samplers.end())
         throw Error("job: field 'params.sampler' names no sampler: '" + r.sampler.substr(0, 64) + "'");
-    if (r.inpaint_mode != "full" && r.inpaint_mode != "crop" && r.inpaint_mode != "lazy")
-        throw Error("job: field 'params.inpaint_mode' must be full, crop or lazy");
-    in_range("params.lazy_refresh", r.lazy_refresh, 1, 1000);
-    in_range("params.lazy_halo", r.lazy_halo, 0, 64);
-    in_range("params.crop_margin", r.crop_margin, 0, 4096);
-    in_range("params.mask_grow", r.mask_grow, 0, 512);
-    in_range("params.mask_blur", r.mask_blur, 0, 512);
-    in_range("params.mask_feather", r.mask_feather, 0, 512);
+    // The inpainting fields are the engine's check_inpaint_request's, once the mask is in.
     if (r.noise_file) throw Error("job: a noise file is a path on one machine; the queue does not carry it");
     if (r.controls.size() > size_t(L::kMaxControls))
         throw Error("job: field 'params.controls' has more than " + std::to_string(L::kMaxControls) + " entries");

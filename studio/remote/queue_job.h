@@ -58,7 +58,8 @@ EncodedJob encode_job(const Request& request, const std::string& model, int prev
 
 // Worker side: parses and range-checks a job; throws dit::Error naming the field.
 JobSpec parse_job(const std::string& json);
-// The ranges a Request must be in before the engine sees it (also for pictures' sizes).
+// The ranges a Request must be in before the engine sees it (also for pictures' sizes); the
+// inpainting fields are checked with the mask, by check_inpaint_request.
 void check_request_ranges(const Request& r);
 
 std::string encode_blob(const Image& image);

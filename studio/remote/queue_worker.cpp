@@ -13,6 +13,7 @@
 
 #include "engine/error.h"
 #include "engine/pipeline/engine.h"
+#include "engine/pipeline/inpaint.h"
 #include "studio/remote/job_events.h"
 #include "studio/remote/queue_job.h"
 #include "studio/remote/queue_keys.h"
@@ -252,6 +253,7 @@ struct QueueWorker::Impl {
                           "begun " + std::to_string(attempt - 1) + " times by workers that died running it", spec.ttl_s);
         try {
             fill_pictures(redis, spec);
+            if (spec.request.mask) check_inpaint_request(spec.request);
         } catch (const Error& e) {
             return refuse(redis, d, id, clipped(e.what()), spec.ttl_s);
         }

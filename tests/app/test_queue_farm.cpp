@@ -40,7 +40,7 @@ class TestQueueFarm : public QObject {
     std::map<quint64, QByteArray> reference_;  // seed -> local PNG (64 px, 4 steps)
 
     QByteArray reference(const TinyJob& job) {
-        const quint64 key = job.seed * 1000003 + quint64(job.steps) * 1009 + quint64(job.size);
+        const quint64 key = job.seed * 1000003 + quint64(job.steps) * 1009 + quint64(job.size) + qHash(job.extra.join(' ')) * 7;
         if (!reference_.count(key)) reference_[key] = local_png(job, tmp_.path());
         return reference_[key];
     }
@@ -144,6 +144,32 @@ private slots:
         QFile f(out);
         QVERIFY(f.open(QIODevice::ReadOnly));
         QVERIFY2(f.readAll() == reference(job), "the queued PNG differs from the local one");
+        // Pictures travel as blobs: img2img, inpainting and a regional prompt match too, and a
+        // picture sent twice is uploaded once.
+        QImage mask(64, 64, QImage::Format_Grayscale8);
+        mask.fill(0);
+        for (int y = 16; y < 48; ++y)
+            for (int x = 8; x < 40; ++x) mask.setPixel(x, y, qRgb(255, 255, 255));
+        const QString mask_png = tmp_.filePath("mask.png");
+        QVERIFY(mask.save(mask_png));
+        const QString init = QStringLiteral(DIT_FIXTURES "/pipeline/init.png");
+        for (const QStringList& extra : {QStringList{"--init", init, "--strength", "0.6"},
+                                         QStringList{"--init", init, "--mask", mask_png, "--inpaint-mode", "crop"},
+                                         QStringList{"--region", "a green star:" + mask_png},
+                                         QStringList{"--init", init, "--mask", mask_png}}) {
+            TinyJob pictured = job;
+            pictured.extra = extra;
+            const CliRun p = run_cli(QStringList{"generate", "--queue", redis.url(), "--model", "tiny-pixart-alpha",
+                                                 "--output", out} + pictured.flags());
+            QVERIFY2(p.code == 0, qPrintable(p.err));
+            QFile g(out);
+            QVERIFY(g.open(QIODevice::ReadOnly));
+            QVERIFY2(g.readAll() == reference(pictured), qPrintable("differs from the local run: " + extra.join(' ')));
+        }
+        dit::remote::RedisConnection admin(redis.admin_url());
+        // Six pictures sent: the init image three times, the mask three times (once as a region's).
+        const size_t blobs = keys_matching(admin, "dit:blob:*").size();
+        QVERIFY2(blobs >= 2 && blobs <= 3, qPrintable(QString("%1 pictures stored").arg(blobs)));
         // A model no worker serves: a clear failure after the stated wait, not a hang.
         const CliRun unserved = run_cli(QStringList{"generate", "--queue", redis.url(), "--model", "no-such-model",
                                                     "--model-wait", "2", "--output", tmp_.filePath("x.png")} + job.flags());
@@ -214,6 +240,40 @@ private slots:
         for (const auto& k : left)
             QVERIFY2(k == dit::remote::keys::jobs("tiny-pixart-alpha"), qPrintable(QString("key left behind: ") + k.c_str()));
         QCOMPARE(admin.command({"XLEN", dit::remote::keys::jobs("tiny-pixart-alpha")}).integer, 0LL);
+    }
+
+    // SIGTERM mid-job: the worker hands the job back and exits 0; another worker finishes it.
+    void sigterm_hands_the_job_back() {
+        RedisServer redis;
+        QVERIFY(redis.start());
+        auto first = std::make_unique<WorkerProcess>(redis.url(), "leaving");
+        QVERIFY2(first->waitReady(), qPrintable(first->output()));
+        QueueClient client(dit::remote::parse_redis_url(redis.url().toStdString()));
+        TinyJob job;
+        job.seed = 300;
+        job.size = 256;
+        job.steps = 40;
+        const std::string id = client.submit(job.request(), "tiny-pixart-alpha", 200, 600);
+        std::map<std::string, JobTrace> traces{{id, {}}};
+        std::unique_ptr<WorkerProcess> second;
+        const bool ended = follow(client, traces, 120000, [&] {
+            if (!second && traces[id].last_step >= 3) {
+                QCOMPARE(first->terminate(), 0);
+                second = std::make_unique<WorkerProcess>(redis.url(), "staying");
+            }
+        });
+        QVERIFY2(second, "the job finished before the worker could be stopped in the middle");
+        QVERIFY2(ended, qPrintable(second->output()));
+        const JobTrace& t = traces[id];
+        QVERIFY(first->output().contains("handed back job " + QString::fromStdString(id)));
+        bool requeued = false;
+        for (const auto& e : t.events) requeued = requeued || (e.type == JobEvent::Requeued && e.worker == "leaving");
+        QVERIFY2(requeued, "no requeued event from the stopped worker");
+        QCOMPARE(t.ends, 1);
+        QCOMPARE(t.outcome, std::string("finished"));
+        QCOMPARE(t.reason, std::string("staying"));
+        QVERIFY(QByteArray::fromStdString(client.result_png(id)) == reference(job));
+        QCOMPARE(second->terminate(), 0);
     }
 
     // Redis itself killed mid-run (append-only, fsync always) and restarted: the queued and the

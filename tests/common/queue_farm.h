@@ -36,7 +36,7 @@ public:
         process_.setProcessChannelMode(QProcess::MergedChannels);
         process_.setStandardOutputFile(log_.fileName());
         process_.start(kCli, QStringList{"worker", "--queue", url, "--name", name, "--models", kTinyModel,
-                                         "--heartbeat-ttl", "1500"} + extra);
+                                         "--heartbeat-ttl", "3000"} + extra);
         process_.waitForStarted(5000);
     }
     ~WorkerProcess() { kill(); }
@@ -75,6 +75,7 @@ struct TinyJob {
     QString prompt = "a red circle at the top left";
     int size = 64, steps = 4;
     quint64 seed = 0;
+    QStringList extra;  // more dit-cli flags (pictures: --init, --mask, --region), CLI runs only
     Request request() const {
         Request r;
         r.model_dir = "tiny-pixart-alpha";
@@ -85,14 +86,15 @@ struct TinyJob {
         return r;
     }
     QStringList flags() const {
-        return {"--prompt", prompt, "--width", QString::number(size), "--height", QString::number(size), "--steps",
-                QString::number(steps), "--seed", QString::number(seed), "--quiet"};
+        return QStringList{"--prompt", prompt, "--width", QString::number(size), "--height", QString::number(size),
+                           "--steps", QString::number(steps), "--seed", QString::number(seed), "--quiet"} + extra;
     }
 };
 
 // The PNG a local `dit-cli generate` writes for the job (its bytes; empty when it failed).
 inline QByteArray local_png(const TinyJob& job, const QString& dir) {
-    const QString out = dir + QStringLiteral("/local-%1-%2-%3.png").arg(job.seed).arg(job.size).arg(job.steps);
+    const QString out = dir + QStringLiteral("/local-%1-%2-%3-%4.png").arg(job.seed).arg(job.size).arg(job.steps)
+                                  .arg(qHash(job.extra.join(' ')));
     QProcess p;
     p.setProcessEnvironment(single_thread_env());
     p.start(kCli, QStringList{"generate", "--model", kTinyModel, "--output", out} + job.flags());
