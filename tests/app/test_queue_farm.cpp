@@ -85,8 +85,8 @@ private slots:
                 const std::string& id = order[size_t(i)];
                 const JobTrace& t = traces[id];
                 if (!cancelled_at.count(id) && !t.ended() && t.last_step >= 1) {
-                    cancelled_at[id] = server_ms();
                     client.cancel(id, 600);
+                    cancelled_at[id] = server_ms();  // read after the cancel: no earlier step is blamed on it
                 }
             }
         });
