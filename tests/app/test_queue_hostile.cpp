@@ -193,6 +193,16 @@ private slots:
         const auto none = run_cli({"worker", "--queue", redis.url(""), "--models", kTinyModel});
         QCOMPARE(none.code, 1);
         QVERIFY2(none.err.contains("asks for a password"), qPrintable(none.err));
+        // Usage errors name the flag, before anything connects.
+        const auto scheme = run_cli({"worker", "--queue", "http://127.0.0.1:1"});
+        QCOMPARE(scheme.code, 2);
+        QVERIFY2(scheme.err.contains("--queue: queue URL: must start with redis://"), qPrintable(scheme.err));
+        const auto name = run_cli({"worker", "--queue", redis.url(), "--name", "../w", "--models", kTinyModel});
+        QCOMPARE(name.code, 2);
+        QVERIFY2(name.err.contains("--name: '../w' is not a plain name"), qPrintable(name.err));
+        const auto path = run_cli({"generate", "--queue", redis.url(), "--model", "/etc/x", "--prompt", "p"});
+        QCOMPARE(path.code, 2);
+        QVERIFY2(path.err.contains("names a model the workers serve"), qPrintable(path.err));
         TinyJob t;
         const auto client = run_cli(QStringList{"generate", "--queue", redis.url("dit:wrong"), "--model", QString::fromStdString(kModel)} + t.flags());
         QCOMPARE(client.code, 1);
