@@ -14,6 +14,7 @@
 #include "engine/error.h"
 #include "engine/pipeline/engine.h"
 #include "engine/pipeline/inpaint.h"
+#include "engine/pipeline/parameters.h"
 #include "studio/remote/job_events.h"
 #include "studio/remote/queue_job.h"
 #include "studio/remote/queue_keys.h"
@@ -25,11 +26,13 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
 ServedModel served_model(const fs::path& folder) {
+    // The name as given, not a symlink's target's: a local run through the same path writes it
+    // into the PNG, and the queue's PNG must be the same.
     std::error_code ec;
-    const fs::path dir = fs::canonical(folder, ec);
+    const fs::path dir = fs::absolute(folder, ec).lexically_normal();
     if (ec || !fs::is_regular_file(dir / "model_index.json"))
         throw Error(folder.string() + ": not a model folder (no model_index.json)");
-    ServedModel m{dir.filename().string(), dir, {}};
+    ServedModel m{model_folder_name(dir), dir, {}};
     if (!is_plain_name(m.name))
         throw Error(folder.string() + ": the folder's name is what jobs call the model, and '" + m.name +
                     "' is not a plain name (letters, digits, . _ -)");
