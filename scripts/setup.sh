@@ -11,6 +11,7 @@ PACKAGES=(
   python3-torch python3-numpy python3-sentencepiece python3-opencv
   xvfb xauth xdotool imagemagick
   clang libclang-rt-14-dev libomp-14-dev dpkg-dev
+  redis-server libhiredis-dev stunnel4
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -13,12 +13,12 @@
 
 namespace dit::studio {
 
-// Lives on the worker's thread and owns the Engine. Everything the UI thread touches is either
-// under `mutex` or atomic; what goes back to the UI is posted to the GenerationWorker as queued
-// calls, so it arrives on the UI thread in the order it was posted.
+// Lives on the worker's thread and owns the generator (the Engine). Everything the UI thread
+// touches is either under `mutex` or atomic; what goes back to the UI is posted to the
+// GenerationWorker as queued calls, so it arrives on the UI thread in the order it was posted.
 class GenerationRunner : public QObject {
 public:
-    explicit GenerationRunner(GenerationWorker* owner) : owner_(owner) {}
+    GenerationRunner(GenerationWorker* owner, Generator generator) : owner_(owner), generate_(std::move(generator)) {}
 
     QMutex mutex;
     std::deque<GenerationRequest> queue;  // under mutex
@@ -80,7 +80,10 @@ public:
         GenerationResult result;
         QString message;
         try {
-            const Result r = req.upscale ? upscale(req, cb) : engine_.generate(req.request, cb);
+            const auto running_on = [&](const QString& where) {
+                post([id, where](GenerationWorker* w) { emit w->runningOn(id, where); });
+            };
+            const Result r = req.upscale ? upscale(req, cb, running_on) : generate_(req.request, cb, running_on);
             result.id = id;
             result.request = req.request;
             if (req.upscale) {
@@ -129,7 +132,8 @@ public:
 
 private:
     GenerationWorker* owner_;
-    Result upscale(const GenerationRequest& req, Callbacks& cb) {
+    // Upscale and refine: each tile is a request of this worker's generator (local or remote).
+    Result upscale(const GenerationRequest& req, Callbacks& cb, const std::function<void(const QString&)>& running_on) {
         if (!req.request.init_image) throw Error("upscale: there is no picture to enlarge");
         UpscaleRequest u;
         u.base = req.request;
@@ -139,16 +143,24 @@ private:
         u.overlap = req.upscale->overlap > 0 ? req.upscale->overlap : u.tile / 8;
         u.strength = req.upscale->strength;
         u.picture = lanczos_resize(*req.request.init_image, req.request.width, req.request.height);
-        return upscale_refine(engine_, u, cb);
+        return upscale_refine([&](const Request& r, Callbacks& c) { return generate_(r, c, running_on); }, u, cb);
     }
 
-    Engine engine_;
+    Generator generate_;
 };
 
-GenerationWorker::GenerationWorker(QObject* parent) : QObject(parent) {
+GenerationWorker::GenerationWorker(QObject* parent)
+    : GenerationWorker(
+          [engine = std::shared_ptr<Engine>()](const Request& r, Callbacks& cb, const auto&) mutable {
+              if (!engine) engine = std::make_shared<Engine>();  // on the worker's thread, as it runs
+              return engine->generate(r, cb);
+          },
+          parent) {}
+
+GenerationWorker::GenerationWorker(Generator generator, QObject* parent) : QObject(parent) {
     qRegisterMetaType<GenerationRequest>();
     qRegisterMetaType<GenerationResult>();
-    runner_ = new GenerationRunner(this);
+    runner_ = new GenerationRunner(this, std::move(generator));
     runner_->moveToThread(&thread_);
     thread_.setObjectName(QStringLiteral("GenerationWorker"));
     thread_.start();

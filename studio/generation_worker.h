@@ -15,6 +15,7 @@
 #include <QThread>
 #include <atomic>
 #include <optional>
+#include <functional>
 
 #include "engine/pipeline/engine.h"
 
@@ -44,10 +45,17 @@ struct GenerationResult {
 
 class GenerationRunner;
 
+// What turns a request into a result on the worker's thread: the local Engine by default, or a
+// remote queue (RemoteGenerationWorker). It may name where the request runs through `running_on`.
+using Generator = std::function<Result(const Request&, Callbacks&, const std::function<void(const QString&)>& running_on)>;
+
 class GenerationWorker : public QObject {
     Q_OBJECT
 public:
     explicit GenerationWorker(QObject* parent = nullptr);
+    // Runs requests through `generator` instead of a local Engine (created on first use, on the
+    // worker's thread); everything else, queue and signals included, is the same.
+    GenerationWorker(Generator generator, QObject* parent);
     ~GenerationWorker() override;  // stop(): cancels and joins; never blocks on a long step
 
     // Minimum time between two previews (default 100 ms); 0 lets every step through (the
@@ -81,6 +89,8 @@ public slots:
 
 signals:
     void started(quint64 id);
+    // Where the request runs, when that is not here: "worker gpu-box-1" (remote queue).
+    void runningOn(quint64 id, QString where);
     // seconds since the request started; eta: estimated seconds left (-1 while unknown).
     void progress(quint64 id, int step, int steps, double seconds, double eta);
     // The predicted x0 after `step`, scaled to the request's size (smooth), implicitly shared.

@@ -1,5 +1,6 @@
 #include "studio/result_png.h"
 
+#include <QBuffer>
 #include <QFileInfo>
 #include <QImageReader>
 #include <QJsonDocument>
@@ -30,10 +31,15 @@ Image from_qimage(const QImage& src) {
 
 namespace {
 
-void write_png_with_text(const QString& path, QImage q, const Request& request, const QString& record) {
+QImage with_parameter_text(QImage q, const Request& request, const QString& record) {
     q.setText("parameters", QString::fromStdString(parameters_text(request)));
     q.setText("dit-studio", QString::fromStdString(parameters_json(request)));
     if (!record.isEmpty()) q.setText("dit-studio-result", record);
+    return q;
+}
+
+void write_png_with_text(const QString& path, QImage image, const Request& request, const QString& record) {
+    const QImage q = with_parameter_text(std::move(image), request, record);
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly))
         throw Error(path.toStdString() + ": cannot write: " + file.errorString().toStdString());
@@ -55,6 +61,16 @@ QImage make_thumbnail(const QImage& image) {
 
 void save_result_png(const QString& path, const Image& img, const Request& request) {
     write_png_with_text(path, to_qimage(img), request, {});
+}
+
+QByteArray encode_result_png(const Image& img, const Request& request) {
+    QByteArray bytes;
+    QBuffer buffer(&bytes);
+    buffer.open(QIODevice::WriteOnly);
+    QImageWriter writer(&buffer, "png");
+    if (!writer.write(with_parameter_text(to_qimage(img), request, {})))
+        throw Error("cannot encode PNG: " + writer.errorString().toStdString());
+    return bytes;
 }
 
 void save_result_png(const QString& path, const GalleryItem& item) {

@@ -2,6 +2,7 @@
 // Result images as PNG files that carry their generation parameters in text chunks:
 // "parameters" (the A1111-style text most tools read) and "dit-studio" (our JSON, which
 // restores every field exactly). Saves are atomic: a failed write leaves any old file intact.
+#include <QByteArray>
 #include <QImage>
 #include <QString>
 #include <optional>
@@ -17,6 +18,8 @@ Image from_qimage(const QImage& img);  // converted to RGB888
 
 // Throws dit::Error naming the path when the file can't be written.
 void save_result_png(const QString& path, const Image& img, const Request& request);
+// The bytes save_result_png(path, img, request) writes, for a result that travels (the queue).
+QByteArray encode_result_png(const Image& img, const Request& request);
 // The request stored in a PNG's "dit-studio" chunk, or nullopt if it has none. Throws
 // dit::Error naming the file when it is not a readable image or the chunk is malformed.
 std::optional<Request> read_result_parameters(const QString& path);

@@ -44,12 +44,7 @@ MainWindow::MainWindow(const Options& options, QWidget* parent) : QMainWindow(pa
     setAcceptDrops(false);  // the canvas takes drops
 
     worker_ = new studio::GenerationWorker(this);
-    connect(worker_, &studio::GenerationWorker::started, this, &MainWindow::onStarted);
-    connect(worker_, &studio::GenerationWorker::progress, this, &MainWindow::onProgress);
-    connect(worker_, &studio::GenerationWorker::preview, this, &MainWindow::onPreview);
-    connect(worker_, &studio::GenerationWorker::finished, this, &MainWindow::onFinished);
-    connect(worker_, &studio::GenerationWorker::failed, this, &MainWindow::onFailed);
-    connect(worker_, &studio::GenerationWorker::cancelled, this, &MainWindow::onCancelled);
+    connectWorker(worker_);
     gallery_ = std::make_unique<studio::GalleryStore>(options_.gallery_dir);
 
     undo_group_ = new QUndoGroup(this);
@@ -57,7 +52,10 @@ MainWindow::MainWindow(const Options& options, QWidget* parent) : QMainWindow(pa
     setCentralWidget(canvas_);
     const QColor tint = QSettings().value(QStringLiteral("canvas/maskColour")).value<QColor>();
     if (tint.isValid()) canvas_->setMaskTint(tint);
-    connect(canvas_, &CanvasView::previewShown, worker_, &studio::GenerationWorker::previewConsumed);
+    connect(canvas_, &CanvasView::previewShown, this, [this] {
+        worker_->previewConsumed();
+        if (remote_) remote_->previewConsumed();
+    });
     connect(canvas_, &CanvasView::fileDropped, this, [this](const QString& p) { openFile(p); });
     connect(canvas_, &CanvasView::imageDropped, this, [this](const QImage& img) { openImage(img, tr("the dropped picture")); });
 
@@ -113,6 +111,7 @@ MainWindow::MainWindow(const Options& options, QWidget* parent) : QMainWindow(pa
 
 MainWindow::~MainWindow() {
     worker_->stop();
+    if (remote_) remote_->stop();
     autosaver_.reset();
     if (recovery_) recovery_->clear();
     canvas_->setDocument(nullptr);

@@ -144,6 +144,10 @@ protected:
 
 private:
     void submit(bool live);
+    // The local worker, or the remote queue's (made on first use from the saved settings).
+    dit::studio::GenerationWorker* workerFor(const std::string& backend);
+    void connectWorker(dit::studio::GenerationWorker* w);
+    void editRemoteQueue();  // Generate › Remote queue…: URL and password
     void buildActions();     // main_window_actions.cpp
     void buildHelpMenu();    // main_window_actions.cpp
     void buildDocks();       // main_window_layout.cpp
@@ -179,6 +183,8 @@ private:
     Options options_;
     std::unique_ptr<dit::studio::Document> doc_;
     dit::studio::GenerationWorker* worker_ = nullptr;
+    dit::studio::GenerationWorker* remote_ = nullptr;  // the "Remote queue" backend, once used
+    quint64 next_request_id_ = 1;  // ids are the window's, so the two workers' never collide
     std::unique_ptr<dit::studio::GalleryStore> gallery_;
     QUndoGroup* undo_group_ = nullptr;
     CanvasView* canvas_ = nullptr;

@@ -163,6 +163,8 @@ void MainWindow::buildActions() {
         &MainWindow::cancelGeneration);
     add(gen, "live", tr("&Live mode"), {QKeySequence(Qt::CTRL | Qt::Key_L)}, tr("Regenerate on every edit"),
         [this] { live_->toggle(); });
+    add(gen, "remoteQueue", tr("&Remote queue…"), {}, tr("Where the Remote queue backend sends generations"),
+        &MainWindow::editRemoteQueue);
     gen->addSeparator();
     preset_menu_ = gen->addMenu(tr("&Presets"));
     add(gen, "savePreset", tr("Save settings as preset…"), {}, tr("Save the generation settings as a preset file"), [this] {

@@ -307,6 +307,7 @@ void MainWindow::closeEvent(QCloseEvent* e) {
     }
     saveLayout();
     worker_->cancelAll();
+    if (remote_) remote_->cancelAll();
     e->accept();
 }
 

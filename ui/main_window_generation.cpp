@@ -4,6 +4,8 @@
 #include <QCheckBox>
 #include <QDir>
 #include <QFileDialog>
+#include <QInputDialog>
+#include <QLineEdit>
 #include <QLabel>
 #include <QProgressBar>
 #include <QPushButton>
@@ -12,6 +14,7 @@
 #include <cmath>
 
 #include "studio/gallery/gallery_store.h"
+#include "studio/remote/remote_generation_worker.h"
 #include "studio/result_png.h"
 #include "ui/canvas_view.h"
 #include "ui/gallery_panel.h"
@@ -61,7 +64,9 @@ void MainWindow::submit(bool live) {
         showMessage(QString::fromUtf8(e.what()), true);
         return;
     }
-    const quint64 id = live ? worker_->submitLive(std::move(req)) : worker_->submit(std::move(req));
+    req.id = next_request_id_++;
+    studio::GenerationWorker* w = workerFor(req.request.backend);
+    const quint64 id = live ? w->submitLive(std::move(req)) : w->submit(std::move(req));
     if (id == 0) {
         showMessage(tr("The generation worker has stopped"), true);
         return;
@@ -98,7 +103,7 @@ quint64 MainWindow::upscale(double scale, float strength, int tile, int overlap)
         return 0;
     }
     req.upscale = GenerationRequest::Upscale{tile, overlap, strength};
-    const quint64 id = worker_->submit(std::move(req));
+    const quint64 id = workerFor(req.request.backend)->submit(std::move(req));
     if (id == 0) return 0;
     active_.insert(id);
     updateBusy();
@@ -106,9 +111,58 @@ quint64 MainWindow::upscale(double scale, float strength, int tile, int overlap)
     return id;
 }
 
+studio::GenerationWorker* MainWindow::workerFor(const std::string& backend) {
+    if (backend != studio::kRemoteBackend) return worker_;
+    if (!remote_) {
+        remote_ = new studio::RemoteGenerationWorker(studio::load_remote_settings(), this);
+        connectWorker(remote_);
+        connect(remote_, &studio::GenerationWorker::runningOn, this, [this](quint64 id, const QString& where) {
+            if (id == running_) showMessage(tr("Generating #%1 on %2").arg(id).arg(where));
+        });
+    }
+    return remote_;
+}
+
+void MainWindow::connectWorker(studio::GenerationWorker* w) {
+    connect(w, &studio::GenerationWorker::started, this, &MainWindow::onStarted);
+    connect(w, &studio::GenerationWorker::progress, this, &MainWindow::onProgress);
+    connect(w, &studio::GenerationWorker::preview, this, &MainWindow::onPreview);
+    connect(w, &studio::GenerationWorker::finished, this, &MainWindow::onFinished);
+    connect(w, &studio::GenerationWorker::failed, this, &MainWindow::onFailed);
+    connect(w, &studio::GenerationWorker::cancelled, this, &MainWindow::onCancelled);
+}
+
+void MainWindow::editRemoteQueue() {
+    studio::RemoteQueueSettings s = studio::load_remote_settings();
+    bool ok = false;
+    const QString url = QInputDialog::getText(this, tr("Remote queue"), tr("Queue URL (redis://USER@HOST:PORT):"),
+                                              QLineEdit::Normal, s.url, &ok);
+    if (!ok) return;
+    const QString password = QInputDialog::getText(
+        this, tr("Remote queue"), tr("Password of the queue's user (kept in %1, readable only by you):")
+                                      .arg(QDir::toNativeSeparators(studio::remote_password_path())),
+        QLineEdit::Password, s.password, &ok);
+    if (!ok) return;
+    s.url = url.trimmed();
+    s.password = password;
+    try {
+        studio::save_remote_settings(s);
+    } catch (const std::exception& e) {
+        showMessage(QString::fromUtf8(e.what()), true);
+        return;
+    }
+    if (remote_) {  // the next remote request connects with the new settings
+        remote_->stop();
+        remote_->deleteLater();
+        remote_ = nullptr;
+    }
+    showMessage(tr("Remote queue: %1").arg(s.url));
+}
+
 void MainWindow::cancelGeneration() {
     if (!isGenerating()) return;
     worker_->cancelAll();
+    if (remote_) remote_->cancelAll();
     showMessage(tr("Cancelling…"));
 }
 
@@ -130,6 +184,7 @@ void MainWindow::onProgress(quint64 id, int step, int steps, double seconds, dou
 void MainWindow::onPreview(quint64 id, const QImage& image, int) {
     if (id != running_) {
         worker_->previewConsumed();
+        if (remote_) remote_->previewConsumed();
         return;
     }
     canvas_->setPreview(image);

@@ -14,6 +14,7 @@ int upscale_command(const std::vector<std::string>& argv);   // upscale_command.
 int eval_command(const std::vector<std::string>& argv);      // eval_command.cpp
 int control_relevance_command(const std::vector<std::string>& argv);  // control_relevance_command.cpp
 int quantize_command(const std::vector<std::string>& argv);  // quantize_command.cpp
+int worker_command(const std::vector<std::string>& argv);    // worker_command.cpp
 
 // studio::default_model_dir(), or an error that says where it looked.
 std::filesystem::path default_model_dir();

@@ -2,6 +2,9 @@
 // progress bar on stderr and the parameters stored in the PNG.
 #include <QImage>
 #include <QImageReader>
+#include <QSaveFile>
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <filesystem>
 #include <cstdlib>
@@ -11,12 +14,15 @@
 #include "app/cli/commands.h"
 #include "app/cli/control_args.h"
 #include "app/cli/inpaint_args.h"
+#include "app/cli/queue_args.h"
 #include "engine/pipeline/outpaint.h"
 #include "studio/model/model_defaults.h"
 #include "app/cli/region_args.h"
 #include "engine/error.h"
 #include "engine/pipeline/engine.h"
 #include "studio/install_paths.h"
+#include "studio/remote/queue_client.h"
+#include "studio/remote/queue_job.h"
 #include "studio/result_png.h"
 
 namespace dit::cli {
@@ -44,7 +50,10 @@ const char* kUsage =
     DIT_CLI_BACKEND_HELP
     "  --low-vram           a GPU holds one T5 block's weights at a time (same image)\n"
     "  --output FILE.png    where to write the result (default out.png)\n"
-    "  --quiet              no progress bar\n";
+    "  --quiet              no progress bar\n"
+    "on a queue (docs/remote.md), --model names a model the workers serve (default 'default'):\n"
+    DIT_CLI_QUEUE_HELP
+    "  --model-wait S       fail after S seconds while no live worker serves the model (default 60)\n";
 
 void progress_bar(const Progress& p) {
     const int width = 30;
@@ -66,6 +75,39 @@ Image load_init_image(const std::string& path, int width, int height) {
     if (width > 0 && (img.width() != width || img.height() != height))
         img = img.scaled(width, height, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
     return studio::from_qimage(img);
+}
+
+std::atomic<bool> g_interrupted{false};
+void on_interrupt(int) { g_interrupted.store(true); }
+
+// The request on the queue: the same image, made by a worker; the PNG is the worker's bytes.
+void generate_on_queue(const Args& args, const Request& r, const std::string& model, const std::string& output) {
+    remote::QueueClient client(queue_url(args));
+    const bool quiet = args.on("quiet");
+    remote::RemoteRunOptions o;
+    o.model_wait_s = args.integer("model-wait", 60);
+    if (o.model_wait_s < 0 || o.model_wait_s > 86400) throw UsageError("--model-wait: outside 0..86400");
+    o.preview_ms = 1000;  // a terminal shows no previews; keep the link quiet
+    o.on_event = [quiet](const remote::JobEvent& e) {
+        if (quiet) return;
+        if (e.type == remote::JobEvent::Started) std::fprintf(stderr, "running on worker %s\n", e.worker.c_str());
+        if (e.type == remote::JobEvent::Requeued) std::fprintf(stderr, "\nworker %s handed the job back\n", e.worker.c_str());
+        if (e.type == remote::JobEvent::Progress) progress_bar(Progress{e.step, e.steps, e.seconds});
+    };
+    std::string last_status;
+    o.on_status = [quiet, &last_status](const std::string& s) {
+        if (!quiet && s != last_status) std::fprintf(stderr, "%s\n", s.c_str());
+        last_status = s;
+    };
+    // Ctrl-C cancels the job on the farm too, not only this process.
+    std::signal(SIGINT, on_interrupt);
+    o.cancelled = [] { return g_interrupted.load(); };
+    const std::string png = remote::run_remote_job(client, r, model, o);
+    QSaveFile file(QString::fromStdString(output));
+    if (!file.open(QIODevice::WriteOnly) || file.write(png.data(), qint64(png.size())) != qint64(png.size()) ||
+        !file.commit())
+        throw Error(output + ": cannot write: " + file.errorString().toStdString());
+    if (!quiet) std::fprintf(stderr, "wrote %s (seed %llu)\n", output.c_str(), static_cast<unsigned long long>(r.seed));
 }
 
 }  // namespace
@@ -92,10 +134,18 @@ int generate_command(const std::vector<std::string>& argv) {
     const Args args(rest,
                     with_inpaint_flags({"model", "transformer", "text-encoder", "prompt", "negative", "width", "height",
                                         "steps", "sampler", "cfg", "seed", "noise-file", "init", "strength", "backend",
-                                        "device", "output", "outpaint"}),
+                                        "device", "output", "outpaint", "queue", "password-file", "model-wait"}),
                     {"quiet", "low-vram"});
     Request r;
-    r.model_dir = args.has("model") ? std::filesystem::path(args.str("model")) : default_model_dir();
+    const bool on_queue = args.has("queue");
+    const std::string served = args.str("model", "default");
+    if (on_queue && !remote::is_plain_name(served))
+        throw UsageError("--model: with --queue it names a model the workers serve (e.g. tiny-pixart-alpha), "
+                         "not a folder: '" + served + "'");
+    if (on_queue && (args.has("transformer") || args.has("text-encoder")))
+        throw UsageError("--transformer and --text-encoder swap a local folder's files: a queue's workers serve whole models");
+    if (on_queue) r.model_dir = served;
+    else r.model_dir = args.has("model") ? std::filesystem::path(args.str("model")) : default_model_dir();
     r.component_files.transformer = args.str("transformer");
     r.component_files.text_encoder = args.str("text-encoder");
     if (!args.has("prompt")) throw UsageError("--prompt is required");
@@ -135,6 +185,10 @@ int generate_command(const std::vector<std::string>& argv) {
     for (const auto& spec : region_specs) r.regions.push_back(parse_region(spec, r.width, r.height));
     const std::string output = args.str("output", "out.png");
 
+    if (on_queue) {
+        generate_on_queue(args, r, served, output);
+        return 0;
+    }
     Engine engine;
     Callbacks cb;
     if (!args.on("quiet")) cb.progress = progress_bar;

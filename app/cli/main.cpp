@@ -22,6 +22,7 @@ const char* kUsage =
     "  eval       measure how well a model follows the procedural world (quality harness)\n"
     "  control-relevance  skip one control block at a time and measure control fidelity\n"
     "  quantize   write a copy of a model with its transformer / text encoder in GGUF or FP8\n"
+    "  worker     serve generations from a Redis queue (docs/remote.md)\n"
     "run 'dit-cli <command> --help' for its options\n";
 
 }  // namespace
@@ -44,6 +45,7 @@ int main(int argc, char** argv) {
         if (command == "eval") return dit::cli::eval_command(args);
         if (command == "control-relevance") return dit::cli::control_relevance_command(args);
         if (command == "quantize") return dit::cli::quantize_command(args);
+        if (command == "worker") return dit::cli::worker_command(args);
         std::fprintf(stderr, "dit-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
         return 2;
     } catch (const dit::cli::UsageError& e) {

@@ -12,11 +12,14 @@
 
 namespace dit {
 
+std::string model_folder_name(const std::filesystem::path& dir) {
+    return dir.filename().empty() ? dir.parent_path().filename().string() : dir.filename().string();
+}
+
 std::string parameters_json(const Request& r) {
     nlohmann::json j = {
         {"version", 1},
-        {"model", r.model_dir.filename().empty() ? r.model_dir.parent_path().filename().string()
-                                                 : r.model_dir.filename().string()},
+        {"model", model_folder_name(r.model_dir)},
         {"prompt", r.prompt},
         {"negative_prompt", r.negative_prompt},
         {"width", r.width},

@@ -7,6 +7,8 @@
 
 namespace dit {
 
+// A model folder's name ("models/pixart/" -> "pixart"): how results and the queue name a model.
+std::string model_folder_name(const std::filesystem::path& model_dir);
 // JSON object with every field that decides the image (prompt, sizes, sampler, seed, ...).
 std::string parameters_json(const Request& r);
 // The one-line-per-field "parameters" text the A1111 family writes and most tools read back:

@@ -74,7 +74,7 @@ std::vector<float> tile_weights(const Tile& t, int width, int height, int overla
     return w;
 }
 
-Result upscale_refine(Engine& engine, const UpscaleRequest& u, Callbacks& cb) {
+Result upscale_refine(const TileGenerator& generate, const UpscaleRequest& u, Callbacks& cb) {
     const auto t0 = std::chrono::steady_clock::now();
     const Image& pic = u.picture;
     if (pic.empty()) throw Error("upscale: there is no picture");
@@ -133,7 +133,7 @@ Result upscale_refine(Engine& engine, const UpscaleRequest& u, Callbacks& cb) {
                 put(at_tile, t, w, frame, false);
                 cb.preview(frame, overall(p));
             };
-        const Result tile_result = engine.generate(r, tile_cb);
+        const Result tile_result = generate(r, tile_cb);
         put(tile_result.image, t, w, shown, true);
     }
     Result result;

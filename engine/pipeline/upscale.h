@@ -4,6 +4,7 @@
 // and the tiles are blended with feathered weights that sum to one at every pixel, so no seam
 // shows. Each tile's VAE encode and decode see only the tile, so memory beyond the picture's own
 // buffers does not grow with its area. Regional prompts and controls are cropped to each tile.
+#include <functional>
 #include <vector>
 
 #include "engine/image.h"
@@ -37,6 +38,12 @@ struct UpscaleRequest {
 // Runs base.steps x tiles img2img generations (tile i with seed base.seed + i). Progress counts
 // tiles x steps; previews show the picture with the finished tiles and the forming one; cancel
 // stops within a step (dit::Cancelled), leaving nothing half-written for the caller.
-Result upscale_refine(Engine& engine, const UpscaleRequest& u, Callbacks& cb);
+// `generate` runs one tile: a local Engine's generate, or any other generator (a remote queue).
+using TileGenerator = std::function<Result(const Request&, Callbacks&)>;
+Result upscale_refine(const TileGenerator& generate, const UpscaleRequest& u, Callbacks& cb);
+// The same on a local engine.
+inline Result upscale_refine(Engine& engine, const UpscaleRequest& u, Callbacks& cb) {
+    return upscale_refine([&engine](const Request& r, Callbacks& c) { return engine.generate(r, c); }, u, cb);
+}
 
 }  // namespace dit

@@ -12,7 +12,7 @@ namespace {
 const QStringList kSamplers = {"dpm++2m", "ddim", "euler", "euler_a", "lcm", "flow_euler"};
 const QStringList kModes = {"txt2img", "img2img", "inpaint"};
 const QStringList kInpaintModes = {"full", "crop", "lazy"};
-const QStringList kBackends = {"auto", "cpu", "cpu-reference", "cuda"};
+const QStringList kBackends = {"auto", "cpu", "cpu-reference", "cuda", "remote"};
 const QStringList kControlTypes = {"pose", "edges"};
 const QStringList kControlKeys = {"type", "enabled", "weight", "start", "end"};
 constexpr double kMaxControlWeight = 2;

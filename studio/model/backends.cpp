@@ -15,6 +15,8 @@ QList<BackendChoice> backend_choices() {
         out.push_back({QStringLiteral("cuda"), QCoreApplication::translate("backends", "GPU (CUDA)")});
         out.push_back({QStringLiteral("auto"), QCoreApplication::translate("backends", "Automatic (GPU when present)")});
     }
+    // Always offered: the farm's GPUs are not this machine's (docs/remote.md).
+    out.push_back({QStringLiteral("remote"), QCoreApplication::translate("backends", "Remote queue")});
     return out;
 }
 

@@ -7,7 +7,7 @@
 namespace dit::studio {
 
 struct BackendChoice {
-    QString id;     // the settings' and the engine's name: cpu, cpu-reference, cuda, auto
+    QString id;     // the settings' and the engine's name: cpu, cpu-reference, cuda, auto, remote
     QString label;  // for a menu
 };
 

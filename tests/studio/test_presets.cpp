@@ -148,7 +148,7 @@ private slots:
             QCOMPARE(apply_preset({"x", "", one}, {}).sampler, s.toString());
         }
         const QJsonArray backends = settings["properties"]["backend"]["enum"].toArray();
-        QCOMPARE(backends.size(), 4);  // auto, cpu, cpu-reference, cuda: what the validator accepts
+        QCOMPARE(backends.size(), 5);  // auto, cpu, cpu-reference, cuda, remote: what the validator accepts
         for (const auto& b : backends) {
             const QJsonObject one{{"backend", b}};
             QCOMPARE(apply_preset({"x", "", one}, {}).backend, b.toString());

@@ -1,0 +1,23 @@
+#pragma once
+// Where the studio's "Remote queue" backend finds the queue: the URL (with its ACL user, never
+// the password) in the settings, the password in a file only the user can read, since Qt on
+// Debian has no keychain module.
+#include <QString>
+
+namespace dit::studio {
+
+struct RemoteQueueSettings {
+    QString url;       // redis://USER@HOST:PORT[/DB]
+    QString password;  // empty: none stored
+    int model_wait_s = 60;
+};
+
+// The password file: <AppConfigLocation>/queue-password.
+QString remote_password_path();
+RemoteQueueSettings load_remote_settings();
+// Writes the URL to QSettings and the password to its file, created with mode 0600 before any
+// byte is written. Throws dit::Error naming the file when it cannot be written, and for a URL
+// that carries a password (it would land in a settings file others may read).
+void save_remote_settings(const RemoteQueueSettings& settings);
+
+}  // namespace dit::studio
