@@ -23,9 +23,9 @@
 #include <unistd.h>
 
 #include "engine/io/safetensors.h"
-#include "engine/models/autoencoder_kl.h"
-#include "engine/models/pixart_controlnet.h"
-#include "engine/models/pixart_transformer.h"
+#include "engine/models/autoencoder_kl/autoencoder_kl.h"
+#include "engine/models/pixart/pixart_controlnet.h"
+#include "engine/models/pixart/pixart_transformer.h"
 #include "engine/pipeline/controls.h"
 #include "kernels/cpu/ops.h"
 #include "bench/bench_machine.h"

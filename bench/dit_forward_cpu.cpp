@@ -25,7 +25,7 @@
 
 #include "engine/io/npy.h"
 #include "engine/io/safetensors.h"
-#include "engine/models/pixart_transformer.h"
+#include "engine/models/pixart/pixart_transformer.h"
 #include "kernels/cpu/ops.h"
 #include "bench/bench_machine.h"
 #include "bench/bench_peer.h"

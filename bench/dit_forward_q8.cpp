@@ -23,7 +23,7 @@
 #include "engine/io/npy.h"
 #include "engine/io/quantize_model.h"
 #include "engine/io/safetensors.h"
-#include "engine/models/pixart_transformer.h"
+#include "engine/models/pixart/pixart_transformer.h"
 #include "kernels/cpu/ops.h"
 #include "kernels/cpu/q8_gemm.h"
 

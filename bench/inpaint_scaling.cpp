@@ -40,7 +40,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/io/config.h"
-#include "engine/models/pixart_transformer.h"
+#include "engine/models/pixart/pixart_transformer.h"
 #include "engine/pipeline/inpaint.h"
 #include "kernels/cpu/ops.h"
 #include "bench/bench_machine.h"

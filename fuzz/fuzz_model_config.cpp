@@ -1,9 +1,9 @@
 // A component's config.json through every config reader: JSON syntax (with Python's Infinity and
 // NaN), types, ranges and the relations between fields.
 #include "engine/io/config.h"
-#include "engine/models/autoencoder_kl.h"
-#include "engine/models/pixart_transformer.h"
-#include "engine/models/t5_encoder.h"
+#include "engine/models/autoencoder_kl/autoencoder_kl.h"
+#include "engine/models/pixart/pixart_transformer.h"
+#include "engine/models/t5/t5_encoder.h"
 #include "engine/samplers/sampler.h"
 #include "fuzz/fuzz_input.h"
 

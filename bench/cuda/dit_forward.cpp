@@ -25,7 +25,7 @@
 #include "bench/bench_peer.h"
 #include "engine/io/npy.h"
 #include "engine/io/safetensors.h"
-#include "engine/models/pixart_transformer.h"
+#include "engine/models/pixart/pixart_transformer.h"
 #include "kernels/cuda/cuda.h"
 
 namespace fs = std::filesystem;

@@ -37,7 +37,7 @@
 #include "bench/bench_peer.h"
 #include "engine/io/npy.h"
 #include "engine/io/safetensors.h"
-#include "engine/models/t5_tokenizer.h"
+#include "engine/models/t5/t5_tokenizer.h"
 #include "engine/pipeline/engine.h"
 #include "kernels/cuda/cuda.h"
 

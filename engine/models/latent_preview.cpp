@@ -5,7 +5,7 @@
 #include <utility>
 
 #include "engine/error.h"
-#include "engine/models/autoencoder_kl.h"
+#include "engine/models/autoencoder_kl/autoencoder_kl.h"
 
 namespace dit {
 namespace {

@@ -8,7 +8,7 @@
 #include <mutex>
 
 #include "engine/error.h"
-#include "engine/models/autoencoder_kl.h"
+#include "engine/models/autoencoder_kl/autoencoder_kl.h"
 
 namespace dit {
 namespace {

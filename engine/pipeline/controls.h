@@ -15,8 +15,8 @@
 #include <memory>
 #include <vector>
 
-#include "engine/models/pixart_controlnet.h"
-#include "engine/models/pixart_transformer.h"
+#include "engine/models/pixart/pixart_controlnet.h"
+#include "engine/models/pixart/pixart_transformer.h"
 #include "engine/pipeline/engine.h"
 #include "engine/tensor.h"
 #include "kernels/cpu/ops.h"

@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "engine/image.h"
-#include "engine/models/pixart_transformer.h"
+#include "engine/models/pixart/pixart_transformer.h"
 #include "engine/pipeline/engine.h"
 #include "engine/samplers/sampler.h"
 

@@ -4,11 +4,11 @@
 #include <filesystem>
 #include <memory>
 
-#include "engine/models/autoencoder_kl.h"
+#include "engine/models/autoencoder_kl/autoencoder_kl.h"
 #include "engine/models/latent_preview.h"
-#include "engine/models/pixart_transformer.h"
-#include "engine/models/t5_encoder.h"
-#include "engine/models/t5_tokenizer.h"
+#include "engine/models/pixart/pixart_transformer.h"
+#include "engine/models/t5/t5_encoder.h"
+#include "engine/models/t5/t5_tokenizer.h"
 #include "engine/pipeline/engine.h"
 #include "engine/samplers/sampler.h"
 

@@ -31,9 +31,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/models/pixart_transformer.h"
-#include "engine/models/t5_encoder.h"
-#include "engine/models/t5_tokenizer.h"
+#include "engine/models/pixart/pixart_transformer.h"
+#include "engine/models/t5/t5_encoder.h"
+#include "engine/models/t5/t5_tokenizer.h"
 #include "engine/pipeline/engine.h"
 #include "kernels/cpu/ops.h"
 

@@ -1,6 +1,6 @@
 #include "studio/model/prompt_tokens.h"
 
-#include "engine/models/t5_tokenizer.h"
+#include "engine/models/t5/t5_tokenizer.h"
 #include "studio/model/model_defaults.h"
 
 namespace dit::studio {

@@ -3,9 +3,9 @@
 #include <cmath>
 #include <filesystem>
 
-#include "engine/models/autoencoder_kl.h"
-#include "engine/models/pixart_transformer.h"
-#include "engine/models/t5_encoder.h"
+#include "engine/models/autoencoder_kl/autoencoder_kl.h"
+#include "engine/models/pixart/pixart_transformer.h"
+#include "engine/models/t5/t5_encoder.h"
 #include "engine/pipeline/engine.h"
 #include "engine/random.h"
 

@@ -1,4 +1,4 @@
-// The ControlNet-Transformer (engine/models/pixart_controlnet, engine/pipeline/controls) against
+// The ControlNet-Transformer (engine/models/pixart/pixart_controlnet, engine/pipeline/controls) against
 // tools/reference/controlnet.py on the tiny random models of tests/fixtures/controlnet (made by
 // tools/reference/make_controlnet_fixture.py): a PixArt-δ adapter (blocks after base blocks 0, 1),
 // a RelaCtrl layout (after 0, 2), two controls composed with weights, pruned blocks; the
@@ -18,8 +18,8 @@
 #include "engine/error.h"
 #include "engine/io/npy.h"
 #include "engine/io/safetensors.h"
-#include "engine/models/pixart_controlnet.h"
-#include "engine/models/pixart_transformer.h"
+#include "engine/models/pixart/pixart_controlnet.h"
+#include "engine/models/pixart/pixart_transformer.h"
 #include "engine/pipeline/controls.h"
 #include "engine/pipeline/engine.h"
 #include "engine/pipeline/parameters.h"

@@ -9,8 +9,8 @@
 #include <filesystem>
 #include <stdexcept>
 
-#include "engine/models/autoencoder_kl.h"
-#include "engine/models/t5_encoder.h"
+#include "engine/models/autoencoder_kl/autoencoder_kl.h"
+#include "engine/models/t5/t5_encoder.h"
 #include "engine/pipeline/engine.h"
 #include "engine/random.h"
 #include "tests/backends/parity.h"

@@ -13,7 +13,7 @@
 #include "engine/io/gguf_writer.h"
 #include "engine/io/safetensors.h"
 #include "engine/io/weights.h"
-#include "engine/models/t5_encoder.h"
+#include "engine/models/t5/t5_encoder.h"
 #include "kernels/cpu/q8_gemm.h"
 #include "kernels/cpu/quant.h"
 #include "tests/common/test_helpers.h"

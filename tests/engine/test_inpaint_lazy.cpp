@@ -19,7 +19,7 @@
 
 #include "engine/error.h"
 #include "engine/io/config.h"
-#include "engine/models/pixart_transformer.h"
+#include "engine/models/pixart/pixart_transformer.h"
 #include "engine/random.h"
 #include "engine/samplers/sampler.h"
 

@@ -14,8 +14,8 @@
 #include "engine/error.h"
 #include "tests/common/test_helpers.h"
 #include "engine/io/safetensors.h"
-#include "engine/models/pixart_embeddings.h"
-#include "engine/models/pixart_transformer.h"
+#include "engine/models/pixart/pixart_embeddings.h"
+#include "engine/models/pixart/pixart_transformer.h"
 #include "kernels/cpu/ops.h"
 
 using namespace dit;

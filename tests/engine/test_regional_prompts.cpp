@@ -11,9 +11,9 @@
 
 #include "engine/error.h"
 #include "engine/io/safetensors.h"
-#include "engine/models/pixart_transformer.h"
-#include "engine/models/t5_encoder.h"
-#include "engine/models/t5_tokenizer.h"
+#include "engine/models/pixart/pixart_transformer.h"
+#include "engine/models/t5/t5_encoder.h"
+#include "engine/models/t5/t5_tokenizer.h"
 #include "engine/pipeline/engine.h"
 #include "engine/pipeline/regional_prompts.h"
 #include "kernels/cpu/ops.h"

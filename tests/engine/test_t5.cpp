@@ -16,8 +16,8 @@
 #include "tests/common/test_helpers.h"
 #include "engine/io/safetensors.h"
 #include "engine/io/weights.h"
-#include "engine/models/t5_encoder.h"
-#include "engine/models/t5_tokenizer.h"
+#include "engine/models/t5/t5_encoder.h"
+#include "engine/models/t5/t5_tokenizer.h"
 #include "kernels/cpu/ops.h"
 
 using namespace dit;

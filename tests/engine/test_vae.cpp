@@ -15,7 +15,7 @@
 #include "tests/common/test_helpers.h"
 #include "engine/image.h"
 #include "engine/io/safetensors.h"
-#include "engine/models/autoencoder_kl.h"
+#include "engine/models/autoencoder_kl/autoencoder_kl.h"
 #include "engine/models/latent_preview.h"
 #include "kernels/cpu/ops.h"
 

@@ -1,4 +1,4 @@
-#include "engine/models/pixart_block.h"
+#include "engine/models/pixart/pixart_block.h"
 
 #include <cmath>
 

@@ -1,4 +1,4 @@
-#include "engine/models/pixart_controlnet.h"
+#include "engine/models/pixart/pixart_controlnet.h"
 
 #include <algorithm>
 #include <cstring>

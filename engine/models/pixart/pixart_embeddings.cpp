@@ -1,4 +1,4 @@
-#include "engine/models/pixart_embeddings.h"
+#include "engine/models/pixart/pixart_embeddings.h"
 
 #include <cmath>
 #include <cstring>

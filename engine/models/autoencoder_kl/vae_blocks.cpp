@@ -1,4 +1,4 @@
-#include "engine/models/vae_blocks.h"
+#include "engine/models/autoencoder_kl/vae_blocks.h"
 
 #include <cmath>
 #include <cstring>

@@ -8,7 +8,7 @@
 // ff.net.0.proj, ff.net.2}.
 #include <string>
 
-#include "engine/models/pixart_embeddings.h"
+#include "engine/models/pixart/pixart_embeddings.h"
 
 namespace dit::pixart {
 

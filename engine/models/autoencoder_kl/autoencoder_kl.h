@@ -9,7 +9,7 @@
 #include <optional>
 #include <vector>
 
-#include "engine/models/vae_blocks.h"
+#include "engine/models/autoencoder_kl/vae_blocks.h"
 #include "engine/tensor.h"
 #include "kernels/cpu/ops.h"
 

@@ -1,4 +1,4 @@
-#include "engine/models/t5_encoder.h"
+#include "engine/models/t5/t5_encoder.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "engine/models/t5_tokenizer.h"
+#include "engine/models/t5/t5_tokenizer.h"
 
 #include <sentencepiece_processor.h>
 

@@ -13,8 +13,8 @@
 #include <memory>
 #include <vector>
 
-#include "engine/models/pixart_block.h"
-#include "engine/models/pixart_embeddings.h"
+#include "engine/models/pixart/pixart_block.h"
+#include "engine/models/pixart/pixart_embeddings.h"
 #include "engine/tensor.h"
 #include "kernels/cpu/ops.h"
 

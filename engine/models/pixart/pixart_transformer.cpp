@@ -1,4 +1,4 @@
-#include "engine/models/pixart_transformer.h"
+#include "engine/models/pixart/pixart_transformer.h"
 
 #include <algorithm>
 #include <cmath>

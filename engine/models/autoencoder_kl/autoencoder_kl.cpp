@@ -1,4 +1,4 @@
-#include "engine/models/autoencoder_kl.h"
+#include "engine/models/autoencoder_kl/autoencoder_kl.h"
 
 #include <cstring>
 

@@ -22,8 +22,8 @@
 #include <string>
 #include <vector>
 
-#include "engine/models/pixart_block.h"
-#include "engine/models/pixart_transformer.h"
+#include "engine/models/pixart/pixart_block.h"
+#include "engine/models/pixart/pixart_transformer.h"
 #include "engine/tensor.h"
 #include "kernels/cpu/ops.h"
 
