@@ -9,6 +9,7 @@
 #include <QFormLayout>
 #include <QGroupBox>
 #include <QHBoxLayout>
+#include <QDir>
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
@@ -19,6 +20,7 @@
 #include <QToolButton>
 
 #include "studio/model/backends.h"
+#include "studio/model/model_components.h"
 #include "studio/model/model_defaults.h"
 #include "ui/controls_editor.h"
 
@@ -45,6 +47,10 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     model_row->addWidget(model_, 1);
     model_row->addWidget(browse);
     form->addRow(tr("Model"), model_row);
+    components_ = new QLabel(this);
+    components_->setWordWrap(true);
+    components_->setForegroundRole(QPalette::PlaceholderText);
+    form->addRow(QString(), components_);
 
     mode_ = new QComboBox(this);
     mode_->addItems({tr("txt2img"), tr("img2img"), tr("inpaint")});
@@ -121,9 +127,10 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     for (const auto& b : studio::backend_choices()) backend_->addItem(b.label, b.id);
     backend_->setToolTip(tr("Where the model runs"));
     form->addRow(tr("Backend"), backend_);
-    low_vram_ = new QCheckBox(tr("Low VRAM"), this);
-    low_vram_->setToolTip(tr("On a GPU: the text encoder keeps one block on the device at a time, so T5-XXL "
-                             "needs ~0.4 GB there instead of ~9.5 GB; the same image, a slower prompt"));
+    low_vram_ = new QCheckBox(tr("Low memory"), this);
+    low_vram_->setToolTip(tr("The text encoder's weights leave memory block by block as it runs: on a GPU "
+                             "T5-XXL needs ~0.4 GB there instead of ~9.5 GB, on the CPU its weights are not "
+                             "resident while the transformer runs. The same image; the prompt is slower the next time"));
     form->addRow(QString(), low_vram_);
     v->addLayout(form);
 
@@ -194,6 +201,17 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     });
 }
 
+void GenerationPanel::showComponents(const QString& dir) {
+    const QList<studio::ModelComponent> parts = studio::model_components(dir);
+    components_->setText(studio::describe_components(parts));
+    QStringList tip;
+    for (const auto& c : parts)
+        tip << (c.problem.isEmpty() ? tr("%1: %2 (%3 bytes; tensors: %4)")
+                                          .arg(c.name, QDir::toNativeSeparators(c.source)).arg(c.bytes).arg(c.types)
+                                    : tr("%1: %2").arg(c.name, c.problem));
+    components_->setToolTip(tip.join(QLatin1Char('\n')));
+}
+
 void GenerationPanel::chooseModel(const QString& dir) {
     if (!doc_ || dir == doc_->settings().model_dir) return;
     const studio::ModelDefaults d = studio::model_defaults(dir);
@@ -240,7 +258,6 @@ void GenerationPanel::pullFromDocument() {
     if (bi < 0) backend_->addItem(s.backend, s.backend);
     backend_->setCurrentIndex(backend_->findData(s.backend));
     low_vram_->setChecked(s.low_vram);
-    low_vram_->setEnabled(studio::backend_has_device_memory(s.backend));  // the CPU holds everything in RAM anyway
     steps_->setValue(s.steps);
     cfg_->setValue(s.cfg);
     const bool inpaint = s.mode == GenerationMode::Inpaint;
@@ -261,6 +278,7 @@ void GenerationPanel::pullFromDocument() {
     seed_->setEnabled(!s.random_seed);
     if (s.model_dir != last_model_dir_) {
         last_model_dir_ = s.model_dir;
+        showComponents(s.model_dir);
         emit modelDirChanged(s.model_dir);
     }
 }

@@ -44,6 +44,9 @@ public:
     QDoubleSpinBox* strengthSpin() const { return strength_; }
     QLabel* strengthLabel() const { return strength_label_; }
     QCheckBox* lowVramBox() const { return low_vram_; }
+    // Under the model folder: each component's size and storage types (a quantized copy shows
+    // Q8_0, Q4_K, F8_E4M3...); its tooltip names the files.
+    QLabel* componentsLabel() const { return components_; }
     QComboBox* backendCombo() const { return backend_; }
 
 signals:
@@ -52,6 +55,7 @@ signals:
 private:
     void pullFromDocument();
     void chooseModel(const QString& dir);  // the folder, with its recommended settings
+    void showComponents(const QString& dir);
     // Applies `edit` to a copy of the settings and records it under `field`.
     template <class F>
     void change(const QString& field, F edit);
@@ -66,6 +70,7 @@ private:
     QLineEdit* seed_;
     QCheckBox *random_, *low_vram_;
     QLabel* strength_label_;
+    QLabel* components_;
 };
 
 }  // namespace dit::ui

@@ -53,8 +53,7 @@ MainWindow::MainWindow(const Options& options, QWidget* parent) : QMainWindow(pa
     const QColor tint = QSettings().value(QStringLiteral("canvas/maskColour")).value<QColor>();
     if (tint.isValid()) canvas_->setMaskTint(tint);
     connect(canvas_, &CanvasView::previewShown, this, [this] {
-        worker_->previewConsumed();
-        if (remote_) remote_->previewConsumed();
+        for (auto* w : workers()) w->previewConsumed();
     });
     connect(canvas_, &CanvasView::fileDropped, this, [this](const QString& p) { openFile(p); });
     connect(canvas_, &CanvasView::imageDropped, this, [this](const QImage& img) { openImage(img, tr("the dropped picture")); });
@@ -110,8 +109,7 @@ MainWindow::MainWindow(const Options& options, QWidget* parent) : QMainWindow(pa
 }
 
 MainWindow::~MainWindow() {
-    worker_->stop();
-    if (remote_) remote_->stop();
+    for (auto* w : workers()) w->stop();
     autosaver_.reset();
     if (recovery_) recovery_->clear();
     canvas_->setDocument(nullptr);

@@ -144,8 +144,11 @@ protected:
 
 private:
     void submit(bool live);
-    // The local worker, or the remote queue's (made on first use from the saved settings).
-    dit::studio::GenerationWorker* workerFor(const std::string& backend);
+    // The local worker, or the least busy of the remote queue's lanes (made on first use from the
+    // saved settings). Live mode keeps to the first lane and cancels the others.
+    dit::studio::GenerationWorker* workerFor(const std::string& backend, bool live = false);
+    // The local worker and every remote lane.
+    QList<dit::studio::GenerationWorker*> workers() const;
     void connectWorker(dit::studio::GenerationWorker* w);
     void editRemoteQueue();  // Generate › Remote queue…: URL and password
     void buildActions();     // main_window_actions.cpp
@@ -183,7 +186,9 @@ private:
     Options options_;
     std::unique_ptr<dit::studio::Document> doc_;
     dit::studio::GenerationWorker* worker_ = nullptr;
-    dit::studio::GenerationWorker* remote_ = nullptr;  // the "Remote queue" backend, once used
+    // The "Remote queue" backend, once used: one lane per job the farm may run for this window
+    // at once, so a queue of requests spreads over several of its workers.
+    QList<dit::studio::GenerationWorker*> remote_;
     quint64 next_request_id_ = 1;  // ids are the window's, so the two workers' never collide
     std::unique_ptr<dit::studio::GalleryStore> gallery_;
     QUndoGroup* undo_group_ = nullptr;

@@ -306,8 +306,7 @@ void MainWindow::closeEvent(QCloseEvent* e) {
         return;
     }
     saveLayout();
-    worker_->cancelAll();
-    if (remote_) remote_->cancelAll();
+    for (auto* w : workers()) w->cancelAll();
     e->accept();
 }
 

@@ -11,6 +11,7 @@
 #include <QPushButton>
 #include <QRandomGenerator>
 #include <QTimer>
+#include <algorithm>
 #include <cmath>
 
 #include "studio/gallery/gallery_store.h"
@@ -65,7 +66,7 @@ void MainWindow::submit(bool live) {
         return;
     }
     req.id = next_request_id_++;
-    studio::GenerationWorker* w = workerFor(req.request.backend);
+    studio::GenerationWorker* w = workerFor(req.request.backend, live);
     const quint64 id = live ? w->submitLive(std::move(req)) : w->submit(std::move(req));
     if (id == 0) {
         showMessage(tr("The generation worker has stopped"), true);
@@ -111,17 +112,30 @@ quint64 MainWindow::upscale(double scale, float strength, int tile, int overlap)
     return id;
 }
 
-studio::GenerationWorker* MainWindow::workerFor(const std::string& backend) {
+studio::GenerationWorker* MainWindow::workerFor(const std::string& backend, bool live) {
     if (backend != studio::kRemoteBackend) return worker_;
-    if (!remote_) {
-        remote_ = new studio::RemoteGenerationWorker(studio::load_remote_settings(), this);
-        connectWorker(remote_);
-        connect(remote_, &studio::GenerationWorker::runningOn, this, [this](quint64 id, const QString& where) {
-            if (id == running_) showMessage(tr("Generating #%1 on %2").arg(id).arg(where));
-        });
+    if (remote_.isEmpty()) {
+        const studio::RemoteQueueSettings settings = studio::load_remote_settings();
+        for (int i = 0; i < settings.jobs_in_flight; ++i) {
+            auto* lane = new studio::RemoteGenerationWorker(settings, this);
+            connectWorker(lane);
+            connect(lane, &studio::GenerationWorker::runningOn, this, [this](quint64 id, const QString& where) {
+                if (active_.contains(id)) showMessage(tr("Generating #%1 on %2").arg(id).arg(where));
+            });
+            remote_ << lane;
+        }
     }
-    return remote_;
+    if (live) {
+        for (auto* lane : remote_.mid(1)) lane->cancelAll();
+        return remote_.front();
+    }
+    // A lane's load counts its running request and its queue; submit() queues at once, so two
+    // quick requests land on two lanes even before either has started.
+    const auto load = [](const studio::GenerationWorker* w) { return (w->currentId() != 0) + w->queuedCount(); };
+    return *std::min_element(remote_.begin(), remote_.end(), [&](auto* a, auto* b) { return load(a) < load(b); });
 }
+
+QList<studio::GenerationWorker*> MainWindow::workers() const { return QList<studio::GenerationWorker*>{worker_} + remote_; }
 
 void MainWindow::connectWorker(studio::GenerationWorker* w) {
     connect(w, &studio::GenerationWorker::started, this, &MainWindow::onStarted);
@@ -143,6 +157,11 @@ void MainWindow::editRemoteQueue() {
                                       .arg(QDir::toNativeSeparators(studio::remote_password_path())),
         QLineEdit::Password, s.password, &ok);
     if (!ok) return;
+    const int jobs = QInputDialog::getInt(this, tr("Remote queue"),
+                                          tr("Jobs this window may run on the farm at once (one per worker you want busy):"),
+                                          s.jobs_in_flight, 1, studio::kMaxJobsInFlight, 1, &ok);
+    if (!ok) return;
+    s.jobs_in_flight = jobs;
     s.url = url.trimmed();
     s.password = password;
     try {
@@ -151,18 +170,17 @@ void MainWindow::editRemoteQueue() {
         showMessage(QString::fromUtf8(e.what()), true);
         return;
     }
-    if (remote_) {  // the next remote request connects with the new settings
-        remote_->stop();
-        remote_->deleteLater();
-        remote_ = nullptr;
+    for (auto* lane : remote_) {  // the next remote request connects with the new settings
+        lane->stop();
+        lane->deleteLater();
     }
+    remote_.clear();
     showMessage(tr("Remote queue: %1").arg(s.url));
 }
 
 void MainWindow::cancelGeneration() {
     if (!isGenerating()) return;
-    worker_->cancelAll();
-    if (remote_) remote_->cancelAll();
+    for (auto* w : workers()) w->cancelAll();
     showMessage(tr("Cancelling…"));
 }
 
@@ -175,6 +193,7 @@ void MainWindow::onStarted(quint64 id) {
 }
 
 void MainWindow::onProgress(quint64 id, int step, int steps, double seconds, double eta) {
+    if (running_ == 0 && active_.contains(id)) running_ = id;  // another lane's request goes on
     if (id != running_) return;
     progress_->setRange(0, steps);
     progress_->setValue(step);
@@ -182,9 +201,9 @@ void MainWindow::onProgress(quint64 id, int step, int steps, double seconds, dou
 }
 
 void MainWindow::onPreview(quint64 id, const QImage& image, int) {
+    if (running_ == 0 && active_.contains(id)) running_ = id;  // another lane's request goes on
     if (id != running_) {
-        worker_->previewConsumed();
-        if (remote_) remote_->previewConsumed();
+        for (auto* w : workers()) w->previewConsumed();
         return;
     }
     canvas_->setPreview(image);

@@ -48,7 +48,8 @@ const char* kUsage =
     "                       sides grow to the next multiple of 16; the output is the extended size\n"
     "  --strength F         img2img: how much of the schedule to re-run, (0, 1] (default 0.8)\n"
     DIT_CLI_BACKEND_HELP
-    "  --low-vram           a GPU holds one T5 block's weights at a time (same image)\n"
+    "  --low-vram           the text encoder's weights leave memory block by block: a GPU holds\n"
+    "                       one T5 block at a time, the CPU keeps none resident after it (same image)\n"
     "  --output FILE.png    where to write the result (default out.png)\n"
     "  --quiet              no progress bar\n"
     "on a queue (docs/remote.md), --model names a model the workers serve (default 'default'):\n"

@@ -70,12 +70,13 @@ int worker_command(const std::vector<std::string>& argv) {
             if (o.models[i].name == o.models[k].name)
                 throw UsageError("--models: two folders are both called '" + o.models[i].name + "'");
 
+    // Refused before any connection: the flag must never lead to talking to another machine.
+    if (args.on("insecure-local") && !remote::is_loopback_host(o.url.host))
+        throw UsageError("--insecure-local is accepted only for a loopback address, not '" + o.url.host + "'");
     if (remote::RedisConnection::accepts_anonymous(o.url)) {
         if (!args.on("insecure-local"))
             throw Error("Redis at " + o.url.display() + " lets anyone in without a password; give it an ACL user "
                         "(docs/remote.md), or pass --insecure-local for a throw-away server on this machine");
-        if (!remote::is_loopback_host(o.url.host))
-            throw Error("--insecure-local is accepted only for a loopback address, not '" + o.url.host + "'");
     } else if (o.url.password.empty()) {
         throw Error("Redis at " + o.url.display() + " asks for a password: give USER:PASS@ in the URL or --password-file");
     }

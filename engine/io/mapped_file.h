@@ -19,6 +19,12 @@ public:
     const uint8_t* bytes() const { return static_cast<const uint8_t*>(base_); }
     uint64_t size() const { return size_; }
 
+    // Hands the pages of [p, p + bytes) back to the kernel when they lie in a live mapping: the
+    // process's resident memory drops, and a later read faults them in again from the file (or
+    // the page cache). Memory outside every mapping is left alone (an owned copy would lose its
+    // contents). The low-VRAM mode's T5 calls this after each block on the CPU.
+    static void release_pages(const void* p, uint64_t bytes) noexcept;
+
 private:
     MappedFile(void* base, uint64_t size) : base_(base), size_(size) {}
     void* base_ = nullptr;

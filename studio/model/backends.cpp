@@ -20,6 +20,4 @@ QList<BackendChoice> backend_choices() {
     return out;
 }
 
-bool backend_has_device_memory(const QString& id) { return id == QLatin1String("cuda") || id == QLatin1String("auto"); }
-
 }  // namespace dit::studio

@@ -12,7 +12,5 @@ struct BackendChoice {
 };
 
 QList<BackendChoice> backend_choices();
-// Whether `id` keeps its weights on a device, where the Low VRAM option means something.
-bool backend_has_device_memory(const QString& id);
 
 }  // namespace dit::studio

@@ -13,7 +13,8 @@ namespace dit::remote {
 
 QueueClient::QueueClient(RedisUrl url, int timeout_ms) : redis_(std::move(url), timeout_ms) {}
 
-std::string QueueClient::submit(const Request& request, const std::string& model, int preview_ms, int ttl_s) {
+std::string QueueClient::submit(const Request& request, const std::string& model, int preview_ms, int ttl_s,
+                                std::string* entry) {
     if (ttl_s < JobLimits::kMinTtl || ttl_s > JobLimits::kMaxTtl || preview_ms < 0 || preview_ms > JobLimits::kMaxPreviewMs)
         throw Error("queue: the job's TTL or preview interval is out of range");
     const EncodedJob job = encode_job(request, model, preview_ms, ttl_s);
@@ -28,8 +29,17 @@ std::string QueueClient::submit(const Request& request, const std::string& model
                 upload.push_back({"SET", keys::blob(job.blobs[i].first), job.blobs[i].second, "EX", std::to_string(ttl_s)});
         if (!upload.empty()) redis_.pipeline(upload);
     }
-    redis_.command({"XADD", keys::jobs(model), "*", "id", job.id, "job", job.json});
+    const RedisReply added = redis_.command({"XADD", keys::jobs(model), "*", "id", job.id, "job", job.json});
+    if (entry) *entry = added.str;
     return job.id;
+}
+
+bool QueueClient::holds(const std::string& job, const std::string& model, const std::string& entry) {
+    const auto r = redis_.pipeline({{"EXISTS", keys::events(job), keys::end(job)}, {"XRANGE", keys::jobs(model), entry, entry}});
+    if (r.at(0).integer > 0 || !r.at(1).elements.empty()) return true;
+    for (const auto& w : workers())
+        if (w.job == job) return true;
+    return false;
 }
 
 std::vector<JobEvent> QueueClient::events(const std::string& job, std::string& cursor, int block_ms) {
@@ -74,10 +84,11 @@ std::vector<WorkerInfo> QueueClient::workers() {
 std::string run_remote_job(QueueClient& client, const Request& request, const std::string& model,
                            const RemoteRunOptions& o) {
     using Clock = std::chrono::steady_clock;
-    const std::string job = client.submit(request, model, o.preview_ms, o.ttl_s);
+    std::string entry;
+    const std::string job = client.submit(request, model, o.preview_ms, o.ttl_s, &entry);
     std::string cursor = "0";
     bool started = false, cancel_sent = false;
-    Clock::time_point unserved_since{}, last_check{}, link_lost{};
+    Clock::time_point unserved_since{}, last_check{}, link_lost{}, verify_until{};
     // One round: a cancel to send, the events that came, and while no worker has the job, whether
     // any live worker serves its model. Returns the PNG once the job finished.
     auto round = [&]() -> std::optional<std::string> {
@@ -92,6 +103,14 @@ std::string run_remote_job(QueueClient& client, const Request& request, const st
             throw Error("queue: job failed: " + e.reason);
         }
         const auto now = Clock::now();
+        // Back from a lost link: a Redis restarted without persistence has forgotten the job,
+        // and nobody would ever end it.
+        if (verify_until != Clock::time_point{}) {
+            if (client.holds(job, model, entry)) verify_until = {};
+            else if (now > verify_until)
+                throw Error("queue: Redis at " + client.connection().url().display() + " lost job " + job +
+                            " while the link was down (restarted without persistence?); submit it again");
+        }
         if (started || now - last_check < std::chrono::seconds(1)) return std::nullopt;
         last_check = now;
         bool served = false;
@@ -112,6 +131,7 @@ std::string run_remote_job(QueueClient& client, const Request& request, const st
     for (;;) {
         try {
             if (auto png = round()) return *png;
+            if (link_lost != Clock::time_point{}) verify_until = Clock::now() + std::chrono::seconds(o.lost_after_s);
             link_lost = {};
         } catch (const RedisIoError&) {
             // A restarting Redis (with persistence) still holds the job: wait for it a while.

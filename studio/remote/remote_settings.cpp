@@ -4,6 +4,8 @@
 #include <QFile>
 #include <QSettings>
 #include <QStandardPaths>
+#include <algorithm>
+#include <string>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,6 +24,7 @@ RemoteQueueSettings load_remote_settings() {
     RemoteQueueSettings out;
     out.url = s.value(QStringLiteral("remote/url"), QStringLiteral("redis://dit@127.0.0.1:6379")).toString();
     out.model_wait_s = s.value(QStringLiteral("remote/modelWaitSeconds"), 60).toInt();
+    out.jobs_in_flight = std::clamp(s.value(QStringLiteral("remote/jobsInFlight"), 2).toInt(), 1, kMaxJobsInFlight);
     QFile f(remote_password_path());
     // A file others can read is ignored, as ssh ignores such a key: the secret is already out.
     if (f.open(QIODevice::ReadOnly) && !(f.permissions() & (QFile::ReadGroup | QFile::ReadOther)))
@@ -33,9 +36,13 @@ void save_remote_settings(const RemoteQueueSettings& settings) {
     const auto url = remote::parse_redis_url(settings.url.toStdString());
     if (!url.password.empty())
         throw Error("the queue URL carries a password; give only USER@ in the URL and the password separately");
+    if (settings.jobs_in_flight < 1 || settings.jobs_in_flight > kMaxJobsInFlight)
+        throw Error("jobs in flight must be 1 to " + std::to_string(kMaxJobsInFlight) + ", not " +
+                    std::to_string(settings.jobs_in_flight));
     QSettings s;
     s.setValue(QStringLiteral("remote/url"), settings.url);
     s.setValue(QStringLiteral("remote/modelWaitSeconds"), settings.model_wait_s);
+    s.setValue(QStringLiteral("remote/jobsInFlight"), settings.jobs_in_flight);
     const QString path = remote_password_path();
     QDir().mkpath(QFileInfo(path).path());
     const QByteArray bytes = settings.password.toUtf8() + '\n';

@@ -10,7 +10,12 @@ struct RemoteQueueSettings {
     QString url;       // redis://USER@HOST:PORT[/DB]
     QString password;  // empty: none stored
     int model_wait_s = 60;
+    // Requests this window keeps on the farm at once (the studio's lanes): with two workers and
+    // 2, a queue of requests keeps both busy. A job beyond the farm's free workers waits in Redis.
+    int jobs_in_flight = 2;
 };
+
+inline constexpr int kMaxJobsInFlight = 16;
 
 // The password file: <AppConfigLocation>/queue-password.
 QString remote_password_path();

@@ -7,6 +7,7 @@
 #include <QtTest>
 #include <random>
 #include <set>
+#include <thread>
 
 #include "engine/error.h"
 #include "studio/remote/queue_keys.h"
@@ -319,6 +320,63 @@ private slots:
         }
         QVERIFY2(a.terminate() == 0, qPrintable(a.output()));
         QVERIFY2(b.terminate() == 0, qPrintable(b.output()));
+    }
+
+    // Redis killed and restarted WITHOUT persistence: it comes back empty. A job that was only
+    // queued is gone; the client waiting on it must say so, not wait forever. The farm itself
+    // goes on: a job submitted afterwards finishes.
+    void redis_restart_without_persistence_fails_the_lost_job_clearly() {
+        RedisServer redis;
+        QVERIFY(redis.start(false));
+        WorkerProcess a(redis.url(), "np0");
+        QVERIFY2(a.waitReady(), qPrintable(a.output()));
+        const auto url = dit::remote::parse_redis_url(redis.url().toStdString());
+        QueueClient client(url);
+        TinyJob running;  // keeps the one worker busy, so the next job waits in the stream
+        running.seed = 300;
+        running.size = 256;
+        running.steps = 400;
+        const std::string busy = client.submit(running.request(), "tiny-pixart-alpha", 200, 600);
+        std::map<std::string, JobTrace> traces{{busy, {}}};
+        QTRY_VERIFY_WITH_TIMEOUT((follow(client, traces, 50), traces[busy].last_step >= 1), 60000);
+
+        TinyJob queued;
+        queued.seed = 301;
+        std::string failure;
+        std::thread waiter([&] {
+            QueueClient own(url);
+            dit::remote::RemoteRunOptions o;
+            o.lost_after_s = 3;
+            try {
+                dit::remote::run_remote_job(own, queued.request(), "tiny-pixart-alpha", o);
+                failure = "(finished)";
+            } catch (const std::exception& e) {
+                failure = e.what();
+            }
+        });
+        QThread::msleep(1500);  // submitted and waiting behind the busy job
+        redis.kill();
+        QThread::msleep(500);
+        QVERIFY(redis.restart());
+        QElapsedTimer t;
+        t.start();
+        waiter.join();
+        QVERIFY2(failure.find("lost job") != std::string::npos && failure.find("submit it again") != std::string::npos,
+                 failure.c_str());
+        QVERIFY2(t.elapsed() < 30000, "the lost job was not noticed within the client's limits");
+
+        // The worker recreates its group on the empty server; cancel what it still runs, then a
+        // new job finishes.
+        QueueClient after(url);
+        after.cancel(busy, 600);
+        TinyJob next;
+        next.seed = 302;
+        const std::string id = after.submit(next.request(), "tiny-pixart-alpha", 200, 600);
+        std::map<std::string, JobTrace> more{{id, {}}};
+        QVERIFY2(follow(after, more, 120000), qPrintable(a.output()));
+        QCOMPARE(more[id].outcome, std::string("finished"));
+        QVERIFY(QByteArray::fromStdString(after.result_png(id)) == reference(next));
+        QVERIFY2(a.terminate() == 0, qPrintable(a.output()));
     }
 };
 

@@ -3,6 +3,7 @@
 // an oversized or forged picture), and clients and workers with a wrong or no password. Each is
 // refused with a reason naming what is wrong; the worker goes on and writes no file.
 #include <QDir>
+#include <QElapsedTimer>
 #include <QtTest>
 #include <random>
 
@@ -233,6 +234,17 @@ private slots:
         WorkerProcess w(redis.url(""), "local", {"--insecure-local"});
         QVERIFY2(w.waitReady(), qPrintable(w.output()));
         QCOMPARE(w.terminate(), 0);
+        // Never for another machine, and refused before connecting (TEST-NET-1 answers nothing,
+        // so a connection attempt would show as a timeout, not this message).
+        for (const char* host : {"192.0.2.1", "gpu-box.example", "0.0.0.0"}) {
+            QElapsedTimer t;
+            t.start();
+            const auto far = run_cli({"worker", "--queue", QStringLiteral("redis://%1:6379").arg(host), "--insecure-local",
+                                      "--models", kTinyModel});
+            QCOMPARE(far.code, 2);
+            QVERIFY2(far.err.contains("only for a loopback address") && far.err.contains(host), qPrintable(far.err));
+            QVERIFY2(t.elapsed() < 10000, qPrintable(far.err));
+        }
     }
 };
 

@@ -1,8 +1,10 @@
 // The documented across-network set-up (docs/remote.md): this hiredis has no TLS, so the link
 // runs through a pair of stunnel processes, each pinning the other's certificate. Tested on
 // loopback: a worker and `dit-cli generate --queue` reach Redis only through the tunnel, the
-// image is the local run's, and the tunnel's network side speaks TLS, never Redis in the clear.
+// image is the local run's, the tunnel's network side speaks TLS, never Redis in the clear, and a
+// tunnel end whose certificate the farm has not pinned reaches no Redis.
 #include <QFile>
+#include <arpa/inet.h>
 #include <QtTest>
 
 #include "engine/error.h"
@@ -94,6 +96,37 @@ private slots:
             plain_answered = false;
         }
         QVERIFY2(!plain_answered, "the tunnel's TLS port answered plain Redis");
+
+        // A box with a certificate the farm has not pinned gets its TLS handshake refused: its
+        // own tunnel end accepts the connection, but no Redis answers through it.
+        QVERIFY(make_certificate(tmp_.path(), "intruder"));
+        const int intruder_port = free_loopback_port();
+        QProcess intruder_end;
+        QVERIFY(start_stunnel(intruder_end, tmp_.path(), "intruder", true, intruder_port, tls_port, "intruder", "farm"));
+        // Its end listens (so a failure below is the handshake's, not a closed port).
+        const auto listening = [](int port) {
+            const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+            sockaddr_in a{};
+            a.sin_family = AF_INET;
+            a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+            a.sin_port = htons(uint16_t(port));
+            const bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+            ::close(fd);
+            return ok;
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(listening(intruder_port), 5000);
+        bool answered = false;
+        try {
+            const auto url = dit::remote::parse_redis_url(
+                QStringLiteral("redis://dit:%1@127.0.0.1:%2").arg(RedisServer::kPassword).arg(intruder_port).toStdString());
+            dit::remote::RedisConnection c(url, 2000);
+            answered = c.command({"PING"}).str == "PONG";
+        } catch (const std::exception&) {
+            answered = false;
+        }
+        QVERIFY2(!answered, "Redis answered through a tunnel with an unpinned certificate");
+        intruder_end.kill();
+        intruder_end.waitForFinished();
         QCOMPARE(worker.terminate(), 0);
         farm_end.kill();
         studio_end.kill();

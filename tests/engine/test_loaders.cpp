@@ -5,6 +5,7 @@
 #include <QtTest>
 
 #include <cmath>
+#include <fstream>
 #include <functional>
 #include <random>
 
@@ -14,6 +15,7 @@
 #include "tests/engine/loader_helpers.h"
 #include "engine/error.h"
 #include "engine/io/half.h"
+#include "engine/io/mapped_file.h"
 #include "engine/io/npy.h"
 #include "engine/io/safetensors.h"
 #include "engine/io/weights.h"
@@ -42,6 +44,44 @@ class TestLoaders : public QObject {
 
 private slots:
     void initTestCase() { QVERIFY(tmp_.isValid()); }
+
+    // ---- resident pages of a mapping (the low-VRAM T5's release) ------------------------------
+    void released_pages_leave_resident_memory_and_read_back() {
+        const auto path = dir() / "pages.bin";
+        const size_t n = size_t(48) << 20;
+        {
+            std::vector<uint8_t> bytes(n);
+            for (size_t i = 0; i < n; ++i) bytes[i] = uint8_t(i * 2654435761u >> 24);
+            std::ofstream(path, std::ios::binary).write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(n));
+        }
+        // The mapping's resident KiB, from /proc/self/smaps (its "Rss:" line).
+        const auto resident_kib = [](const void* base) {
+            std::ifstream smaps("/proc/self/smaps");
+            char range[64];
+            std::snprintf(range, sizeof range, "%lx-", static_cast<unsigned long>(reinterpret_cast<uintptr_t>(base)));
+            bool inside = false;
+            for (std::string line; std::getline(smaps, line);) {
+                if (line.rfind(range, 0) == 0) inside = true;
+                else if (inside && line.rfind("Rss:", 0) == 0) return std::stol(line.substr(4));
+            }
+            return -1L;
+        };
+        auto file = MappedFile::open(path, n, "test data");
+        uint64_t sum = 0;
+        for (size_t i = 0; i < n; i += 4096) sum += file->bytes()[i];
+        QVERIFY2(resident_kib(file->bytes()) > 40 * 1024, "touching the mapping did not make it resident");
+        MappedFile::release_pages(file->bytes(), n);
+        QVERIFY2(resident_kib(file->bytes()) < 1024, "released pages are still resident");
+        uint64_t again = 0;
+        for (size_t i = 0; i < n; i += 4096) again += file->bytes()[i];
+        QCOMPARE(again, sum);  // read back from the file
+        // Memory outside every mapping keeps its contents (madvise would zero owned memory).
+        std::vector<uint8_t> owned(size_t(1) << 20, 7);
+        MappedFile::release_pages(owned.data(), owned.size());
+        QCOMPARE(int(owned[owned.size() / 2]), 7);
+        // A range running past the mapping's end is refused as a whole.
+        MappedFile::release_pages(file->bytes() + n - 4096, 8192);
+    }
 
     // ---- half formats -----------------------------------------------------------------------
 

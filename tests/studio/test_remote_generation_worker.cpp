@@ -49,6 +49,17 @@ private slots:
         QCOMPARE(back.url, s.url);
         QCOMPARE(back.password, s.password);
         QCOMPARE(back.model_wait_s, 30);
+        QCOMPARE(back.jobs_in_flight, 2);  // the default: two lanes
+        s.jobs_in_flight = 3;
+        dit::studio::save_remote_settings(s);
+        QCOMPARE(dit::studio::load_remote_settings().jobs_in_flight, 3);
+        // Out of range: refused before anything is written.
+        s.jobs_in_flight = 0;
+        QVERIFY_THROWS_EXCEPTION(dit::Error, dit::studio::save_remote_settings(s));
+        s.jobs_in_flight = dit::studio::kMaxJobsInFlight + 1;
+        QVERIFY_THROWS_EXCEPTION(dit::Error, dit::studio::save_remote_settings(s));
+        QCOMPARE(dit::studio::load_remote_settings().jobs_in_flight, 3);
+        s.jobs_in_flight = 2;
         // A password in the URL would land in the settings file: refused.
         s.url = QStringLiteral("redis://dit:s3cret@127.0.0.1:6390");
         QVERIFY_THROWS_EXCEPTION(dit::Error, dit::studio::save_remote_settings(s));

@@ -1,6 +1,7 @@
 // The studio window on the "Remote queue" backend, driven as a user would: the backend picked in
 // the settings, Generate pressed, the result applied to the canvas, the status bar naming the
-// farm's worker while it runs; then Cancel on a long job. Redis and two `dit-cli worker`
+// farm's worker while it runs; two requests at once running on the two workers side by side;
+// then Cancel on two long jobs. Redis and two `dit-cli worker`
 // processes are the test's own.
 #include <QLabel>
 #include <QPlainTextEdit>
@@ -8,9 +9,11 @@
 #include <QStandardPaths>
 #include <QtTest>
 
+#include "studio/generation_worker.h"
 #include "studio/remote/remote_settings.h"
 #include "tests/common/queue_farm.h"
 #include "tests/common/test_window.h"
+#include "ui/canvas_view.h"
 #include "ui/main_window.h"
 #include "ui/prompt_panel.h"
 
@@ -48,23 +51,46 @@ private slots:
         });
         watch.start(5);
         QSignalSpy applied(w.get(), &MainWindow::resultApplied);
+        QSignalSpy previews(w->canvas(), &dit::ui::CanvasView::previewShown);
         w->generate();
         QTRY_COMPARE_WITH_TIMEOUT(applied.size(), 1, 60000);
         QVERIFY2(messages.filter(QRegularExpression("Generating #\\d+ on worker gpu-[ab]")).size() > 0,
                  qPrintable(messages.join(" | ")));
         QCOMPARE(int(w->document()->results().size()), 1);
 
-        // A long job, cancelled as a user would (Esc): it ends cancelled, the window idle again.
+        // Two requests at once: the window's two lanes put both on the farm, and the two workers
+        // run them side by side (each worker takes one job at a time, so the busy one cannot
+        // take the second). Previews reach the canvas.
         s = w->document()->settings();
+        s.steps = 40;
+        w->document()->setSettings(s, QStringLiteral("steps"));
+        // Where each job ran, as the lanes (the window's worker children) report it; the status
+        // bar shows the latest of these, too fast to sample.
+        QStringList where;
+        for (auto* lane : w->findChildren<dit::studio::GenerationWorker*>())
+            connect(lane, &dit::studio::GenerationWorker::runningOn, this,
+                    [&](quint64 id, const QString& on) { where << QStringLiteral("#%1 %2").arg(id).arg(on); });
+        w->generate();
+        w->generate();
+        QTRY_COMPARE_WITH_TIMEOUT(applied.size(), 3, 120000);
+        const QString log = where.join(" | ");
+        QVERIFY2(log.contains("worker gpu-a") && log.contains("worker gpu-b"), qPrintable(log));
+        QVERIFY2(!previews.isEmpty(), qPrintable(log));
+        QCOMPARE(int(w->document()->results().size()), 3);
+
+        // Two long jobs, both running on the farm, cancelled as a user would (Esc): both end
+        // cancelled, the window idle again, no result added.
         s.steps = 500;
         w->document()->setSettings(s, QStringLiteral("steps"));
         QSignalSpy ended(w.get(), &MainWindow::generationEnded);
+        where.clear();
         w->generate();
-        QTRY_VERIFY_WITH_TIMEOUT(w->statusLabel()->text().contains("on worker gpu-"), 60000);
+        w->generate();
+        QTRY_VERIFY_WITH_TIMEOUT(where.join(" | ").contains("worker gpu-a") && where.join(" | ").contains("worker gpu-b"), 60000);
         w->cancelGeneration();
-        QTRY_COMPARE_WITH_TIMEOUT(ended.size(), 1, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(ended.size(), 2, 30000);
         QVERIFY(!w->isGenerating());
-        QCOMPARE(int(w->document()->results().size()), 1);
+        QCOMPARE(int(w->document()->results().size()), 3);
         w.reset();
         QCOMPARE(a.terminate(), 0);
         QCOMPARE(b.terminate(), 0);

@@ -1,9 +1,11 @@
 """The PyTorch side of bench/cuda/pipeline.cpp: writes a PixArt-α-LCM-sized diffusers folder with
 random weights and times the whole pipeline in PyTorch on the same weights, tokens and noise.
 
-  make DIR [--scale full|tiny] [--layers N] [--size PX] [--device cuda]
+  make DIR [--scale full|tiny] [--family alpha|sigma] [--layers N] [--size PX] [--device cuda]
        DIR/{model_index.json, tokenizer, text_encoder, transformer, vae, scheduler}, every matrix in
-       bf16. full: T5-XXL (24 layers, 4096 wide, 4.7 B parameters, 9.5 GB), PixArt-α's transformer
+       bf16, written a tensor at a time (PyTorch 1.x builds no meta modules: T5's shapes come from a
+       one-block copy), so making the full size needs about one tensor of memory. --family sigma:
+       PixArtSigmaPipeline (300 tokens, no micro-conditions, the DPM-Solver++ scheduler). full: T5-XXL (24 layers, 4096 wide, 4.7 B parameters, 9.5 GB), PixArt-α's transformer
        (28 blocks, 16 heads x 72, caption 4096) and the SD VAE (128-256-512-512 channels, two
        resnets a block); tiny: the test pipelines' sizes, to check the benchmark on a CPU. The
        tokenizer is the T5 test fixture's (the embedding keeps T5's 32128 rows); the scheduler is
@@ -47,6 +49,13 @@ LCM_SCHEDULER = {  # PixArt-LCM-XL-2-1024-MS's scheduler/scheduler_config.json
     "original_inference_steps": 50, "prediction_type": "epsilon", "set_alpha_to_one": True,
     "steps_offset": 0, "timestep_scaling": 10.0, "timestep_spacing": "leading",
 }
+SIGMA_SCHEDULER = {  # PixArt-Sigma-XL-2-1024-MS's scheduler/scheduler_config.json
+    "_class_name": "DPMSolverMultistepScheduler", "_diffusers_version": "0.30.0", "algorithm_type": "dpmsolver++",
+    "beta_end": 0.02, "beta_schedule": "linear", "beta_start": 0.0001, "lower_order_final": True,
+    "num_train_timesteps": 1000, "prediction_type": "epsilon", "solver_order": 2, "solver_type": "midpoint",
+    "steps_offset": 0, "thresholding": False, "timestep_spacing": "linspace", "trained_betas": None,
+    "use_karras_sigmas": False, "variance_type": "learned_range",
+}
 T5_XXL = dict(d_model=4096, d_kv=64, d_ff=10240, num_layers=24, num_heads=64, relative_attention_num_buckets=32,
               relative_attention_max_distance=128, feed_forward_proj="gated-gelu")
 SD_VAE = dict(make_tiny_pipeline.VAE, block_out_channels=[128, 256, 512, 512], layers_per_block=2,
@@ -67,29 +76,46 @@ def shapes(make, state=lambda m: m.state_dict()):
     return {k: tuple(v.shape) for k, v in state(module).items()}
 
 
-def random_state(names, seed, device):
+def t5_shapes(config):
+    """T5's {name: shape}: every block is block 0's shape (only block 0 holds the position bias),
+    so a one-block model gives them all without building 4.7 B parameters."""
+    one = t5.T5Config(**dict(config.to_dict(), num_layers=1))
+    names = shapes(lambda: t5.T5EncoderModel(one), lambda m: m.checkpoint_state_dict())
+    out = {}
+    for name, shape in names.items():
+        if not name.startswith("encoder.block.0.") or "relative_attention_bias" in name:
+            out[name] = shape
+            continue
+        for i in range(config.num_layers):
+            out[name.replace("encoder.block.0.", f"encoder.block.{i}.", 1)] = shape
+    return out
+
+
+def write_random(folder, config, names, seed, device, library="diffusers"):
     gen = torch.Generator(device=device).manual_seed(seed)
-    return {name: make_tiny_pipeline.random_weight(name, shape, gen, device).to(torch.bfloat16).cpu()
-            for name, shape in sorted(names.items())}
+    diffusers_folder.write_component_streaming(
+        folder, config, names, torch.bfloat16,
+        lambda name, shape: make_tiny_pipeline.random_weight(name, shape, gen, device), library)
 
 
 def make(args):
     t5_sizes, (layers, heads), vae_config = SCALES[args.scale]
     layers = args.layers or layers
-    diffusers_folder.write_pipeline(args.dir, "PixArtAlphaPipeline", LCM_SCHEDULER, SPIECE)
+    sigma = args.family == "sigma"
+    diffusers_folder.write_pipeline(args.dir, "PixArtSigmaPipeline" if sigma else "PixArtAlphaPipeline",
+                                    SIGMA_SCHEDULER if sigma else LCM_SCHEDULER, SPIECE)
 
     t5_config = t5.T5Config(vocab_size=32128, **t5_sizes)
-    names = shapes(lambda: t5.T5EncoderModel(t5_config), lambda m: m.checkpoint_state_dict())
-    diffusers_folder.write_component(os.path.join(args.dir, "text_encoder"), t5_config.to_dict(),
-                                     random_state(names, 1, args.device), torch.bfloat16, "transformers")
+    write_random(os.path.join(args.dir, "text_encoder"), t5_config.to_dict(), t5_shapes(t5_config), 1,
+                 args.device, "transformers")
     tr_config = bench_pixart_torch.transformer_config(layers, heads, 72 if args.scale == "full" else 16,
                                                       t5_config.d_model, args.size // 8)
+    if sigma:
+        tr_config["use_additional_conditions"] = False
     names = shapes(lambda: pixart.PixArtTransformer2DModel(tr_config))
-    diffusers_folder.write_component(os.path.join(args.dir, "transformer"), tr_config,
-                                     random_state(names, 2, args.device), torch.bfloat16)
+    write_random(os.path.join(args.dir, "transformer"), tr_config, names, 2, args.device)
     names = shapes(lambda: vae.AutoencoderKL(vae_config))
-    diffusers_folder.write_component(os.path.join(args.dir, "vae"), vae_config,
-                                     random_state(names, 3, args.device), torch.bfloat16)
+    write_random(os.path.join(args.dir, "vae"), vae_config, names, 3, args.device)
     bench_pixart_torch.mark_complete(args.dir)
 
 
@@ -180,6 +206,7 @@ def main():
     m = sub.add_parser("make")
     m.add_argument("dir")
     m.add_argument("--scale", choices=sorted(SCALES), default="full")
+    m.add_argument("--family", choices=["alpha", "sigma"], default="alpha")
     m.add_argument("--layers", type=int, default=0)
     m.add_argument("--size", type=int, default=1024)
     m.add_argument("--device", default="cpu", choices=["cpu", "cuda"])

@@ -2,6 +2,7 @@
 scripts and the training export.
 
   write_component(folder, config, state_dict, dtype)   config.json + weights
+  write_component_streaming(folder, config, shapes, dtype, make_tensor)   the same, a tensor at a time
   write_pipeline(root, pipeline_class, scheduler_config, spiece_model)
       model_index.json, scheduler/scheduler_config.json, tokenizer/spiece.model
 """
@@ -30,6 +31,13 @@ def write_component(folder, config, state_dict, dtype=torch.float32, library="di
     pick = dtype if callable(dtype) else (lambda name, t: dtype)
     state = {k: v.detach().to(pick(k, v)).contiguous() for k, v in state_dict.items()}
     safetensors_io.save(os.path.join(folder, WEIGHTS_NAME[library]), state, {"format": "pt"})
+
+
+def write_component_streaming(folder, config, shapes, dtype, make_tensor, library="diffusers"):
+    """write_component for models too large to hold twice: make_tensor(name, shape) per tensor."""
+    write_json(os.path.join(folder, "config.json"), config)
+    safetensors_io.save_streaming(os.path.join(folder, WEIGHTS_NAME[library]), shapes, dtype, make_tensor,
+                                  {"format": "pt"})
 
 
 def write_pipeline(root, pipeline_class, scheduler_config, spiece_model):

@@ -33,6 +33,27 @@ def save(path, tensors, metadata=None):
             f.write(b)
 
 
+def save_streaming(path, shapes, dtype, make_tensor, metadata=None):
+    """Like save(), one tensor in memory at a time: `shapes` {name: shape}, every tensor stored as
+    `dtype`, make_tensor(name, shape) drawn just before it is written (T5-XXL is 9.5 GB)."""
+    size = torch.tensor([], dtype=dtype).element_size()
+    header, offset = {}, 0
+    for name in sorted(shapes):
+        n = size * int(np.prod(shapes[name], dtype=np.int64))
+        header[name] = {"dtype": _NAMES[dtype], "shape": list(shapes[name]), "data_offsets": [offset, offset + n]}
+        offset += n
+    if metadata:
+        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
+    text = json.dumps(header, separators=(",", ":")).encode()
+    text += b" " * ((8 - len(text) % 8) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(text)))
+        f.write(text)
+        for name in sorted(shapes):
+            t = make_tensor(name, shapes[name]).detach().to(dtype).contiguous().cpu()
+            f.write(t.view(torch.int16).numpy().tobytes() if dtype == torch.bfloat16 else t.numpy().tobytes())
+
+
 def load(path):
     with open(path, "rb") as f:
         data = f.read()

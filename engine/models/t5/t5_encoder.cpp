@@ -6,6 +6,7 @@
 
 #include "engine/error.h"
 #include "engine/io/config.h"
+#include "engine/io/mapped_file.h"
 #include "engine/io/weights.h"
 
 namespace dit {
@@ -265,7 +266,11 @@ Tensor T5EncoderModel::forward(const std::vector<int32_t>& ids, const std::vecto
         ops.add_gated(x.ptr(), y.ptr(), nullptr, B, L, D);
         if (release_weights)
             for (const Tensor* m : {&b.q, &b.k, &b.v, &b.o, &b.wi, &b.wi_0, &b.wi_1, &b.wo})
-                if (!m->empty()) ops.forget_weights(m->raw(), size_t(storage_bytes(m->dtype(), m->numel())));
+                if (!m->empty()) {
+                    const auto bytes = size_t(storage_bytes(m->dtype(), m->numel()));
+                    ops.forget_weights(m->raw(), bytes);
+                    MappedFile::release_pages(m->raw(), bytes);  // and the host's resident copy
+                }
     }
     check_cancelled(cancelled);
     Tensor out = Tensor::on(ops, {B, L, D});
