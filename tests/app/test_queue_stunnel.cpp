@@ -38,6 +38,18 @@ bool start_stunnel(QProcess& p, const QString& dir, const QString& name, bool cl
     return p.waitForStarted(5000);
 }
 
+// Whether Redis, with the queue's credentials, answers PING on this loopback port.
+bool answers_ping(int port) {
+    try {
+        const auto url = dit::remote::parse_redis_url(
+            QStringLiteral("redis://dit:%1@127.0.0.1:%2").arg(RedisServer::kPassword).arg(port).toStdString());
+        dit::remote::RedisConnection c(url, 2000);
+        return c.command({"PING"}).str == "PONG";
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
 }  // namespace
 
 class TestQueueStunnel : public QObject {
@@ -86,16 +98,7 @@ private slots:
         QVERIFY2(f.readAll() == local_png(job, tmp_.path()), "the PNG through the tunnel differs from the local one");
 
         // The network side is TLS: Redis' own protocol gets no answer there.
-        bool plain_answered = true;
-        try {
-            const auto url = dit::remote::parse_redis_url(
-                QStringLiteral("redis://dit:%1@127.0.0.1:%2").arg(RedisServer::kPassword).arg(tls_port).toStdString());
-            dit::remote::RedisConnection c(url, 2000);
-            plain_answered = c.command({"PING"}).str == "PONG";
-        } catch (const std::exception&) {
-            plain_answered = false;
-        }
-        QVERIFY2(!plain_answered, "the tunnel's TLS port answered plain Redis");
+        QVERIFY2(!answers_ping(tls_port), "the tunnel's TLS port answered plain Redis");
 
         // A box with a certificate the farm has not pinned gets its TLS handshake refused: its
         // own tunnel end accepts the connection, but no Redis answers through it.
@@ -115,16 +118,7 @@ private slots:
             return ok;
         };
         QTRY_VERIFY_WITH_TIMEOUT(listening(intruder_port), 5000);
-        bool answered = false;
-        try {
-            const auto url = dit::remote::parse_redis_url(
-                QStringLiteral("redis://dit:%1@127.0.0.1:%2").arg(RedisServer::kPassword).arg(intruder_port).toStdString());
-            dit::remote::RedisConnection c(url, 2000);
-            answered = c.command({"PING"}).str == "PONG";
-        } catch (const std::exception&) {
-            answered = false;
-        }
-        QVERIFY2(!answered, "Redis answered through a tunnel with an unpinned certificate");
+        QVERIFY2(!answers_ping(intruder_port), "Redis answered through a tunnel with an unpinned certificate");
         intruder_end.kill();
         intruder_end.waitForFinished();
         QCOMPARE(worker.terminate(), 0);

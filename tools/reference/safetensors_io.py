@@ -13,15 +13,16 @@ _DTYPES = {"F32": (torch.float32, 4), "F16": (torch.float16, 2), "BF16": (torch.
 _NAMES = {torch.float32: "F32", torch.float16: "F16", torch.bfloat16: "BF16"}
 
 
-def save(path, tensors, metadata=None):
-    header, blobs, offset = {}, [], 0
-    for name in sorted(tensors):
-        t = tensors[name].detach().contiguous().cpu()
-        dtype = _NAMES[t.dtype]
-        raw = t.view(torch.int16).numpy().tobytes() if t.dtype == torch.bfloat16 else t.numpy().tobytes()
-        header[name] = {"dtype": dtype, "shape": list(t.shape), "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
+def _raw(t):
+    return t.view(torch.int16).numpy().tobytes() if t.dtype == torch.bfloat16 else t.numpy().tobytes()
+
+
+def _write(path, entries, metadata, blobs):
+    """entries: [(name, dtype name, shape, bytes)] in file order; blobs yields each tensor's bytes."""
+    header, offset = {}, 0
+    for name, dtype, shape, n in entries:
+        header[name] = {"dtype": dtype, "shape": list(shape), "data_offsets": [offset, offset + n]}
+        offset += n
     if metadata:
         header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
     text = json.dumps(header, separators=(",", ":")).encode()
@@ -33,25 +34,20 @@ def save(path, tensors, metadata=None):
             f.write(b)
 
 
+def save(path, tensors, metadata=None):
+    ts = {name: tensors[name].detach().contiguous().cpu() for name in sorted(tensors)}
+    raws = {name: _raw(t) for name, t in ts.items()}
+    _write(path, [(name, _NAMES[t.dtype], t.shape, len(raws[name])) for name, t in ts.items()], metadata,
+           (raws[name] for name in ts))
+
+
 def save_streaming(path, shapes, dtype, make_tensor, metadata=None):
     """Like save(), one tensor in memory at a time: `shapes` {name: shape}, every tensor stored as
     `dtype`, make_tensor(name, shape) drawn just before it is written (T5-XXL is 9.5 GB)."""
     size = torch.tensor([], dtype=dtype).element_size()
-    header, offset = {}, 0
-    for name in sorted(shapes):
-        n = size * int(np.prod(shapes[name], dtype=np.int64))
-        header[name] = {"dtype": _NAMES[dtype], "shape": list(shapes[name]), "data_offsets": [offset, offset + n]}
-        offset += n
-    if metadata:
-        header["__metadata__"] = {k: str(v) for k, v in metadata.items()}
-    text = json.dumps(header, separators=(",", ":")).encode()
-    text += b" " * ((8 - len(text) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(text)))
-        f.write(text)
-        for name in sorted(shapes):
-            t = make_tensor(name, shapes[name]).detach().to(dtype).contiguous().cpu()
-            f.write(t.view(torch.int16).numpy().tobytes() if dtype == torch.bfloat16 else t.numpy().tobytes())
+    names = sorted(shapes)
+    _write(path, [(n, _NAMES[dtype], shapes[n], size * int(np.prod(shapes[n], dtype=np.int64))) for n in names],
+           metadata, (_raw(make_tensor(n, shapes[n]).detach().to(dtype).contiguous().cpu()) for n in names))
 
 
 def load(path):
