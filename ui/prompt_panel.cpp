@@ -6,6 +6,7 @@
 #include <QPlainTextEdit>
 #include <QVBoxLayout>
 
+#include "ui/prompt_marks.h"
 #include "ui/region_editor.h"
 
 namespace dit::ui {
@@ -15,22 +16,16 @@ using studio::Document;
 PromptPanel::PromptPanel(CanvasView* canvas, QWidget* parent) : QWidget(parent) {
     auto* v = new QVBoxLayout(this);
     prompt_ = new QPlainTextEdit(this);
-    prompt_->setToolTip(tr("What the picture shows; Ctrl+Enter generates"));
     prompt_->setPlaceholderText(tr("Describe the image…"));
     prompt_->setTabChangesFocus(true);
     prompt_->setMinimumHeight(60);
     negative_ = new QPlainTextEdit(this);
-    negative_->setToolTip(tr("What the picture should avoid (used when CFG is above 1)"));
     negative_->setPlaceholderText(tr("What to avoid (negative prompt)"));
     negative_->setTabChangesFocus(true);
     negative_->setMaximumHeight(50);
     tokens_ = new QLabel(this);
     negative_tokens_ = new QLabel(this);
-    for (QLabel* l : {tokens_, negative_tokens_}) {
-        l->setAlignment(Qt::AlignRight);
-        l->setToolTip(tr("Tokens the text encoder sees, against the model's limit; past it the "
-                         "prompt is cut"));
-    }
+    for (QLabel* l : {tokens_, negative_tokens_}) l->setAlignment(Qt::AlignRight);
     v->addWidget(new QLabel(tr("Prompt"), this));
     v->addWidget(prompt_, 2);
     v->addWidget(tokens_);
@@ -91,19 +86,9 @@ void PromptPanel::setTokens(std::shared_ptr<const studio::PromptTokens> tokens) 
 }
 
 void PromptPanel::updateTokenCount() {
-    auto show = [this](QLabel* label, const QString& text) {
-        if (!tokens_count_) {
-            label->setText(tr("no model: tokens not counted"));
-            label->setStyleSheet({});
-            return;
-        }
-        const int n = tokens_count_->count(text);
-        label->setText(tr("%1 / %2 tokens").arg(n).arg(tokens_count_->limit()));
-        label->setStyleSheet(n > tokens_count_->limit() ? QStringLiteral("color: #ff6b6b; font-weight: bold;")
-                                             : QStringLiteral("color: #9a9a9a;"));
-    };
-    show(tokens_, prompt_->toPlainText());
-    show(negative_tokens_, negative_->toPlainText());
+    show_prompt_issues(prompt_, tokens_, tokens_count_.get(), tr("prompt"), tr("What the picture shows; Ctrl+Enter generates"));
+    show_prompt_issues(negative_, negative_tokens_, tokens_count_.get(), tr("negative prompt"),
+                       tr("What the picture should avoid (used when CFG is above 1)"));
 }
 
 bool PromptPanel::eventFilter(QObject* watched, QEvent* event) {

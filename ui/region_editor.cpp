@@ -12,6 +12,7 @@
 #include "studio/document/mask_ops.h"
 #include "ui/canvas_view.h"
 #include "ui/overlay_colours.h"
+#include "ui/prompt_marks.h"
 
 namespace dit::ui {
 
@@ -52,14 +53,12 @@ RegionEditor::RegionEditor(CanvasView* canvas, QWidget* parent) : QWidget(parent
     paint_->setToolTip(tr("Paint the selected region's mask with the region brush (R); it stays on until "
                           "you pick another tool. Erase with E."));
     prompt_ = new QPlainTextEdit(this);
-    prompt_->setToolTip(tr("What is in the selected region; it steers the picture under the region's mask"));
     prompt_->setPlaceholderText(tr("What is in this region…"));
     prompt_->setTabChangesFocus(true);
     prompt_->setMaximumHeight(52);
     prompt_->installEventFilter(this);
     tokens_ = new QLabel(this);
     tokens_->setAlignment(Qt::AlignRight);
-    tokens_->setToolTip(tr("Tokens the text encoder sees for this region, against the model's limit"));
     g->addWidget(list_, 0, 0, 1, 4);
     g->addWidget(add_, 1, 0);
     g->addWidget(remove_, 1, 1);
@@ -210,9 +209,18 @@ void RegionEditor::selectionChanged() {
     }
     if (r && canvas_->activeRegion() != r->id) canvas_->setActiveRegion(r->id);
     if (!r && canvas_->tool() == CanvasTool::Region) canvas_->setTool(CanvasTool::Mask);
-    bool over = false;
-    tokens_->setText(r ? tokenText(r->prompt, &over) : QString());
-    tokens_->setStyleSheet(over ? QStringLiteral("color: #ff6b6b; font-weight: bold;") : QStringLiteral("color: #9a9a9a;"));
+    showPromptIssues();
+}
+
+void RegionEditor::showPromptIssues() {
+    const QString help = tr("What is in the selected region; it steers the picture under the region's mask");
+    if (!doc_ || !doc_->region(selectedRegion())) {
+        prompt_->setExtraSelections({});
+        prompt_->setToolTip(help);
+        tokens_->clear();
+        return;
+    }
+    show_prompt_issues(prompt_, tokens_, tokens_count_.get(), tr("region %1's prompt").arg(list_->currentRow() + 1), help);
 }
 
 bool RegionEditor::eventFilter(QObject* watched, QEvent* event) {

@@ -54,6 +54,7 @@ private:
     void refresh();            // the list from the document, keeping the selection
     void selectionChanged();   // prompt field, buttons and the canvas's active region follow
     QString tokenText(const QString& prompt, bool* over) const;
+    void showPromptIssues();  // the selected region's field and label (ui/prompt_marks.h)
 
     CanvasView* canvas_;
     QPointer<dit::studio::Document> doc_;

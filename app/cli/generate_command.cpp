@@ -20,6 +20,7 @@
 #include "app/cli/region_args.h"
 #include "engine/error.h"
 #include "engine/pipeline/engine.h"
+#include "engine/pipeline/prompt_check.h"
 #include "studio/install_paths.h"
 #include "studio/remote/queue_client.h"
 #include "studio/remote/queue_job.h"
@@ -189,6 +190,12 @@ int generate_command(const std::vector<std::string>& argv) {
     if (on_queue) {
         generate_on_queue(args, r, served, output);
         return 0;
+    }
+    // Said before the run: what of the prompts the model will not see, a size it was not made for.
+    // A folder too broken to check fails in the engine below, with its own message.
+    try {
+        for (const auto& w : request_warnings(r)) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    } catch (const Error&) {
     }
     Engine engine;
     Callbacks cb;

@@ -11,6 +11,7 @@
 #include "engine/pipeline/controls.h"
 #include "engine/pipeline/inpaint.h"
 #include "engine/pipeline/parameters.h"
+#include "engine/pipeline/prompt_check.h"
 #include "engine/pipeline/regional_prompts.h"
 #include "engine/random.h"
 
@@ -61,19 +62,6 @@ bool blank(const std::string& s) {
     return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
 }
 
-// diffusers' PixArt pipelines lower-case and strip every prompt before T5 sees it (their
-// optional caption cleaning, which needs bs4 and ftfy, does that and more). ASCII only: bytes
-// of multi-byte UTF-8 characters pass unchanged.
-std::string caption_preprocess(const std::string& text) {
-    size_t begin = 0, end = text.size();
-    while (begin < end && std::isspace(static_cast<unsigned char>(text[begin]))) ++begin;
-    while (end > begin && std::isspace(static_cast<unsigned char>(text[end - 1]))) --end;
-    std::string out = text.substr(begin, end - begin);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
 }  // namespace
 
 std::unique_ptr<PixArtPipeline> PixArtPipeline::load(const std::filesystem::path& model_dir,
@@ -82,7 +70,7 @@ std::unique_ptr<PixArtPipeline> PixArtPipeline::load(const std::filesystem::path
     auto p = std::unique_ptr<PixArtPipeline>(new PixArtPipeline());
     p->root_ = model_dir;
     const std::string cls = folder.model_index().get_string("_class_name", "PixArtAlphaPipeline");
-    p->max_tokens_ = cls == "PixArtSigmaPipeline" ? 300 : 120;
+    p->max_tokens_ = pixart_max_tokens(cls);
     p->tokenizer_ = std::make_unique<T5Tokenizer>(T5Tokenizer::load(folder.component("tokenizer")));
     for (const auto& [flag, file] : {std::pair{"--text-encoder", files.text_encoder}, std::pair{"--transformer", files.transformer}})
         if (!file.empty() && !std::filesystem::is_regular_file(file))

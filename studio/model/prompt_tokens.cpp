@@ -1,6 +1,7 @@
 #include "studio/model/prompt_tokens.h"
 
 #include "engine/models/t5/t5_tokenizer.h"
+#include "engine/pipeline/prompt_check.h"
 #include "studio/model/model_defaults.h"
 
 namespace dit::studio {
@@ -12,6 +13,20 @@ std::shared_ptr<const PromptTokens> PromptTokens::load(const QString& model_dir)
     return t;
 }
 
-int PromptTokens::count(const QString& text) const { return tokenizer_->count_tokens(text.toStdString()); }
+int PromptTokens::count(const QString& text) const { return inspect(text).tokens; }
+
+PromptIssues PromptTokens::inspect(const QString& text, const QString& what) const {
+    const QByteArray utf8 = text.toUtf8();
+    const std::string bytes = utf8.toStdString();
+    const PromptCheck c = check_prompt(*tokenizer_, bytes, limit_);
+    // Byte offsets of the UTF-8 text -> the QString's (UTF-16) positions.
+    const auto at = [&](size_t byte) { return int(QString::fromUtf8(utf8.left(qsizetype(byte))).size()); };
+    PromptIssues out;
+    out.tokens = c.tokens;
+    for (const auto& [b, e] : c.unknown) out.unknown.append({at(b), at(e)});
+    if (c.cut_at != std::string::npos) out.cut_at = at(c.cut_at);
+    for (const auto& m : describe(c, bytes, what.toStdString())) out.messages << QString::fromStdString(m);
+    return out;
+}
 
 }  // namespace dit::studio

@@ -1,6 +1,9 @@
 #pragma once
 // Token counts of prompts against the model's limit, for the prompt fields. The widgets see only
 // this, never the engine's tokenizer: the studio layer is their one door to the engine.
+#include <QList>
+#include <QPair>
+#include <QStringList>
 #include <QString>
 #include <memory>
 
@@ -10,6 +13,14 @@ class T5Tokenizer;
 
 namespace dit::studio {
 
+// What the text encoder will not see of a prompt, in the field's character positions.
+struct PromptIssues {
+    int tokens = 0;                   // incl. EOS, before truncation
+    QList<QPair<int, int>> unknown;   // [begin, end) the tokenizer has no piece for
+    int cut_at = -1;                  // first character past the token limit; -1 when none
+    QStringList messages;             // one sentence per problem (the CLI's warnings)
+};
+
 class PromptTokens {
 public:
     // The tokenizer of a diffusers folder (<model_dir>/tokenizer) and the model's prompt limit.
@@ -17,6 +28,8 @@ public:
     static std::shared_ptr<const PromptTokens> load(const QString& model_dir);
 
     int count(const QString& text) const;
+    // `what` names the field in the messages ("prompt", "region 2's prompt").
+    PromptIssues inspect(const QString& text, const QString& what = QStringLiteral("prompt")) const;
     int limit() const { return limit_; }
 
 private:

@@ -162,6 +162,29 @@ private slots:
         QVERIFY(!QFile::exists(out("wide-out.png")));
     }
 
+    // Before the run, stderr says what the model will not see and a size it was not made for.
+    void warns_of_unknown_words_cut_prompts_and_far_sizes() {
+        const QString model = kFixtures + "/tiny-pixart-alpha";
+        const dit::testing::CliRun r = run_cli({"--model", model, "--prompt", QStringLiteral("a red circle near a жёлтый star"),
+                                                "--steps", "1", "--width", "256", "--height", "256", "--quiet",
+                                                "--output", out("warned.png")});
+        QVERIFY2(r.code == 0, qPrintable(r.err));
+        QVERIFY2(r.err.contains(QStringLiteral("warning: prompt: the tokenizer has no piece for 'жёлтый'")), qPrintable(r.err));
+        QVERIFY2(r.err.contains(QRegularExpression("warning: size: 256x256 is far from the \\d+ px the model was trained at")),
+                 qPrintable(r.err));
+        QString words;
+        for (int i = 0; i < 150; ++i) words += QStringLiteral("red circle ");
+        const dit::testing::CliRun cut = run_cli({"--model", model, "--prompt", words, "--steps", "1", "--quiet",
+                                                  "--output", out("cut.png")});
+        QVERIFY2(cut.code == 0, qPrintable(cut.err));
+        QVERIFY2(cut.err.contains(QRegularExpression("warning: prompt: \\d+ tokens, the model reads 120; cut from '")),
+                 qPrintable(cut.err));
+        // A plain prompt at the model's size: not a word.
+        const dit::testing::CliRun plain = run_cli({"--model", model, "--prompt", "a red circle", "--steps", "1", "--quiet",
+                                                    "--output", out("plain.png")});
+        QVERIFY2(plain.code == 0 && !plain.err.contains("warning"), qPrintable(plain.err));
+    }
+
     void same_seed_same_image() {
         const QStringList base{"--model", kFixtures + "/tiny-pixart-alpha", "--prompt", "a ring",
                                "--width", "32", "--height", "32", "--steps", "3", "--quiet"};

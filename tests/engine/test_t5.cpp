@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "engine/pipeline/prompt_check.h"
 #include "tests/common/test_helpers.h"
 #include "engine/io/safetensors.h"
 #include "engine/io/weights.h"
@@ -100,6 +101,31 @@ private slots:
             QCOMPARE(tok.count_tokens(texts[p]), int(std::lround(lengths[int64_t(p)])));
         QVERIFY(tok.count_tokens(texts[2]) > kMaxLength);
         QCOMPARE(tok.count_tokens(""), 1);
+    }
+
+    // What the text encoder will not see, located in the text as the user typed it (leading
+    // spaces and capitals included): words without a piece, and the part past the limit.
+    void prompt_check_marks_unknown_words_and_the_cut() {
+        const auto tok = T5Tokenizer::load(fs::path(DIT_FIXTURES) / "tiny-pixart-alpha" / "tokenizer");
+        const std::string text = "  A red circle near a \xd0\xb6\xd1\x91\xd0\xbb\xd1\x82\xd1\x8b\xd0\xb9 star";  // жёлтый
+        const PromptCheck c = check_prompt(tok, text, 120);
+        QCOMPARE(c.unknown.size(), size_t(1));
+        QCOMPARE(text.substr(c.unknown[0].first, c.unknown[0].second - c.unknown[0].first),
+                 std::string("\xd0\xb6\xd1\x91\xd0\xbb\xd1\x82\xd1\x8b\xd0\xb9"));
+        QCOMPARE(c.cut_at, std::string::npos);
+        QCOMPARE(c.tokens, tok.count_tokens(caption_preprocess(text)));
+        const auto said = describe(c, text, "prompt");
+        QCOMPARE(said.size(), size_t(1));
+        QVERIFY2(said[0].find("no piece for '\xd0\xb6") != std::string::npos, said[0].c_str());
+        QVERIFY(describe(check_prompt(tok, "a red circle", 120), "a red circle", "prompt").empty());
+
+        // A limit of 4 keeps 3 pieces and the EOS: "a", "re", "d"; the cut starts at " circle".
+        const PromptCheck cut = check_prompt(tok, text, 4);
+        QVERIFY(cut.cut_at != std::string::npos);
+        QCOMPARE(text.substr(cut.cut_at, 7), std::string(" circle"));
+        const auto cut_said = describe(cut, text, "region 2's prompt");
+        QVERIFY2(cut_said.back().find("region 2's prompt: ") == 0 && cut_said.back().find("cut from ' circle near") != std::string::npos,
+                 cut_said.back().c_str());
     }
 
     void encode_edge_lengths() {

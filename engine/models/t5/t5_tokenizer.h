@@ -24,6 +24,13 @@ struct TokenizedPrompt {
     bool truncated = false;     // the prompt had more than max_length - 1 pieces
 };
 
+// One SentencePiece piece and the bytes of the input it came from.
+struct TokenPiece {
+    int id = 0;
+    size_t begin = 0, end = 0;  // byte range in the encoded text
+    bool unknown = false;       // <unk>: the vocabulary has no piece for these bytes
+};
+
 class T5Tokenizer {
 public:
     // `tokenizer_dir` holds spiece.model (a path to the .model file itself is accepted too).
@@ -34,6 +41,8 @@ public:
     TokenizedPrompt encode(const std::string& text, int max_length) const;
     // Tokens the prompt needs, incl. EOS, before truncation (shown against the limit).
     int count_tokens(const std::string& text) const;
+    // The pieces encode() starts from, with where each came from in `text` (before truncation).
+    std::vector<TokenPiece> pieces_with_offsets(const std::string& text) const;
 
     int pad_id() const { return pad_id_; }
     int eos_id() const { return eos_id_; }
