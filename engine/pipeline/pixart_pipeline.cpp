@@ -8,6 +8,7 @@
 #include "engine/error.h"
 #include "engine/io/config.h"
 #include "engine/io/npy.h"
+#include "engine/models/caption_preprocess.h"
 #include "engine/pipeline/controls.h"
 #include "engine/pipeline/inpaint.h"
 #include "engine/pipeline/parameters.h"
@@ -59,19 +60,6 @@ Tensor pure_noise(const Tensor& noise, const Sampler& sampler) {
 
 bool blank(const std::string& s) {
     return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
-}
-
-// diffusers' PixArt pipelines lower-case and strip every prompt before T5 sees it (their
-// optional caption cleaning, which needs bs4 and ftfy, does that and more). ASCII only: bytes
-// of multi-byte UTF-8 characters pass unchanged.
-std::string caption_preprocess(const std::string& text) {
-    size_t begin = 0, end = text.size();
-    while (begin < end && std::isspace(static_cast<unsigned char>(text[begin]))) ++begin;
-    while (end > begin && std::isspace(static_cast<unsigned char>(text[end - 1]))) --end;
-    std::string out = text.substr(begin, end - begin);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
 }
 
 }  // namespace

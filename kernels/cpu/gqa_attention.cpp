@@ -1,6 +1,8 @@
 // Gemma-2's self-attention as plain loops: grouped-query heads, scaled scores soft-capped by
 // tanh, then the causal / sliding-window / padding masks (masked keys get no weight at all, as
-// finfo.min added before the softmax gives in float32), softmax in float with a double sum.
+// finfo.min added before the softmax gives in float32), softmax in float with a double sum. A
+// query that sees no key (a padding row past the sliding window) gets the plain mean of all the
+// values, as finfo.min added to every score gives: min + score rounds to min, a uniform softmax.
 // Threads over (batch, head) when OpenMP is on; each output element is computed the same way
 // whatever the thread count.
 #include <cmath>
@@ -40,7 +42,14 @@ void gqa_attention(const GqaAttentionArgs& a) {
                     any = true;
                 }
                 for (int64_t d = 0; d < a.D; ++d) out[d] = 0.0f;
-                if (!any) continue;
+                if (!any) {  // every score at finfo.min: softmax is uniform over all keys
+                    for (int64_t j = 0; j < a.L; ++j) {
+                        const float* v = a.v + (b * a.L + j) * a.ldv + kh * a.D;
+                        for (int64_t d = 0; d < a.D; ++d) out[d] += v[d];
+                    }
+                    for (int64_t d = 0; d < a.D; ++d) out[d] /= float(a.L);
+                    continue;
+                }
                 double sum = 0.0;
                 for (int64_t j = 0; j < a.L; ++j)
                     if (seen[size_t(j)]) {

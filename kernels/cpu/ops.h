@@ -78,7 +78,8 @@ struct GqaAttentionArgs {
     int64_t window = 0;    // > 0: query i sees only keys j with i - j < window (sliding layers)
     bool causal = true;    // query i sees keys j <= i
     // Optional per-key keep flags [B, L] (1 keep, 0 padding). Keys a query cannot see get no
-    // weight at all; a query that sees no key gets a row of zeros.
+    // weight at all; a query that sees no key (a padding row past a sliding window) gets the
+    // mean of all L values, which is what transformers' finfo.min masks give there.
     const int32_t* key_mask = nullptr;
 };
 

@@ -38,8 +38,12 @@ __global__ void gqa_attention_kernel(GqaAttentionArgs a) {
     }
     mx = warp_max(mx);
     float* out = a.out + (b * a.L + i) * a.ldo + h * a.D;
-    if (mx == -INFINITY) {  // no visible key: a row of zeros, as the reference gives
-        for (int64_t d = lane; d < a.D; d += 32) out[d] = 0.f;
+    if (mx == -INFINITY) {  // no visible key: the mean of all values, as the reference gives
+        for (int64_t d = lane; d < a.D; d += 32) {
+            float acc = 0.f;
+            for (int64_t j = 0; j < a.L; ++j) acc += a.v[(b * a.L + j) * a.ldv + kh * a.D + d];
+            out[d] = acc / float(a.L);
+        }
         return;
     }
     float sum = 0.f;
