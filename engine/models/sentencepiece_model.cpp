@@ -5,6 +5,7 @@
 #include <fstream>
 #include <iterator>
 #include <set>
+#include <system_error>
 
 #include "engine/error.h"
 
@@ -48,6 +49,32 @@ bool top_level_fields(const std::string& bytes, std::set<uint64_t>& fields) {
 }
 
 }  // namespace
+
+std::filesystem::path sentencepiece_file(const std::filesystem::path& dir_or_file, const std::string& name,
+                                         const std::string& who) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const bool is_file = fs::is_regular_file(dir_or_file, ec);
+    const fs::path file = is_file ? dir_or_file : dir_or_file / name;
+    if (!fs::exists(file, ec)) {
+        std::string msg = who + ": " + file.string() + " not found";
+        if (!is_file && fs::exists(dir_or_file / "tokenizer.json", ec))
+            msg += " (the folder has only tokenizer.json, the fast tokenizer; the SentencePiece model " + name +
+                   " is needed)";
+        else
+            msg += " (the tokenizer folder should hold the SentencePiece model " + name + ")";
+        throw Error(msg);
+    }
+    return file;
+}
+
+std::vector<int> sentencepiece_encode(const sentencepiece::SentencePieceProcessor& sp, const std::string& text,
+                                      const std::filesystem::path& file, const std::string& who) {
+    std::vector<int> ids;
+    const auto status = sp.Encode(text, &ids);
+    if (!status.ok()) throw Error(who + " (" + file.string() + "): cannot encode the prompt: " + status.ToString());
+    return ids;
+}
 
 std::shared_ptr<const sentencepiece::SentencePieceProcessor> load_sentencepiece(const std::filesystem::path& file,
                                                                                const std::string& who) {

@@ -22,6 +22,7 @@
 #include "engine/models/autoencoder_dc/autoencoder_dc.h"
 #include "kernels/cpu/ops.h"
 #include "tests/common/test_helpers.h"
+#include "tests/engine/loader_helpers.h"
 
 using namespace dit;
 using namespace dit::testing;
@@ -34,30 +35,16 @@ const DCTiling kTiling{4, 3};
 
 Tensor expected(const std::string& name) { return read_npy(kDir / (name + ".npy")); }
 
-void check_close(const Tensor& got, const Tensor& want, const char* what) {
-    const double tol = 1e-3 * std::max(1.0, max_abs(want));
-    const double err = max_abs_diff(got, want);
-    qInfo("%s: max |err| %.3g (tolerance %.3g)", what, err, tol);
-    QVERIFY2(err <= tol, qPrintable(QString("%1: max error %2 > %3").arg(what).arg(err).arg(tol)));
-}
+// The suite's tolerance for an output against the float64 reference.
+double tolerance(const Tensor& want) { return 1e-3 * std::max(1.0, max_abs(want)); }
 
 std::vector<kernels::Backend*> backends() { return {&kernels::reference(), &kernels::fast(), &kernels::isolated()}; }
 
 // A copy of the fixture model in `tmp` with its config and tensors edited.
 fs::path variant(const QTemporaryDir& tmp, const std::function<void(nlohmann::json&)>& edit_config,
                  const std::function<void(std::map<std::string, Tensor>&)>& edit_tensors = {}) {
-    const fs::path dir = fs::path(tmp.path().toStdString()) / "vae";
-    fs::create_directories(dir);
-    std::ifstream in(kDir / "vae" / "config.json");
-    nlohmann::json cfg = nlohmann::json::parse(in);
-    edit_config(cfg);
-    std::ofstream(dir / "config.json") << cfg.dump(2);
-    const WeightStore store = WeightStore::open(kDir / "vae");
-    std::map<std::string, Tensor> tensors;
-    for (const auto& key : store.keys()) tensors[key] = store.load(key);
-    if (edit_tensors) edit_tensors(tensors);
-    save_safetensors(dir / "diffusion_pytorch_model.safetensors", tensors);
-    return dir;
+    return edited_component(kDir / "vae", fs::path(tmp.path().toStdString()) / "vae",
+                            "diffusion_pytorch_model.safetensors", edit_config, edit_tensors);
 }
 
 }  // namespace
@@ -72,9 +59,9 @@ private slots:
             for (kernels::Backend* ops : backends()) {
                 const auto vae = AutoencoderDC::load(kDir / name, *ops);
                 QCOMPARE(vae->config().downscale(), 8);
-                const Tensor z = vae->encode(image, *ops);
-                check_close(z, expected(std::string(name) + "_encoded"),
-                            qPrintable(QString("%1 encode on %2").arg(name, ops->name())));
+                const Tensor want = expected(std::string(name) + "_encoded");
+                EXPECT_CLOSE(qPrintable(QString("%1 encode on %2").arg(name, ops->name())), vae->encode(image, *ops),
+                             want, tolerance(want));
             }
         }
     }
@@ -84,8 +71,9 @@ private slots:
             const Tensor latent = expected(std::string(name) + "_latent");
             for (kernels::Backend* ops : backends()) {
                 const auto vae = AutoencoderDC::load(kDir / name, *ops);
-                check_close(vae->decode(latent, *ops), expected(std::string(name) + "_decoded"),
-                            qPrintable(QString("%1 decode on %2").arg(name, ops->name())));
+                const Tensor want = expected(std::string(name) + "_decoded");
+                EXPECT_CLOSE(qPrintable(QString("%1 decode on %2").arg(name, ops->name())), vae->decode(latent, *ops),
+                             want, tolerance(want));
             }
         }
     }
@@ -98,8 +86,9 @@ private slots:
             const Tensor latent = expected(std::string(name) + "_latent");
             for (kernels::Backend* ops : {&kernels::reference(), &kernels::fast()}) {
                 const auto vae = AutoencoderDC::load(kDir / name, *ops);
-                check_close(vae->decode_tiled(latent, *ops, kTiling), expected(std::string(name) + "_decoded_tiled"),
-                            qPrintable(QString("%1 tiled decode on %2").arg(name, ops->name())));
+                const Tensor want = expected(std::string(name) + "_decoded_tiled");
+                EXPECT_CLOSE(qPrintable(QString("%1 tiled decode on %2").arg(name, ops->name())),
+                             vae->decode_tiled(latent, *ops, kTiling), want, tolerance(want));
             }
         }
     }

@@ -23,6 +23,7 @@
 #include "engine/models/gemma2/sana_prompt.h"
 #include "kernels/cpu/ops.h"
 #include "tests/common/test_helpers.h"
+#include "tests/engine/loader_helpers.h"
 
 using namespace dit;
 using namespace dit::testing;
@@ -47,30 +48,16 @@ std::vector<std::string> prompts() {
     return nlohmann::json::parse(in).get<std::vector<std::string>>();
 }
 
-void check_close(const Tensor& got, const Tensor& want, const QString& what) {
-    const double tol = 1e-4 * std::max(1.0, max_abs(want));
-    const double err = max_abs_diff(got, want);
-    qInfo("%s: max |err| %.3g (tolerance %.3g)", qPrintable(what), err, tol);
-    QVERIFY2(err <= tol, qPrintable(QString("%1: max error %2 > %3").arg(what).arg(err).arg(tol)));
-}
+// The suite's tolerance for hidden states against the float64 reference.
+double tolerance(const Tensor& want) { return 1e-4 * std::max(1.0, max_abs(want)); }
 
 std::vector<kernels::Backend*> backends() { return {&kernels::reference(), &kernels::fast(), &kernels::isolated()}; }
 
 // A copy of the fixture text encoder with its config and tensors edited.
 fs::path variant(const QTemporaryDir& tmp, const std::function<void(nlohmann::json&)>& edit_config,
                  const std::function<void(std::map<std::string, Tensor>&)>& edit_tensors = {}) {
-    const fs::path dir = fs::path(tmp.path().toStdString()) / "text_encoder";
-    fs::create_directories(dir);
-    std::ifstream in(kDir / "text_encoder" / "config.json");
-    nlohmann::json cfg = nlohmann::json::parse(in);
-    edit_config(cfg);
-    std::ofstream(dir / "config.json") << cfg.dump(2);
-    const WeightStore store = WeightStore::open(kDir / "text_encoder");
-    std::map<std::string, Tensor> tensors;
-    for (const auto& key : store.keys()) tensors[key] = store.load(key);
-    if (edit_tensors) edit_tensors(tensors);
-    save_safetensors(dir / "model.safetensors", tensors);
-    return dir;
+    return edited_component(kDir / "text_encoder", fs::path(tmp.path().toStdString()) / "text_encoder",
+                            "model.safetensors", edit_config, edit_tensors);
 }
 
 }  // namespace
@@ -127,8 +114,9 @@ private slots:
         for (kernels::Backend* ops : backends()) {
             const auto model = Gemma2Model::load(kDir / "text_encoder", *ops);
             QCOMPARE(model->config().num_key_value_heads, 2);
-            check_close(model->forward(ids, mask, 2, 24, *ops), expected("batch_hidden"),
-                        QString("Gemma-2 forward on %1").arg(ops->name()));
+            const Tensor want = expected("batch_hidden");
+            EXPECT_CLOSE(qPrintable(QString("Gemma-2 forward on %1").arg(ops->name())),
+                         model->forward(ids, mask, 2, 24, *ops), want, tolerance(want));
         }
     }
 
@@ -157,7 +145,9 @@ private slots:
             const SanaTextEmbedding e = encode_sana_prompt(*model, t, *ops);
             QCOMPARE(e.hidden.shape(), (Shape{1, kMaxSequenceLength, 32}));
             QCOMPARE(e.mask, ints(expected("sana_selected_mask")));
-            check_close(e.hidden, expected("sana_hidden"), QString("Sana prompt rows on %1").arg(ops->name()));
+            const Tensor want = expected("sana_hidden");
+            EXPECT_CLOSE(qPrintable(QString("Sana prompt rows on %1").arg(ops->name())), e.hidden, want,
+                         tolerance(want));
         }
     }
 
@@ -168,7 +158,8 @@ private slots:
         QCOMPARE(t.mask, ints(expected("negative_mask")));
         const auto model = Gemma2Model::load(kDir / "text_encoder");
         const SanaTextEmbedding e = encode_sana_prompt(*model, t, kernels::fast());
-        check_close(e.hidden, expected("negative_hidden"), "Sana negative prompt");
+        const Tensor want = expected("negative_hidden");
+        EXPECT_CLOSE("Sana negative prompt", e.hidden, want, tolerance(want));
     }
 
     void sana_instruction_off() {

@@ -6,13 +6,12 @@
 #include "engine/error.h"
 #include "engine/io/config.h"
 #include "engine/io/weights.h"
+#include "engine/models/config_fields.h"
 
 namespace dit {
 namespace {
 
 using nlohmann::json;
-
-std::string where(const Config& c, const std::string& field) { return c.file().string() + ": " + field; }
 
 // A field diffusers accepts as one string for every stage or as a list with one per stage.
 std::vector<std::string> per_stage_strings(const Config& c, const std::string& field, const std::string& fallback,
@@ -22,7 +21,7 @@ std::vector<std::string> per_stage_strings(const Config& c, const std::string& f
     if (v.is_string()) return std::vector<std::string>(stages, v.get<std::string>());
     std::vector<std::string> out = c.get_strings(field);
     if (out.size() != stages)
-        throw Error(where(c, field) + " lists " + std::to_string(out.size()) + " entries for " + std::to_string(stages) +
+        throw Error(config_where(c, field) + " lists " + std::to_string(out.size()) + " entries for " + std::to_string(stages) +
                     " stages (block_out_channels has one per stage)");
     return out;
 }
@@ -39,15 +38,15 @@ std::vector<std::vector<int64_t>> multiscales(const Config& c, const std::string
     }
     const json& v = c.json().at(field);
     if (!v.is_array() || v.size() != stages)
-        throw Error(where(c, field) + " must be a list of " + std::to_string(stages) +
+        throw Error(config_where(c, field) + " must be a list of " + std::to_string(stages) +
                     " lists of kernel sizes, one per stage");
     std::vector<std::vector<int64_t>> out;
     for (size_t i = 0; i < v.size(); ++i) {
-        if (!v[i].is_array()) throw Error(where(c, field) + "[" + std::to_string(i) + "] must be a list of kernel sizes");
+        if (!v[i].is_array()) throw Error(config_where(c, field) + "[" + std::to_string(i) + "] must be a list of kernel sizes");
         std::vector<int64_t> ks;
         for (const json& k : v[i]) {
             if (!k.is_number_integer() || k.get<int64_t>() < 1 || k.get<int64_t>() > 15 || k.get<int64_t>() % 2 == 0)
-                throw Error(where(c, field) + "[" + std::to_string(i) + "] holds " + k.dump() +
+                throw Error(config_where(c, field) + "[" + std::to_string(i) + "] holds " + k.dump() +
                             "; kernel sizes must be odd integers from 1 to 15");
             ks.push_back(k.get<int64_t>());
         }
@@ -60,32 +59,32 @@ void check_stages(const Config& c, const std::string& side, const std::vector<in
                   const std::vector<int64_t>& layers, const std::vector<std::string>& types, int head_dim) {
     const std::string ch = side + "_block_out_channels", ly = side + "_layers_per_block";
     if (channels.empty() || channels.size() > 10)
-        throw Error(where(c, ch) + " must list 1 to 10 stages, got " + std::to_string(channels.size()));
+        throw Error(config_where(c, ch) + " must list 1 to 10 stages, got " + std::to_string(channels.size()));
     if (layers.size() != channels.size())
-        throw Error(where(c, ly) + " lists " + std::to_string(layers.size()) + " stages but " + ch + " lists " +
+        throw Error(config_where(c, ly) + " lists " + std::to_string(layers.size()) + " stages but " + ch + " lists " +
                     std::to_string(channels.size()));
     for (size_t i = 0; i < channels.size(); ++i) {
         if (channels[i] < 1 || channels[i] > (1 << 14))
-            throw Error(where(c, ch) + "[" + std::to_string(i) + "] is " + std::to_string(channels[i]) +
+            throw Error(config_where(c, ch) + "[" + std::to_string(i) + "] is " + std::to_string(channels[i]) +
                         "; it must be between 1 and 16384");
         if (layers[i] < 0 || layers[i] > 64)
-            throw Error(where(c, ly) + "[" + std::to_string(i) + "] is " + std::to_string(layers[i]) +
+            throw Error(config_where(c, ly) + "[" + std::to_string(i) + "] is " + std::to_string(layers[i]) +
                         "; it must be between 0 and 64");
         if (types[i] == "EfficientViTBlock" && channels[i] % head_dim != 0)
-            throw Error(where(c, ch) + "[" + std::to_string(i) + "] = " + std::to_string(channels[i]) +
+            throw Error(config_where(c, ch) + "[" + std::to_string(i) + "] = " + std::to_string(channels[i]) +
                         " is not a multiple of attention_head_dim " + std::to_string(head_dim) +
                         " (an EfficientViTBlock splits its channels into heads)");
         if (types[i] != "ResBlock" && types[i] != "EfficientViTBlock")
-            throw Error(where(c, side + "_block_types") + "[" + std::to_string(i) + "] is \"" + types[i] +
+            throw Error(config_where(c, side + "_block_types") + "[" + std::to_string(i) + "] is \"" + types[i] +
                         "\"; supported: ResBlock, EfficientViTBlock");
     }
     if (layers[0] < 1)
-        throw Error(where(c, ly) + "[0] is 0; a first stage without layers (DCDownBlock2d / DCUpBlock2d as the "
+        throw Error(config_where(c, ly) + "[0] is 0; a first stage without layers (DCDownBlock2d / DCUpBlock2d as the "
                                    "outer convolutions) is not supported");
     // The shortcuts average or repeat whole channel groups.
     for (size_t i = 0; i + 1 < channels.size(); ++i)
         if (layers[i] > 0 && (channels[i] * 4) % channels[i + 1] != 0)
-            throw Error(where(c, ch) + ": stage " + std::to_string(i) + " (" + std::to_string(channels[i]) +
+            throw Error(config_where(c, ch) + ": stage " + std::to_string(i) + " (" + std::to_string(channels[i]) +
                         " channels) cannot shortcut to stage " + std::to_string(i + 1) + " (" +
                         std::to_string(channels[i + 1]) + "): 4 x " + std::to_string(channels[i]) +
                         " must be a multiple of " + std::to_string(channels[i + 1]));
@@ -95,12 +94,7 @@ void check_stages(const Config& c, const std::string& side, const std::vector<in
 
 AutoencoderDCConfig AutoencoderDCConfig::from(const Config& c) {
     AutoencoderDCConfig k;
-    auto positive = [&](const char* field, int64_t v, int64_t limit) {
-        if (v < 1 || v > limit)
-            throw Error(where(c, field) + " is " + std::to_string(v) + "; it must be between 1 and " +
-                        std::to_string(limit));
-        return static_cast<int>(v);
-    };
+    auto positive = [&](const char* field, int64_t v, int64_t limit) { return config_in_range(c, field, v, limit); };
     k.in_channels = positive("in_channels", c.get_int("in_channels", 3), 64);
     k.latent_channels = positive("latent_channels", c.get_int("latent_channels", 32), 4096);
     k.attention_head_dim = positive("attention_head_dim", c.get_int("attention_head_dim", 32), 1024);
@@ -109,7 +103,7 @@ AutoencoderDCConfig AutoencoderDCConfig::from(const Config& c) {
     k.decoder_block_out_channels = ints_or(c, "decoder_block_out_channels", dflt_channels);
     const size_t stages = k.encoder_block_out_channels.size();
     if (k.decoder_block_out_channels.size() != stages)
-        throw Error(where(c, "decoder_block_out_channels") + " lists " +
+        throw Error(config_where(c, "decoder_block_out_channels") + " lists " +
                     std::to_string(k.decoder_block_out_channels.size()) + " stages but encoder_block_out_channels lists " +
                     std::to_string(stages) + " (the two sides must mirror each other)");
     k.encoder_layers_per_block = ints_or(c, "encoder_layers_per_block", {2, 2, 2, 3, 3, 3});
@@ -123,39 +117,39 @@ AutoencoderDCConfig AutoencoderDCConfig::from(const Config& c) {
     k.encoder_qkv_multiscales = multiscales(c, "encoder_qkv_multiscales", stages);
     k.decoder_qkv_multiscales = multiscales(c, "decoder_qkv_multiscales", stages);
     if (k.encoder_block_out_channels.back() % k.latent_channels != 0)
-        throw Error(where(c, "latent_channels") + " = " + std::to_string(k.latent_channels) +
+        throw Error(config_where(c, "latent_channels") + " = " + std::to_string(k.latent_channels) +
                     " does not divide the last encoder stage's " + std::to_string(k.encoder_block_out_channels.back()) +
                     " channels (the encoder's out shortcut averages channel groups)");
     if (k.decoder_block_out_channels.back() % k.latent_channels != 0)
-        throw Error(where(c, "latent_channels") + " = " + std::to_string(k.latent_channels) +
+        throw Error(config_where(c, "latent_channels") + " = " + std::to_string(k.latent_channels) +
                     " does not divide the last decoder stage's " + std::to_string(k.decoder_block_out_channels.back()) +
                     " channels (the decoder's in shortcut repeats channels)");
 
     const std::string down = c.get_string("downsample_block_type", "pixel_unshuffle");
     if (down != "pixel_unshuffle" && down != "conv" && down != "Conv")
-        throw Error(where(c, "downsample_block_type") + " is \"" + down + "\"; supported: pixel_unshuffle, conv");
+        throw Error(config_where(c, "downsample_block_type") + " is \"" + down + "\"; supported: pixel_unshuffle, conv");
     k.downsample_pixel_unshuffle = down == "pixel_unshuffle";
     const std::string up = c.get_string("upsample_block_type", "pixel_shuffle");
     if (up != "pixel_shuffle" && up != "interpolate")
-        throw Error(where(c, "upsample_block_type") + " is \"" + up + "\"; supported: pixel_shuffle, interpolate");
+        throw Error(config_where(c, "upsample_block_type") + " is \"" + up + "\"; supported: pixel_shuffle, interpolate");
     k.upsample_interpolate = up == "interpolate";
     if (k.downsample_pixel_unshuffle)
         for (size_t i = 1; i < stages; ++i)
             if (k.encoder_block_out_channels[i] % 4 != 0)
-                throw Error(where(c, "encoder_block_out_channels") + "[" + std::to_string(i) +
+                throw Error(config_where(c, "encoder_block_out_channels") + "[" + std::to_string(i) +
                             "] must be a multiple of 4 with downsample_block_type pixel_unshuffle");
 
     for (const std::string& norm : per_stage_strings(c, "decoder_norm_types", "rms_norm", stages))
         if (norm != "rms_norm")
-            throw Error(where(c, "decoder_norm_types") + " holds \"" + norm +
+            throw Error(config_where(c, "decoder_norm_types") + " holds \"" + norm +
                         "\"; only rms_norm is supported (the Sana autoencoders use it throughout)");
     for (const std::string& act : per_stage_strings(c, "decoder_act_fns", "silu", stages)) {
         if (act == "silu" || act == "swish") k.decoder_act_fns.push_back(dcae::Activation::Silu);
         else if (act == "relu") k.decoder_act_fns.push_back(dcae::Activation::Relu);
-        else throw Error(where(c, "decoder_act_fns") + " holds \"" + act + "\"; supported: silu, swish, relu");
+        else throw Error(config_where(c, "decoder_act_fns") + " holds \"" + act + "\"; supported: silu, swish, relu");
     }
     const double scale = c.get_float("scaling_factor", 1.0);
-    if (!(scale > 0.0) || scale > 1e4) throw Error(where(c, "scaling_factor") + " must be positive");
+    if (!(scale > 0.0) || scale > 1e4) throw Error(config_where(c, "scaling_factor") + " must be positive");
     k.scaling_factor = static_cast<float>(scale);
     return k;
 }
@@ -211,21 +205,13 @@ std::unique_ptr<AutoencoderDC> AutoencoderDC::load(const std::filesystem::path& 
     return m;
 }
 
-namespace {
-
-void poll(const std::function<bool()>* cancelled) {
-    if (cancelled && *cancelled && (*cancelled)()) throw Cancelled();
-}
-
-}  // namespace
-
 Tensor AutoencoderDC::encode_one(const Tensor& image, kernels::Backend& ops,
                                  const std::function<bool()>* cancelled) const {
     // [1, in, H, W] -> [1, latent, H/f, W/f] (unscaled)
     Tensor h = enc_conv_in_.forward(image, ops);
     for (const EncoderStage& s : enc_stages_) {
         for (const auto& b : s.blocks) {
-            poll(cancelled);
+            poll_cancelled(cancelled);
             h = dcae::forward(b, h, ops);
         }
         for (const auto& d : s.down) h = d.forward(h, ops);
@@ -250,7 +236,7 @@ Tensor AutoencoderDC::decode_one(const Tensor& latent, kernels::Backend& ops,
     for (auto s = dec_stages_.rbegin(); s != dec_stages_.rend(); ++s) {
         for (const auto& u : s->up) h = u.forward(h, ops);
         for (const auto& b : s->blocks) {
-            poll(cancelled);
+            poll_cancelled(cancelled);
             h = dcae::forward(b, h, ops);
         }
     }

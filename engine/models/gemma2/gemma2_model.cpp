@@ -5,26 +5,12 @@
 #include "engine/error.h"
 #include "engine/io/config.h"
 #include "engine/io/weights.h"
+#include "engine/models/config_fields.h"
 
 namespace dit {
-namespace {
-
-std::string where(const Config& c, const std::string& field) { return c.file().string() + ": " + field; }
-
-void check_cancelled(const std::function<bool()>* cancelled) {
-    if (cancelled && *cancelled && (*cancelled)()) throw Cancelled();
-}
-
-}  // namespace
-
 Gemma2Config Gemma2Config::from(const Config& c) {
     Gemma2Config k;
-    auto positive = [&](const char* field, int64_t v, int64_t limit) {
-        if (v < 1 || v > limit)
-            throw Error(where(c, field) + " is " + std::to_string(v) + "; it must be between 1 and " +
-                        std::to_string(limit));
-        return static_cast<int>(v);
-    };
+    auto positive = [&](const char* field, int64_t v, int64_t limit) { return config_in_range(c, field, v, limit); };
     k.vocab_size = positive("vocab_size", c.get_int("vocab_size"), 1 << 24);
     k.hidden_size = positive("hidden_size", c.get_int("hidden_size"), 1 << 16);
     k.intermediate_size = positive("intermediate_size", c.get_int("intermediate_size"), 1 << 18);
@@ -33,27 +19,27 @@ Gemma2Config Gemma2Config::from(const Config& c) {
     k.num_key_value_heads = positive("num_key_value_heads", c.get_int("num_key_value_heads"), 1024);
     k.head_dim = positive("head_dim", c.get_int("head_dim"), 4096);
     if (k.num_attention_heads % k.num_key_value_heads != 0)
-        throw Error(where(c, "num_key_value_heads") + " is " + std::to_string(k.num_key_value_heads) +
+        throw Error(config_where(c, "num_key_value_heads") + " is " + std::to_string(k.num_key_value_heads) +
                     "; it must divide num_attention_heads (" + std::to_string(k.num_attention_heads) +
                     "), each key/value head serving a group of query heads");
     if (k.head_dim % 2 != 0)
-        throw Error(where(c, "head_dim") + " is " + std::to_string(k.head_dim) +
+        throw Error(config_where(c, "head_dim") + " is " + std::to_string(k.head_dim) +
                     "; it must be even (RoPE rotates pairs of dimensions)");
     const std::string act = c.get_string("hidden_activation", "gelu_pytorch_tanh");
     if (act != "gelu_pytorch_tanh" && act != "gelu_new" && act != "gelu_fast")
-        throw Error(where(c, "hidden_activation") + " is \"" + act + "\"; supported: gelu_pytorch_tanh (Gemma-2's)");
+        throw Error(config_where(c, "hidden_activation") + " is \"" + act + "\"; supported: gelu_pytorch_tanh (Gemma-2's)");
     const double eps = c.get_float("rms_norm_eps", 1e-6);
-    if (!(eps > 0.0) || eps > 1.0) throw Error(where(c, "rms_norm_eps") + " must be in (0, 1]");
+    if (!(eps > 0.0) || eps > 1.0) throw Error(config_where(c, "rms_norm_eps") + " must be in (0, 1]");
     k.rms_norm_eps = static_cast<float>(eps);
     const double theta = c.get_float("rope_theta", 10000.0);
-    if (!(theta > 1.0) || theta > 1e9) throw Error(where(c, "rope_theta") + " must be above 1");
+    if (!(theta > 1.0) || theta > 1e9) throw Error(config_where(c, "rope_theta") + " must be above 1");
     k.rope_theta = static_cast<float>(theta);
     const double qpas = c.get_float("query_pre_attn_scalar", 224.0);
-    if (!(qpas > 0.0) || qpas > 1e9) throw Error(where(c, "query_pre_attn_scalar") + " must be positive");
+    if (!(qpas > 0.0) || qpas > 1e9) throw Error(config_where(c, "query_pre_attn_scalar") + " must be positive");
     k.query_pre_attn_scalar = static_cast<float>(qpas);
     if (c.has("attn_logit_softcapping")) {
         const double cap = c.get_float("attn_logit_softcapping");
-        if (!(cap > 0.0) || cap > 1e9) throw Error(where(c, "attn_logit_softcapping") + " must be positive or null");
+        if (!(cap > 0.0) || cap > 1e9) throw Error(config_where(c, "attn_logit_softcapping") + " must be positive or null");
         k.attn_logit_softcapping = static_cast<float>(cap);
     } else {
         // transformers' default is 50.0; an explicit null switches soft-capping off.
@@ -173,7 +159,7 @@ Tensor Gemma2Model::forward(const std::vector<int32_t>& ids, const std::vector<i
     a.causal = true;
     a.key_mask = key_mask.ptr();
     for (size_t i = 0; i < layers_.size(); ++i) {
-        check_cancelled(cancelled);
+        poll_cancelled(cancelled);
         const Layer& b = layers_[i];
         auto bias = [](const Tensor& t) { return t.empty() ? nullptr : t.ptr(); };
         // x += post_attn_norm(o(attention(rope(q), rope(k), v))), inputs input_norm(x)
@@ -197,7 +183,7 @@ Tensor Gemma2Model::forward(const std::vector<int32_t>& ids, const std::vector<i
         ops.rms_norm_affine(y.ptr(), y.ptr(), N, D, eps, b.post_ff_norm.ptr(), 1.0f, nullptr);
         ops.add_gated(x.ptr(), y.ptr(), nullptr, B, L, D);
     }
-    check_cancelled(cancelled);
+    poll_cancelled(cancelled);
     Tensor out = Tensor::on(ops, {B, L, D});
     ops.rms_norm_affine(x.ptr(), out.ptr(), N, D, eps, norm_.ptr(), 1.0f, nullptr);
     return out.to_host();

@@ -2,8 +2,6 @@
 
 #include <sentencepiece_processor.h>
 
-#include <system_error>
-
 #include "engine/error.h"
 #include "engine/models/sentencepiece_model.h"
 
@@ -11,18 +9,7 @@ namespace dit {
 namespace fs = std::filesystem;
 
 GemmaTokenizer GemmaTokenizer::load(const fs::path& tokenizer_dir) {
-    std::error_code ec;
-    const bool is_file = fs::is_regular_file(tokenizer_dir, ec);
-    const fs::path file = is_file ? tokenizer_dir : tokenizer_dir / "tokenizer.model";
-    if (!fs::exists(file, ec)) {
-        std::string msg = "Gemma tokenizer: " + file.string() + " not found";
-        if (!is_file && fs::exists(tokenizer_dir / "tokenizer.json", ec))
-            msg += " (the folder has only tokenizer.json, the fast tokenizer; the SentencePiece model "
-                   "tokenizer.model is needed)";
-        else
-            msg += " (the tokenizer folder should hold the SentencePiece model tokenizer.model)";
-        throw Error(msg);
-    }
+    const fs::path file = sentencepiece_file(tokenizer_dir, "tokenizer.model", "Gemma tokenizer");
     GemmaTokenizer t;
     t.sp_ = load_sentencepiece(file, "Gemma tokenizer");
     t.model_file_ = file;
@@ -38,11 +25,7 @@ GemmaTokenizer GemmaTokenizer::load(const fs::path& tokenizer_dir) {
 int GemmaTokenizer::vocab_size() const { return sp_->GetPieceSize(); }
 
 std::vector<int> GemmaTokenizer::pieces(const std::string& text) const {
-    std::vector<int> ids;
-    const auto status = sp_->Encode(text, &ids);
-    if (!status.ok())
-        throw Error("Gemma tokenizer (" + model_file_.string() + "): cannot encode the prompt: " + status.ToString());
-    return ids;
+    return sentencepiece_encode(*sp_, text, model_file_, "Gemma tokenizer");
 }
 
 TokenizedPrompt GemmaTokenizer::encode(const std::string& text, int max_length) const {

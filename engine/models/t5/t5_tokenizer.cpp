@@ -2,8 +2,6 @@
 
 #include <sentencepiece_processor.h>
 
-#include <system_error>
-
 #include "engine/error.h"
 #include "engine/models/sentencepiece_model.h"
 
@@ -11,18 +9,7 @@ namespace dit {
 namespace fs = std::filesystem;
 
 T5Tokenizer T5Tokenizer::load(const fs::path& tokenizer_dir) {
-    std::error_code ec;
-    const bool is_file = fs::is_regular_file(tokenizer_dir, ec);
-    const fs::path file = is_file ? tokenizer_dir : tokenizer_dir / "spiece.model";
-    if (!fs::exists(file, ec)) {
-        std::string msg = "T5 tokenizer: " + file.string() + " not found";
-        if (!is_file && fs::exists(tokenizer_dir / "tokenizer.json", ec))
-            msg += " (the folder has only tokenizer.json, the fast tokenizer; the SentencePiece model "
-                   "spiece.model is needed)";
-        else
-            msg += " (the tokenizer folder should hold the SentencePiece model spiece.model)";
-        throw Error(msg);
-    }
+    const fs::path file = sentencepiece_file(tokenizer_dir, "spiece.model", "T5 tokenizer");
     auto sp = load_sentencepiece(file, "T5 tokenizer");
 
     T5Tokenizer t;
@@ -37,11 +24,7 @@ T5Tokenizer T5Tokenizer::load(const fs::path& tokenizer_dir) {
 int T5Tokenizer::vocab_size() const { return sp_->GetPieceSize(); }
 
 std::vector<int> T5Tokenizer::pieces(const std::string& text) const {
-    std::vector<int> ids;
-    const auto status = sp_->Encode(text, &ids);
-    if (!status.ok())
-        throw Error("T5 tokenizer (" + model_file_.string() + "): cannot encode the prompt: " + status.ToString());
-    return ids;
+    return sentencepiece_encode(*sp_, text, model_file_, "T5 tokenizer");
 }
 
 TokenizedPrompt T5Tokenizer::encode(const std::string& text, int max_length) const {
