@@ -1,7 +1,9 @@
 // A component's config.json through every config reader: JSON syntax (with Python's Infinity and
 // NaN), types, ranges and the relations between fields.
 #include "engine/io/config.h"
+#include "engine/models/autoencoder_dc/autoencoder_dc.h"
 #include "engine/models/autoencoder_kl/autoencoder_kl.h"
+#include "engine/models/gemma2/gemma2_model.h"
 #include "engine/models/pixart/pixart_transformer.h"
 #include "engine/models/t5/t5_encoder.h"
 #include "engine/samplers/sampler.h"
@@ -14,6 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         dit::fuzz::expect_clean([&] { (void)dit::PixArtConfig::from(c); });
         dit::fuzz::expect_clean([&] { (void)dit::AutoencoderKLConfig::from(c); });
         dit::fuzz::expect_clean([&] { (void)dit::T5EncoderConfig::from(c); });
+        dit::fuzz::expect_clean([&] { (void)dit::AutoencoderDCConfig::from(c); });
+        dit::fuzz::expect_clean([&] { (void)dit::Gemma2Config::from(c); });
         dit::fuzz::expect_clean([&] {
             const auto s = dit::SchedulerConfig::from(c);
             for (const char* name : {"dpm++2m", "ddim", "euler", "euler_a", "lcm", "flow_euler"})

@@ -8,6 +8,7 @@
 #include "engine/error.h"
 #include "engine/io/config.h"
 #include "engine/io/npy.h"
+#include "engine/models/caption_preprocess.h"
 #include "engine/pipeline/controls.h"
 #include "engine/pipeline/inpaint.h"
 #include "engine/pipeline/parameters.h"

@@ -96,6 +96,34 @@ public:
         inner.unpatchify(tokens, out, B, C, H, W, p);
     }
 
+    // ---- the Sana text encoder and autoencoder ops ----
+    void pixel_unshuffle(const float* x, float* y, int64_t N, int64_t C, int64_t H, int64_t W, int64_t r) override {
+        inner.pixel_unshuffle(x, y, N, C, H, W, r);
+    }
+    void pixel_shuffle(const float* x, float* y, int64_t N, int64_t C, int64_t H, int64_t W, int64_t r) override {
+        inner.pixel_shuffle(x, y, N, C, H, W, r);
+    }
+    void channel_mean(const float* x, float* y, int64_t N, int64_t C, int64_t G, int64_t P) override {
+        inner.channel_mean(x, y, N, C, G, P);
+    }
+    void channel_repeat(const float* x, float* y, int64_t N, int64_t C, int64_t R, int64_t P) override {
+        inner.channel_repeat(x, y, N, C, R, P);
+    }
+    void rms_norm_affine(const float* x, float* y, int64_t rows, int64_t cols, float eps, const float* gamma,
+                         float gamma_offset, const float* beta) override {
+        inner.rms_norm_affine(x, y, rows, cols, eps, gamma, gamma_offset, beta);
+    }
+    void rotary_embedding(float* x, const float* cos, const float* sin, int64_t B, int64_t L, int64_t H, int64_t D,
+                          int64_t ld) override {
+        inner.rotary_embedding(x, cos, sin, B, L, H, D, ld);
+    }
+    void gqa_attention(const GqaAttentionArgs& a) override { inner.gqa_attention(a); }
+    void relu(float* x, int64_t n) override { inner.relu(x, n); }
+    void relu_linear_attention_nchw(const float* qkv, float* out, int64_t B, int64_t heads, int64_t D, int64_t P,
+                                    float eps) override {
+        inner.relu_linear_attention_nchw(qkv, out, B, heads, D, P, eps);
+    }
+
 private:
     Backend& inner = fast();
     std::mutex mutex_;

@@ -63,6 +63,26 @@ struct Conv2dArgs {
     int64_t out_w() const { return (W + pad_left + pad_right - KW) / stride + 1; }
 };
 
+// Gemma-2's self-attention (gqa_attention): grouped-query, causal, with logit soft-capping and
+// an optional sliding window. q: [B, L, H*D] (row stride ldq); k, v: [B, L, Hkv*D] (ldk, ldv);
+// out: [B, L, H*D] (ldo). Query head h reads key/value head h / (H / Hkv).
+struct GqaAttentionArgs {
+    const float* q = nullptr;
+    const float* k = nullptr;
+    const float* v = nullptr;
+    float* out = nullptr;
+    int64_t B = 0, L = 0, H = 0, Hkv = 0, D = 0;
+    int64_t ldq = 0, ldk = 0, ldv = 0, ldo = 0;
+    float scale = 1.0f;    // multiplies q·k
+    float softcap = 0.0f;  // > 0: score = softcap * tanh(score / softcap), after scale, before masking
+    int64_t window = 0;    // > 0: query i sees only keys j with i - j < window (sliding layers)
+    bool causal = true;    // query i sees keys j <= i
+    // Optional per-key keep flags [B, L] (1 keep, 0 padding). Keys a query cannot see get no
+    // weight at all; a query that sees no key (a padding row past a sliding window) gets the
+    // mean of all L values, which is what transformers' finfo.min masks give there.
+    const int32_t* key_mask = nullptr;
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -169,6 +189,43 @@ public:
     // out: [B, C, H, W]. Exact copies.
     virtual void unpatchify(const float* tokens, float* out, int64_t B, int64_t C, int64_t H, int64_t W,
                             int64_t p) = 0;
+
+    // ---- the Sana text encoder (Gemma-2) and autoencoder (AutoencoderDC) ops ----
+    // Each has its plain loop in kernels/cpu/<op>.cpp (namespace host, below), which both CPU
+    // backends run, and a CUDA kernel in kernels/cuda/<op>.cu.
+    // torch's pixel_unshuffle: x [N, C, H, W] -> y [N, C*r*r, H/r, W/r] with
+    // y[n, (c*r + i)*r + j, h, w] = x[n, c, h*r + i, w*r + j]. Exact copies.
+    virtual void pixel_unshuffle(const float* x, float* y, int64_t N, int64_t C, int64_t H, int64_t W,
+                                 int64_t r) = 0;
+    // torch's pixel_shuffle, the inverse: x [N, C*r*r, H, W] -> y [N, C, H*r, W*r]. Exact copies.
+    virtual void pixel_shuffle(const float* x, float* y, int64_t N, int64_t C, int64_t H, int64_t W, int64_t r) = 0;
+    // DC-AE's channel-averaging shortcut: x [N, C*G, P] -> y [N, C, P], the mean of each run of G
+    // consecutive channels (unflatten(1, (-1, G)).mean(2)).
+    virtual void channel_mean(const float* x, float* y, int64_t N, int64_t C, int64_t G, int64_t P) = 0;
+    // DC-AE's channel-duplicating shortcut: x [N, C, P] -> y [N, C*R, P] with y[n, c*R + r] = x[n, c]
+    // (repeat_interleave(R, dim=1)). Exact copies.
+    virtual void channel_repeat(const float* x, float* y, int64_t N, int64_t C, int64_t R, int64_t P) = 0;
+    // y = x * rsqrt(mean(x²) + eps) * (gamma_offset + gamma) + beta over each row of `cols`:
+    // Gemma's RMSNorm is offset 1 (its weights are stored as w with the scale 1 + w); diffusers'
+    // RMSNorm with bias (DC-AE) is offset 0 with beta. gamma and beta may be null (1 and 0).
+    // x and y may alias.
+    virtual void rms_norm_affine(const float* x, float* y, int64_t rows, int64_t cols, float eps,
+                                 const float* gamma, float gamma_offset, const float* beta) = 0;
+    // Rotary position embedding in place, the "rotate half" form (Llama/Gemma): x [B, L, H, D]
+    // with row stride ld between tokens, cos/sin [L, D]; for i < D/2:
+    //   x'[i] = x[i] cos[i] - x[i + D/2] sin[i],  x'[i + D/2] = x[i + D/2] cos[i + D/2] + x[i] sin[i + D/2].
+    virtual void rotary_embedding(float* x, const float* cos, const float* sin, int64_t B, int64_t L, int64_t H,
+                                  int64_t D, int64_t ld) = 0;
+    // Grouped-query attention with soft-capping and a sliding window (GqaAttentionArgs).
+    virtual void gqa_attention(const GqaAttentionArgs& a) = 0;
+    // In place: max(x, 0).
+    virtual void relu(float* x, int64_t n) = 0;
+    // DC-AE's ReLU linear attention over channel-major heads: qkv [B, heads, 3*D, P] holds each
+    // head's q, k and v as D rows of P positions; out [B, heads, D, P] with
+    //   out[d, i] = sum_j v[d, j] s(j, i) / (sum_j s(j, i) + eps),  s(j, i) = relu(k[:, j]) · relu(q[:, i]),
+    // evaluated in linear order: (v | 1) relu(k)ᵀ first, a [D + 1, D] matrix, then times relu(q).
+    virtual void relu_linear_attention_nchw(const float* qkv, float* out, int64_t B, int64_t heads, int64_t D,
+                                            int64_t P, float eps) = 0;
 };
 
 Backend& reference();
@@ -192,6 +249,20 @@ void transpose(const float* x, float* y, int64_t N, int64_t A, int64_t B);
 void adaln_modulation(const float* table, const float* emb, float* out, int64_t J, int64_t B, int64_t D);
 void patchify(const float* x, float* patches, int64_t B, int64_t C, int64_t H, int64_t W, int64_t p);
 void unpatchify(const float* tokens, float* out, int64_t B, int64_t C, int64_t H, int64_t W, int64_t p);
+
+// The Sana text encoder and autoencoder ops (kernels/cpu/<op>.cpp, one file each).
+void pixel_unshuffle(const float* x, float* y, int64_t N, int64_t C, int64_t H, int64_t W, int64_t r);
+void pixel_shuffle(const float* x, float* y, int64_t N, int64_t C, int64_t H, int64_t W, int64_t r);
+void channel_mean(const float* x, float* y, int64_t N, int64_t C, int64_t G, int64_t P);
+void channel_repeat(const float* x, float* y, int64_t N, int64_t C, int64_t R, int64_t P);
+void rms_norm_affine(const float* x, float* y, int64_t rows, int64_t cols, float eps, const float* gamma,
+                     float gamma_offset, const float* beta);
+void rotary_embedding(float* x, const float* cos, const float* sin, int64_t B, int64_t L, int64_t H, int64_t D,
+                      int64_t ld);
+void gqa_attention(const GqaAttentionArgs& a);
+void relu(float* x, int64_t n);
+void relu_linear_attention_nchw(const float* qkv, float* out, int64_t B, int64_t heads, int64_t D, int64_t P,
+                                float eps);
 }  // namespace host
 
 }  // namespace dit::kernels

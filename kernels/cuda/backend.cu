@@ -267,6 +267,34 @@ public:
         cuda::unpatchify(stream_, tokens, out, B, C, H, W, p);
     }
 
+    // ---- the Sana text encoder and autoencoder ops ----
+    void pixel_unshuffle(const float* x, float* y, int64_t N, int64_t C, int64_t H, int64_t W, int64_t r) override {
+        cuda::pixel_unshuffle(stream_, x, y, N, C, H, W, r);
+    }
+    void pixel_shuffle(const float* x, float* y, int64_t N, int64_t C, int64_t H, int64_t W, int64_t r) override {
+        cuda::pixel_shuffle(stream_, x, y, N, C, H, W, r);
+    }
+    void channel_mean(const float* x, float* y, int64_t N, int64_t C, int64_t G, int64_t P) override {
+        cuda::channel_mean(stream_, x, y, N, C, G, P);
+    }
+    void channel_repeat(const float* x, float* y, int64_t N, int64_t C, int64_t R, int64_t P) override {
+        cuda::channel_repeat(stream_, x, y, N, C, R, P);
+    }
+    void rms_norm_affine(const float* x, float* y, int64_t rows, int64_t cols, float eps, const float* gamma,
+                         float gamma_offset, const float* beta) override {
+        cuda::rms_norm_affine(stream_, x, y, rows, cols, eps, gamma, gamma_offset, beta);
+    }
+    void rotary_embedding(float* x, const float* cos, const float* sin, int64_t B, int64_t L, int64_t H, int64_t D,
+                          int64_t ld) override {
+        cuda::rotary_embedding(stream_, x, cos, sin, B, L, H, D, ld);
+    }
+    void gqa_attention(const GqaAttentionArgs& a) override { cuda::gqa_attention(stream_, a); }
+    void relu(float* x, int64_t n) override { cuda::relu(stream_, x, n); }
+    void relu_linear_attention_nchw(const float* qkv, float* out, int64_t B, int64_t heads, int64_t D, int64_t P,
+                                    float eps) override {
+        cuda::relu_linear_attention_nchw(stream_, qkv, out, B, heads, D, P, eps);
+    }
+
 private:
     struct DeviceWeight {
         uint16_t* ptr = nullptr;

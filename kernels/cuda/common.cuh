@@ -87,4 +87,24 @@ void attention_f32(cudaStream_t s, const AttentionArgs& a);
 bool attention_tc_supports(const AttentionArgs& a);
 void attention_tc(cudaStream_t s, const AttentionArgs& a);
 
+// ---- the Sana text encoder (Gemma-2) and autoencoder (AutoencoderDC) ops, one .cu each ----
+// pixel_shuffle.cu: the space-to-channel moves and the shortcuts' channel mean / repeat
+void pixel_unshuffle(cudaStream_t s, const float* x, float* y, int64_t N, int64_t C, int64_t H, int64_t W, int64_t r);
+void pixel_shuffle(cudaStream_t s, const float* x, float* y, int64_t N, int64_t C, int64_t H, int64_t W, int64_t r);
+void channel_mean(cudaStream_t s, const float* x, float* y, int64_t N, int64_t C, int64_t G, int64_t P);
+void channel_repeat(cudaStream_t s, const float* x, float* y, int64_t N, int64_t C, int64_t R, int64_t P);
+// rms_norm_affine.cu
+void rms_norm_affine(cudaStream_t s, const float* x, float* y, int64_t rows, int64_t cols, float eps,
+                     const float* gamma, float gamma_offset, const float* beta);
+// rotary_embedding.cu
+void rotary_embedding(cudaStream_t s, float* x, const float* cos, const float* sin, int64_t B, int64_t L, int64_t H,
+                      int64_t D, int64_t ld);
+// gqa_attention.cu
+void gqa_attention(cudaStream_t s, const GqaAttentionArgs& a);
+// relu.cu
+void relu(cudaStream_t s, float* x, int64_t n);
+// relu_linear_attention.cu
+void relu_linear_attention_nchw(cudaStream_t s, const float* qkv, float* out, int64_t B, int64_t heads, int64_t D,
+                                int64_t P, float eps);
+
 }  // namespace dit::kernels::cuda

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <random>
+#include <tuple>
 
 namespace dit::kernels::parity {
 namespace {
@@ -347,6 +348,103 @@ void check_layout(Checker& c) {
 
 }  // namespace
 
+// ---- the Sana text encoder (Gemma-2) and autoencoder (AutoencoderDC) ops ----
+
+// Space-to-channel and back, and the shortcuts' channel mean / repeat, at DC-AE-like shapes.
+void check_dcae_layout(Checker& c) {
+    const int64_t N = 2, C = 6, H = 8, W = 12, r = 2;
+    const Floats x = c.random(size_t(N * C * H * W));
+    DeviceArray<float> dx(c.gpu, x), dy(c.gpu, Checker::poison(x.size()));
+    Floats want(x.size());
+    c.ref.pixel_unshuffle(x.data(), want.data(), N, C, H, W, r);
+    c.gpu.pixel_unshuffle(dx.ptr, dy.ptr, N, C, H, W, r);
+    c.record("pixel_unshuffle", dims({N, C, H, W}, " r2"), dy.read(), want, 0.0);
+    // x read as [N, 3*r*r = 12, 4, 12] -> [N, 3, 8, 24]
+    c.ref.pixel_shuffle(x.data(), want.data(), N, 3, 4, 12, r);
+    c.gpu.pixel_shuffle(dx.ptr, dy.ptr, N, 3, 4, 12, r);
+    c.record("pixel_shuffle", dims({N, 12, 4, 12}, " r2"), dy.read(), want, 0.0);
+    // x read as [N, 3*2, 96] -> [N, 3, 96] (the down blocks' shortcut) and as [N, 48, 12] ->
+    // [N, 3, 12] (the encoder's out shortcut, runs of 16)
+    for (const auto& [Cm, G, P] : {std::tuple<int64_t, int64_t, int64_t>{3, 2, H * W}, {3, 16, 12}}) {
+        Floats mean(size_t(N * Cm * P));
+        DeviceArray<float> dm(c.gpu, Checker::poison(mean.size()));
+        c.ref.channel_mean(x.data(), mean.data(), N, Cm, G, P);
+        c.gpu.channel_mean(dx.ptr, dm.ptr, N, Cm, G, P);
+        c.record("channel_mean", dims({N, Cm * G, P}, G == 2 ? " G2" : " G16"), dm.read(), mean, 1e-6);
+    }
+    Floats rep(size_t(N * C * 3 * H * W));
+    DeviceArray<float> dr(c.gpu, Checker::poison(rep.size()));
+    c.ref.channel_repeat(x.data(), rep.data(), N, C, 3, H * W);
+    c.gpu.channel_repeat(dx.ptr, dr.ptr, N, C, 3, H * W);
+    c.record("channel_repeat", dims({N, C, H * W}, " R3"), dr.read(), rep, 0.0);
+    Floats relu = x;
+    DeviceArray<float> drelu(c.gpu, x);
+    c.ref.relu(relu.data(), int64_t(relu.size()));
+    c.gpu.relu(drelu.ptr, int64_t(x.size()));
+    c.record("relu", dims({int64_t(x.size())}), drelu.read(), relu, 0.0);
+}
+
+// Gemma's (1 + w) norm (hidden 2304) and DC-AE's weight-and-bias norm across channels.
+void check_rms_norm_affine(Checker& c, int64_t rows, int64_t cols, float offset, bool bias) {
+    const Floats x = c.random(size_t(rows * cols), -3, 5), g = c.random(size_t(cols)), b = c.random(size_t(cols));
+    Floats want(x.size());
+    DeviceArray<float> dx(c.gpu, x), dg(c.gpu, g), db(c.gpu, b), dy(c.gpu, Checker::poison(x.size()));
+    c.ref.rms_norm_affine(x.data(), want.data(), rows, cols, 1e-6f, g.data(), offset, bias ? b.data() : nullptr);
+    c.gpu.rms_norm_affine(dx.ptr, dy.ptr, rows, cols, 1e-6f, dg.ptr, offset, bias ? db.ptr : nullptr);
+    c.record("rms_norm_affine", dims({rows, cols}, bias ? " +bias" : " 1+w"), dy.read(), want, 1e-5);
+}
+
+// RoPE on q [B, L, H*D] and Gemma-2's attention: GQA, soft-cap 50, a sliding window, padding.
+void check_gqa_attention(Checker& c, int64_t B, int64_t L, int64_t H, int64_t Hkv, int64_t D, int64_t window) {
+    const Floats q = c.random(size_t(B * L * H * D)), k = c.random(size_t(B * L * Hkv * D), -2, 2),
+                 v = c.random(size_t(B * L * Hkv * D));
+    Floats cos = c.random(size_t(L * D)), sin = c.random(size_t(L * D));
+    Floats want = q;
+    DeviceArray<float> dq(c.gpu, q), dcos(c.gpu, cos), dsin(c.gpu, sin);
+    c.ref.rotary_embedding(want.data(), cos.data(), sin.data(), B, L, H, D, H * D);
+    c.gpu.rotary_embedding(dq.ptr, dcos.ptr, dsin.ptr, B, L, H, D, H * D);
+    c.record("rotary_embedding", dims({B, L, H, D}), dq.read(), want, 1e-6);
+
+    std::vector<int32_t> mask(size_t(B * L), 1);
+    for (int64_t j = L - L / 3; j < L; ++j) mask[size_t((B - 1) * L + j)] = 0;  // the last item padded
+    DeviceArray<float> dk(c.gpu, k), dv(c.gpu, v), dout(c.gpu, Checker::poison(q.size()));
+    DeviceArray<int32_t> dmask(c.gpu, mask);
+    GqaAttentionArgs a;
+    a.B = B, a.L = L, a.H = H, a.Hkv = Hkv, a.D = D;
+    a.ldq = a.ldo = H * D;
+    a.ldk = a.ldv = Hkv * D;
+    a.scale = 1.0f / std::sqrt(float(D));
+    a.softcap = 50.0f;
+    a.window = window;
+    Floats out(q.size());
+    a.q = want.data(), a.k = k.data(), a.v = v.data(), a.out = out.data(), a.key_mask = mask.data();
+    c.ref.gqa_attention(a);
+    a.q = dq.ptr, a.k = dk.ptr, a.v = dv.ptr, a.out = dout.ptr, a.key_mask = dmask.ptr;
+    c.gpu.gqa_attention(a);
+    c.record("gqa_attention", dims({B, L, H, Hkv, D}, window ? " window" : ""), dout.read(), out, 1e-5);
+}
+
+// DC-AE's linear attention: more positions than head channels (the linear order diffusers
+// uses) and fewer (where it switches to the quadratic order).
+void check_relu_linear_attention(Checker& c, int64_t B, int64_t heads, int64_t D, int64_t P) {
+    const Floats qkv = c.random(size_t(B * heads * 3 * D * P));
+    Floats want(size_t(B * heads * D * P));
+    DeviceArray<float> dqkv(c.gpu, qkv), dout(c.gpu, Checker::poison(want.size()));
+    c.ref.relu_linear_attention_nchw(qkv.data(), want.data(), B, heads, D, P, 1e-15f);
+    c.gpu.relu_linear_attention_nchw(dqkv.ptr, dout.ptr, B, heads, D, P, 1e-15f);
+    c.record("relu_linear_attn", dims({B, heads, D, P}), dout.read(), want, 1e-5);
+}
+
+void check_sana_text_and_autoencoder_ops(Checker& c) {
+    check_dcae_layout(c);
+    check_rms_norm_affine(c, 77, 2304, 1.0f, false);
+    check_rms_norm_affine(c, 33, 7, 0.0f, true);
+    check_gqa_attention(c, 2, 77, 8, 4, 256, 0);   // Gemma-2-2B's heads, a global layer
+    check_gqa_attention(c, 2, 40, 4, 2, 64, 16);   // a sliding layer
+    check_relu_linear_attention(c, 1, 4, 32, 256);
+    check_relu_linear_attention(c, 2, 3, 32, 20);
+}
+
 std::vector<Result> run_all(Backend& gpu, uint32_t seed, Precision precision) {
     Checker c(gpu, seed, precision);
     check_linear_f32(c, 37, 29, 53, false);
@@ -375,6 +473,7 @@ std::vector<Result> run_all(Backend& gpu, uint32_t seed, Precision precision) {
     check_conv(c, 1, 64, 32, 32, 64, 3, 1, 1, 1, 1, 1, true);
     check_copies(c);
     check_layout(c);
+    check_sana_text_and_autoencoder_ops(c);
     return c.results;
 }
 

@@ -84,3 +84,35 @@ inline std::string exact_mismatch(const Tensor& got, const Tensor& want) {
         const std::string mm_ = exact_mismatch(got, want);                 \
         QVERIFY2(mm_.empty(), mm_.c_str());                                \
     } while (0)
+
+// ---- edited copies of fixture components (the loaders' broken-input tests) ----
+#include <functional>
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/io/safetensors.h"
+#include "engine/io/weights.h"
+
+namespace dit::testing {
+
+// A copy of the component folder `src` as `dst`: its config.json edited by `edit_config`, its
+// tensors (all of them, loaded through WeightStore) edited by `edit_tensors` and saved as
+// `dst` / `weights_name`.
+inline fs::path edited_component(const fs::path& src, const fs::path& dst, const std::string& weights_name,
+                                 const std::function<void(nlohmann::json&)>& edit_config,
+                                 const std::function<void(std::map<std::string, Tensor>&)>& edit_tensors = {}) {
+    fs::create_directories(dst);
+    std::ifstream in(src / "config.json");
+    nlohmann::json cfg = nlohmann::json::parse(in);
+    if (edit_config) edit_config(cfg);
+    std::ofstream(dst / "config.json") << cfg.dump(2);
+    const WeightStore store = WeightStore::open(src);
+    std::map<std::string, Tensor> tensors;
+    for (const auto& key : store.keys()) tensors[key] = store.load(key);
+    if (edit_tensors) edit_tensors(tensors);
+    save_safetensors(dst / weights_name, tensors);
+    return dst;
+}
+
+}  // namespace dit::testing

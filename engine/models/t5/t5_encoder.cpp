@@ -8,13 +8,10 @@
 #include "engine/io/config.h"
 #include "engine/io/mapped_file.h"
 #include "engine/io/weights.h"
+#include "engine/models/config_fields.h"
 
 namespace dit {
 namespace {
-
-std::string where(const Config& c, const std::string& field) {
-    return c.file().string() + ": " + field;
-}
 
 // transformers' ACT2FN names that T5 configs use.
 bool parse_activation(const std::string& name, T5EncoderConfig::Activation& act) {
@@ -27,20 +24,11 @@ bool parse_activation(const std::string& name, T5EncoderConfig::Activation& act)
     return true;
 }
 
-void check_cancelled(const std::function<bool()>* cancelled) {
-    if (cancelled && *cancelled && (*cancelled)()) throw Cancelled();
-}
-
 }  // namespace
 
 T5EncoderConfig T5EncoderConfig::from(const Config& c) {
     T5EncoderConfig k;
-    auto positive = [&](const char* field, int64_t v, int64_t limit) {
-        if (v < 1 || v > limit)
-            throw Error(where(c, field) + " is " + std::to_string(v) + "; it must be between 1 and " +
-                        std::to_string(limit));
-        return static_cast<int>(v);
-    };
+    auto positive = [&](const char* field, int64_t v, int64_t limit) { return config_in_range(c, field, v, limit); };
     k.vocab_size = positive("vocab_size", c.get_int("vocab_size"), 1 << 24);
     k.d_model = positive("d_model", c.get_int("d_model"), 1 << 16);
     k.d_kv = positive("d_kv", c.get_int("d_kv"), 1 << 12);
@@ -52,12 +40,12 @@ T5EncoderConfig T5EncoderConfig::from(const Config& c) {
     k.relative_attention_max_distance =
         positive("relative_attention_max_distance", c.get_int("relative_attention_max_distance", 128), 1 << 24);
     if (k.relative_attention_num_buckets < 4)
-        throw Error(where(c, "relative_attention_num_buckets") + " must be at least 4 (bidirectional buckets "
+        throw Error(config_where(c, "relative_attention_num_buckets") + " must be at least 4 (bidirectional buckets "
                                                                  "split in halves, each half exact then log-spaced)");
     if (k.relative_attention_max_distance <= k.relative_attention_num_buckets / 4)
-        throw Error(where(c, "relative_attention_max_distance") + " must exceed relative_attention_num_buckets / 4");
+        throw Error(config_where(c, "relative_attention_max_distance") + " must exceed relative_attention_num_buckets / 4");
     const double eps = c.get_float("layer_norm_epsilon", 1e-6);
-    if (!(eps > 0.0) || eps > 1.0) throw Error(where(c, "layer_norm_epsilon") + " must be in (0, 1]");
+    if (!(eps > 0.0) || eps > 1.0) throw Error(config_where(c, "layer_norm_epsilon") + " must be in (0, 1]");
     k.layer_norm_epsilon = static_cast<float>(eps);
 
     // "ACT" or "gated-ACT", as transformers reads it; "gated-gelu" keeps the original T5 v1.1
@@ -69,16 +57,16 @@ T5EncoderConfig T5EncoderConfig::from(const Config& c) {
     k.gated = false;
     if (dash != std::string::npos) {
         if (f.compare(0, dash, "gated") != 0 || f.find('-', dash + 1) != std::string::npos)
-            throw Error(where(c, "feed_forward_proj") + " is \"" + f + "\"; expected \"ACT\" or \"gated-ACT\"");
+            throw Error(config_where(c, "feed_forward_proj") + " is \"" + f + "\"; expected \"ACT\" or \"gated-ACT\"");
         k.gated = true;
         act = f.substr(dash + 1);
     }
     if (f == "gated-gelu") act = "gelu_new";
     if (!parse_activation(act, k.activation))
-        throw Error(where(c, "feed_forward_proj") + " is \"" + f + "\"; supported activations: relu, gelu, "
+        throw Error(config_where(c, "feed_forward_proj") + " is \"" + f + "\"; supported activations: relu, gelu, "
                     "gelu_new, gelu_pytorch_tanh, gelu_fast, silu, swish (optionally \"gated-\")");
     if (c.get_bool("is_decoder", false))
-        throw Error(where(c, "is_decoder") + " is true; only the T5 encoder is supported");
+        throw Error(config_where(c, "is_decoder") + " is true; only the T5 encoder is supported");
     return k;
 }
 
@@ -227,7 +215,7 @@ Tensor T5EncoderModel::forward(const std::vector<int32_t>& ids, const std::vecto
     Tensor h = buffer(D), q = buffer(I), k = buffer(I), v = buffer(I), attn = buffer(I), y = buffer(D), g = buffer(F);
     Tensor u = cfg_.gated ? buffer(F) : Tensor();
     for (const Block& b : blocks_) {
-        check_cancelled(cancelled);
+        poll_cancelled(cancelled);
         // self-attention: x += o(attention(norm(x))), unscaled scores + position/padding bias
         ops.rms_norm(x.ptr(), h.ptr(), N, D, cfg_.layer_norm_epsilon, b.attn_norm.ptr());
         ops.linear(h.ptr(), b.q.weight_ref(), nullptr, q.ptr(), N, I, D);
@@ -272,7 +260,7 @@ Tensor T5EncoderModel::forward(const std::vector<int32_t>& ids, const std::vecto
                     MappedFile::release_pages(m->raw(), bytes);  // and the host's resident copy
                 }
     }
-    check_cancelled(cancelled);
+    poll_cancelled(cancelled);
     Tensor out = Tensor::on(ops, {B, L, D});
     ops.rms_norm(x.ptr(), out.ptr(), N, D, cfg_.layer_norm_epsilon, final_layer_norm_.ptr());
     return out.to_host();
