@@ -7,16 +7,6 @@
 
 namespace dit {
 
-std::string caption_preprocess(const std::string& text) {
-    size_t begin = 0, end = text.size();
-    while (begin < end && std::isspace(static_cast<unsigned char>(text[begin]))) ++begin;
-    while (end > begin && std::isspace(static_cast<unsigned char>(text[end - 1]))) --end;
-    std::string out = text.substr(begin, end - begin);
-    for (char& c : out)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-    return out;
-}
-
 int pixart_max_tokens(const std::string& pipeline_class) { return pipeline_class == "PixArtSigmaPipeline" ? 300 : 120; }
 
 PromptCheck check_prompt(const T5Tokenizer& tokenizer, const std::string& text, int max_tokens) {

@@ -7,16 +7,11 @@
 #include <utility>
 #include <vector>
 
+#include "engine/models/caption_preprocess.h"  // what the pipeline tokenizes; offsets map back through it
 #include "engine/models/t5/t5_tokenizer.h"
 #include "engine/pipeline/engine.h"
 
 namespace dit {
-
-// diffusers' PixArt pipelines lower-case and strip every prompt before T5 sees it (their
-// optional caption cleaning, which needs bs4 and ftfy, does that and more). ASCII only: bytes
-// of multi-byte UTF-8 characters pass unchanged, so every byte keeps its place after the
-// leading whitespace.
-std::string caption_preprocess(const std::string& text);
 
 // Tokens a PixArt pipeline reads, EOS included: Σ 300, α 120.
 int pixart_max_tokens(const std::string& pipeline_class);
