@@ -3,6 +3,7 @@
 #include "engine/io/config.h"
 #include "engine/models/autoencoder_kl/autoencoder_kl.h"
 #include "engine/models/pixart/pixart_transformer.h"
+#include "engine/models/sana/sana_transformer.h"
 #include "engine/models/t5/t5_encoder.h"
 #include "engine/samplers/sampler.h"
 #include "fuzz/fuzz_input.h"
@@ -12,6 +13,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     dit::fuzz::expect_clean([&] {
         const dit::Config c = dit::Config::read(path);
         dit::fuzz::expect_clean([&] { (void)dit::PixArtConfig::from(c); });
+        dit::fuzz::expect_clean([&] { (void)dit::SanaConfig::from(c); });
         dit::fuzz::expect_clean([&] { (void)dit::AutoencoderKLConfig::from(c); });
         dit::fuzz::expect_clean([&] { (void)dit::T5EncoderConfig::from(c); });
         dit::fuzz::expect_clean([&] {

@@ -30,21 +30,6 @@ Tensor expected(const std::string& model, const std::string& name) {
     return SafetensorsFile::open(kDir / model / "expected.safetensors")->load(name);
 }
 
-#define EXPECT_ERROR_PARTS(statement, ...)                                                               \
-    do {                                                                                           \
-        std::string msg_;                                                                          \
-        try {                                                                                      \
-            statement;                                                                             \
-        } catch (const Error& e) {                                                                 \
-            msg_ = e.what();                                                                       \
-        }                                                                                          \
-        QVERIFY2(!msg_.empty(), "expected a dit::Error from: " #statement);                        \
-        qInfo("error: %s", msg_.c_str());                                                          \
-        for (const char* part_ : {__VA_ARGS__})                                                    \
-            QVERIFY2(msg_.find(part_) != std::string::npos,                                        \
-                     qPrintable(QString("message lacks '%1': %2").arg(part_).arg(msg_.c_str())));  \
-    } while (0)
-
 // The fixture's inputs: latent [2, 4, 8, 12] from a 64 x 96 image, the prompt mask as ints.
 struct Inputs {
     Tensor latent, prompt_embeds;
