@@ -10,6 +10,7 @@
 #include "engine/io/npy.h"
 #include "engine/pipeline/controls.h"
 #include "engine/pipeline/inpaint.h"
+#include "engine/pipeline/model_family.h"
 #include "engine/pipeline/parameters.h"
 #include "engine/pipeline/regional_prompts.h"
 #include "engine/random.h"
@@ -81,8 +82,11 @@ std::unique_ptr<PixArtPipeline> PixArtPipeline::load(const std::filesystem::path
     auto folder = DiffusersFolder::open(model_dir);
     auto p = std::unique_ptr<PixArtPipeline>(new PixArtPipeline());
     p->root_ = model_dir;
-    const std::string cls = folder.model_index().get_string("_class_name", "PixArtAlphaPipeline");
-    p->max_tokens_ = cls == "PixArtSigmaPipeline" ? 300 : 120;
+    // The class decides the family (engine/pipeline/model_family.h), before any file is read.
+    const ModelFamily family = runnable_family(folder);
+    if (family != ModelFamily::PixArtAlpha && family != ModelFamily::PixArtSigma)
+        throw Error(model_dir.string() + ": a " + family_name(family) + " folder; this loader runs PixArt only");
+    p->max_tokens_ = family == ModelFamily::PixArtSigma ? 300 : 120;
     p->tokenizer_ = std::make_unique<T5Tokenizer>(T5Tokenizer::load(folder.component("tokenizer")));
     for (const auto& [flag, file] : {std::pair{"--text-encoder", files.text_encoder}, std::pair{"--transformer", files.transformer}})
         if (!file.empty() && !std::filesystem::is_regular_file(file))
