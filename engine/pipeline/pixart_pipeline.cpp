@@ -9,6 +9,7 @@
 #include "engine/io/config.h"
 #include "engine/io/npy.h"
 #include "engine/pipeline/controls.h"
+#include "engine/pipeline/finite_check.h"
 #include "engine/pipeline/inpaint.h"
 #include "engine/pipeline/model_family.h"
 #include "engine/pipeline/parameters.h"
@@ -151,6 +152,7 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
     if (guided) add(req.negative_prompt);
     add(req.prompt);
     const Tensor embeds = text_encoder_->forward(ids, mask, B, L, ops, &cancelled, req.low_vram);
+    require_finite(embeds, "text encoder output (prompt embeddings)", "before the first step");
     const auto prompt = transformer_->encode_prompt(embeds, mask, ops);
     // Regional prompts: each region's prompt encoded once; the forward's cross-attention K/V are
     // [global | region 0 | ...] per item with attention groups (engine/pipeline/regional_prompts.h).
@@ -192,6 +194,9 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
     } else {
         x = pure_noise(noise, *sampler);
     }
+    require_finite(x, req.init_image ? "initial latent (the encoded init image, noised)" : "initial latent (noise)",
+                   "before the first step",
+                   req.noise_file ? "the noise file holds NaN or infinity" : "the VAE's weights may hold NaN or infinity");
 
     NoiseStream step_noise(req.seed, kStepNoiseStream);
     const int steps = sampler->num_steps();
@@ -208,6 +213,7 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
         const float t = sampler->timestep(i);
         const Tensor out = transformer_->forward(in, std::vector<float>(B, t), forward_prompt, req.height,
                                                  req.width, ops, &cancelled, &extras);
+        require_finite(out, "transformer output", step_label(i + 1, steps));
         Tensor pred = take_channels(out, B - 1, C);
         if (guided) {
             const Tensor uncond = take_channels(out, 0, C);
@@ -217,6 +223,7 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
         const Tensor fresh = sampler->needs_noise() ? step_noise.next(latent_shape) : Tensor();
         x = sampler->step(pred, i, x, fresh);
         if (inpaint) inpaint->impose(x, *sampler, i + 1);  // the level x is now at, not step i's
+        require_finite(x, "latent", step_label(i + 1, steps));
 
         const Progress progress{i + 1, steps, seconds()};
         if (cb.preview)
@@ -227,7 +234,9 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
     poll();
 
     Result result;
-    result.image = image_from_tensor(vae_->decode(x, ops, &cancelled));
+    const Tensor decoded = vae_->decode(x, ops, &cancelled);
+    require_finite(decoded, "VAE output (decoded image)", "after " + step_label(steps, steps));
+    result.image = image_from_tensor(decoded);
     if (inpaint) result.image = inpaint->composite(result.image);
     result.parameters = parameters_json(req);
     result.seconds = seconds();
