@@ -2,7 +2,8 @@
 // tests/fixtures/sana (tools/reference/make_sana_fixture.py): "sana" (v0.32 layout, F32), "sprint"
 // (guidance embedding + QK norms, BF16 matrices) and "pe" (the position-table variant, patch 2,
 // F16 matrices), each on a non-square 6 x 10 latent with a padded prompt, on both CPU backends
-// and the isolated-memory one; plus broken configs and weights, bad inputs and cancellation.
+// and the isolated-memory one; SanaControlNetModel ("controlnet", 2 blocks) driving the "sana"
+// transformer; plus broken configs and weights, bad inputs and cancellation.
 //
 // Tolerance: 2e-5 absolute on outputs of magnitude ~4 (float64 reference vs the engine's f32;
 // torch's own f32 evaluation differs from float64 by ~3e-6).
@@ -18,6 +19,7 @@
 #include "engine/error.h"
 #include "engine/io/npy.h"
 #include "engine/io/safetensors.h"
+#include "engine/models/sana/sana_controlnet.h"
 #include "engine/models/sana/sana_transformer.h"
 #include "kernels/cpu/ops.h"
 #include "tests/common/test_helpers.h"
@@ -224,6 +226,46 @@ private slots:
         const auto pe_prompt = pe->encode_prompt(in.prompt_embeds, in.mask, ops);
         EXPECT_ERROR_PARTS(pe->forward(Tensor({2, 4, 5, 10}), in.timestep, pe_prompt, ops), "5x10", "patch size 2");
         EXPECT_ERROR_PARTS(pe->forward(in.latent, in.timestep, pe_prompt, ops, &in.guidance), "without guidance_embeds");
+    }
+
+    void controlnet_matches_reference_data() {
+        QTest::addColumn<QString>("backend");
+        for (const char* b : {"reference", "fast", "isolated"}) QTest::newRow(b) << QString(b);
+    }
+    void controlnet_matches_reference() {
+        QFETCH(QString, backend);
+        kernels::Backend& ops = ::backend(backend);
+        const auto base = SanaTransformer2DModel::load(kDir / "sana" / "transformer", ops);
+        const auto net = SanaControlNetModel::load(kDir / "controlnet" / "controlnet", ops);
+        const Inputs in = inputs("sana");
+        const Tensor control = read_npy(kDir / "controlnet" / "control_latent.npy");
+        const Tensor want = read_npy(kDir / "controlnet" / "output.npy");
+        const auto residuals = net->forward(in.latent, control, in.timestep, net->encode_prompt(in.prompt_embeds, in.mask, ops),
+                                            0.7f, ops);
+        QCOMPARE(int(residuals.size()), 2);
+        const Tensor out = base->forward(in.latent, in.timestep, base->encode_prompt(in.prompt_embeds, in.mask, ops), ops,
+                                         nullptr, nullptr, &residuals);
+        EXPECT_CLOSE(qPrintable("controlnet on " + backend), out, want, kTolerance);
+        QVERIFY(max_abs_diff(out, in.output) > 100 * kTolerance);  // the control moved the output
+    }
+
+    void controlnet_errors_name_the_problem() {
+        auto& ops = kernels::fast();
+        const fs::path dir = kDir / "controlnet" / "controlnet";
+        // A transformer folder is not a ControlNet, and the other way round.
+        EXPECT_ERROR_PARTS(SanaControlNetModel::load(kDir / "sana" / "transformer"), "config.json", "_class_name",
+                           "SanaTransformer2DModel", "SanaControlNetModel");
+        EXPECT_ERROR_PARTS(SanaTransformer2DModel::load(dir), "_class_name", "SanaControlNetModel");
+        const auto net = SanaControlNetModel::load(dir, ops);
+        const Inputs in = inputs("sana");
+        const auto prompt = net->encode_prompt(in.prompt_embeds, in.mask, ops);
+        EXPECT_ERROR_PARTS(net->forward(in.latent, Tensor({2, 4, 6, 8}), in.timestep, prompt, 1.0f, ops),
+                           "control latent is [2, 4, 6, 8]", "[2, 4, 6, 10]");
+        const auto base = SanaTransformer2DModel::load(kDir / "sana" / "transformer", ops);
+        const std::vector<Tensor> wrong{Tensor({2, 59, 16})};
+        EXPECT_ERROR_PARTS(base->forward(in.latent, in.timestep, base->encode_prompt(in.prompt_embeds, in.mask, ops), ops,
+                                         nullptr, nullptr, &wrong),
+                           "control residual is [2, 59, 16]", "[2, 60, 16]");
     }
 
     void cancellation_between_blocks() {

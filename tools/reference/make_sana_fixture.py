@@ -7,6 +7,11 @@
                        attention_bias true; matrices BF16, the rest F32.
   pe/transformer/      the 2K/4K variant: interpolation_scale 1.5 with sample_size 6 and patch 2
                        (base grid 3, so the table is rescaled by a non-integer factor); matrices F16.
+  controlnet/controlnet/  a SanaControlNetModel (v0.34) of 2 blocks for the "sana" transformer,
+                       F32; its zero-initialised linears randomised so they matter.
+                       controlnet/control_latent.npy [2, 4, 6, 10] and controlnet/output.npy: the
+                       "sana" transformer's output with the residuals at conditioning scale 0.7
+                       (residual 0 joins after block 1; residual 1 has no block 2 to follow).
   <name>/*.npy         inputs latent [2, 4, 6, 10] (non-square), timestep [2], prompt_embeds
                        [2, 5, 12], prompt_mask [2, 5] (0/1 floats, item 0 padded), guidance [2]
                        (sprint only) and output [2, 4, 6, 10].
@@ -120,6 +125,32 @@ def write(name, cfg, inputs):
     print(f"{name}: {n} parameters; output std {out.std():.3f} max|out| {out.abs().max():.3f}; "
           f"float32 torch vs float64 {(out32 - out).abs().max():.2e}; mask effect on item 0 "
           f"{(unmasked[0] - out[0].double()).abs().max():.2e}")
+    return model
+
+
+CONTROL_SCALE = 0.7
+
+
+def write_controlnet(base, inputs):
+    cfg = dict(COMMON, **{"_class_name": "SanaControlNetModel", "_diffusers_version": "0.34.0"})
+    net = sana.SanaControlNetModel(cfg)
+    randomise(net, storage_dtype("sana"))
+    net.eval()
+    diffusers_folder.write_component(os.path.join(OUT, "controlnet", "controlnet"), cfg, net.state_dict())
+    gen = torch.Generator().manual_seed(19)
+    control_latent = torch.randn(2, 4, 6, 10, generator=gen)
+    ref_net, ref_base = copy.deepcopy(net).double(), copy.deepcopy(base).double()
+    with torch.no_grad():
+        res = ref_net(inputs["latent"].double(), inputs["timestep"], inputs["prompt_embeds"].double(),
+                      inputs["prompt_mask"], control_latent.double(), CONTROL_SCALE)
+        out = ref_base(inputs["latent"].double(), inputs["timestep"], inputs["prompt_embeds"].double(),
+                       inputs["prompt_mask"], control=res).float()
+        plain = ref_base(inputs["latent"].double(), inputs["timestep"], inputs["prompt_embeds"].double(),
+                         inputs["prompt_mask"]).float()
+    folder = os.path.join(OUT, "controlnet")
+    safetensors_io.save_npy(os.path.join(folder, "control_latent.npy"), control_latent)
+    safetensors_io.save_npy(os.path.join(folder, "output.npy"), out)
+    print(f"controlnet: scale {CONTROL_SCALE}, control effect {(out - plain).abs().max():.3e}")
 
 
 def main():
@@ -132,8 +163,8 @@ def main():
         "prompt_mask": torch.tensor([[1, 1, 1, 0, 0], [1, 1, 1, 1, 1]], dtype=torch.float32),
         "guidance": torch.tensor([0.45, 0.3]),  # guidance_scale x guidance_embeds_scale
     }
-    for name, cfg in MODELS.items():
-        write(name, cfg, inputs)
+    models = {name: write(name, cfg, inputs) for name, cfg in MODELS.items()}
+    write_controlnet(models["sana"], inputs)
     for root, _, files in os.walk(OUT):
         for f in sorted(files):
             path = os.path.join(root, f)

@@ -174,22 +174,13 @@ class SanaTransformerBlock(nn.Module):
         return x + gate_mlp * ff.flatten(2).transpose(1, 2)
 
 
-class PatchEmbed(nn.Module):
-    def __init__(self, c):
-        super().__init__()
-        p = c["patch_size"]
-        self.proj = nn.Conv2d(c["in_channels"], c["dim"], kernel_size=p, stride=p)
-        self.patch_size = p
-        self.base_size = c["sample_size"] // p
-        self.interpolation_scale = c["interpolation_scale"]
+class PatchEmbed(pixart.PatchEmbed):
+    """PixArt's patch embedding; without interpolation_scale (most Sana models) no position table."""
 
     def forward(self, latent):  # [B, Cin, H, W] -> [B, (H/p)(W/p), D]
-        gh, gw = latent.shape[-2] // self.patch_size, latent.shape[-1] // self.patch_size
-        x = self.proj(latent).flatten(2).transpose(1, 2)
         if self.interpolation_scale is None:
-            return x
-        pos = pixart.sincos_pos_embed_2d(x.shape[-1], gh, gw, self.base_size, float(self.interpolation_scale))
-        return x + pos.to(x.device, x.dtype)[None]
+            return self.proj(latent).flatten(2).transpose(1, 2)
+        return super().forward(latent)
 
 
 class CombinedTimestepGuidanceEmbeddings(nn.Module):
@@ -207,7 +198,10 @@ class CombinedTimestepGuidanceEmbeddings(nn.Module):
         return self.linear(F.silu(embedded)), embedded
 
 
-class SanaTransformer2DModel(nn.Module):
+class _SanaInputs(nn.Module):
+    """The input side both models share: patch_embed, time_embed, caption_projection,
+    caption_norm and the blocks."""
+
     def __init__(self, cfg):
         super().__init__()
         c = read_config(cfg)
@@ -221,27 +215,63 @@ class SanaTransformer2DModel(nn.Module):
         self.caption_projection = pixart.TextProjection(c["caption_channels"], d)
         self.caption_norm = RMSNorm(d, 1e-5)
         self.transformer_blocks = nn.ModuleList([SanaTransformerBlock(c) for _ in range(c["num_layers"])])
-        self.scale_shift_table = nn.Parameter(torch.randn(2, d) / d ** 0.5)
-        p = c["patch_size"]
-        self.proj_out = nn.Linear(d, p * p * c["out_channels"])
 
-    def forward(self, latent, timestep, prompt_embeds, prompt_mask, guidance=None):
-        # latent: [B, Cin, H, W]; timestep: [B]; prompt_embeds: [B, L, caption_channels];
-        # prompt_mask: [B, L] 1 keep / 0 pad; guidance: [B] (Sprint) -> [B, out, H, W]
-        b, _, H, W = latent.shape
-        p = self.c["patch_size"]
-        h, w = H // p, W // p
-        x = self.patch_embed(latent)
+    def prelude(self, timestep, prompt_embeds, prompt_mask, guidance, dtype):
+        # -> modulation [B, 6D], embedded [B, D], caption [B, L, D], padding bias [B, 1, L]
         if self.c["guidance_embeds"]:
             modulation, embedded = self.time_embed(timestep, guidance)
         else:
             modulation, embedded = self.time_embed(timestep, None, None)
         caption = self.caption_norm(self.caption_projection(prompt_embeds))
-        bias = ((1 - prompt_mask.to(x.dtype)) * -10000.0)[:, None]  # [B, 1, L]
-        for block in self.transformer_blocks:
+        bias = ((1 - prompt_mask.to(dtype)) * -10000.0)[:, None]
+        return modulation, embedded, caption, bias
+
+
+class SanaTransformer2DModel(_SanaInputs):
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        d, p = self.c["dim"], self.c["patch_size"]
+        self.scale_shift_table = nn.Parameter(torch.randn(2, d) / d ** 0.5)
+        self.proj_out = nn.Linear(d, p * p * self.c["out_channels"])
+
+    def forward(self, latent, timestep, prompt_embeds, prompt_mask, guidance=None, control=None):
+        # latent: [B, Cin, H, W]; timestep: [B]; prompt_embeds: [B, L, caption_channels];
+        # prompt_mask: [B, L] 1 keep / 0 pad; guidance: [B] (Sprint); control: the ControlNet's
+        # residuals, control[i - 1] added after block i (v0.34) -> [B, out, H, W]
+        b, _, H, W = latent.shape
+        p = self.c["patch_size"]
+        h, w = H // p, W // p
+        x = self.patch_embed(latent)
+        modulation, embedded, caption, bias = self.prelude(timestep, prompt_embeds, prompt_mask, guidance, x.dtype)
+        for i, block in enumerate(self.transformer_blocks):
             x = block(x, caption, bias, modulation, h, w)
+            if control is not None and 0 < i <= len(control):
+                x = x + control[i - 1]
         shift, scale = (self.scale_shift_table[None] + embedded[:, None]).chunk(2, dim=1)
         x = F.layer_norm(x, (x.shape[-1],), eps=1e-6) * (1 + scale) + shift
         x = self.proj_out(x)
         x = x.reshape(b, h, w, p, p, -1).permute(0, 5, 1, 3, 2, 4)
         return x.reshape(b, -1, h * p, w * p)
+
+
+class SanaControlNetModel(_SanaInputs):
+    """diffusers' SanaControlNetModel (v0.34): the Sana input side and blocks, input_block and one
+    zero-initialised linear per block; returns the per-block residuals times the scale."""
+
+    def __init__(self, cfg):
+        super().__init__(cfg)
+        d = self.c["dim"]
+        self.input_block = nn.Linear(d, d)
+        self.controlnet_blocks = nn.ModuleList([nn.Linear(d, d) for _ in range(self.c["num_layers"])])
+
+    def forward(self, latent, timestep, prompt_embeds, prompt_mask, control_latent, scale):
+        # latent, control_latent: [B, Cin, H, W] -> num_layers residuals [B, N, D]
+        p = self.c["patch_size"]
+        h, w = latent.shape[2] // p, latent.shape[3] // p
+        x = self.patch_embed(latent) + self.input_block(self.patch_embed(control_latent))
+        modulation, _, caption, bias = self.prelude(timestep, prompt_embeds, prompt_mask, None, x.dtype)
+        out = []
+        for block, zero_linear in zip(self.transformer_blocks, self.controlnet_blocks):
+            x = block(x, caption, bias, modulation, h, w)
+            out.append(zero_linear(x) * scale)
+        return out

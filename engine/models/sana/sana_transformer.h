@@ -27,38 +27,11 @@
 #include <vector>
 
 #include "engine/models/sana/sana_block.h"
+#include "engine/models/sana/sana_embeddings.h"
 #include "engine/tensor.h"
 #include "kernels/cpu/ops.h"
 
 namespace dit {
-
-class Config;
-
-struct SanaConfig {
-    int sample_size = 32;
-    int in_channels = 32;
-    int out_channels = 32;
-    int num_layers = 20;
-    int heads = 70;
-    int head_dim = 32;
-    int cross_heads = 20;
-    int cross_head_dim = 112;
-    int cross_attention_dim = 2240;
-    int caption_channels = 2304;
-    double mlp_ratio = 2.5;
-    bool attention_bias = false;
-    int patch_size = 1;
-    float norm_eps = 1e-6f;
-    std::optional<float> interpolation_scale;  // set: the sin-cos position table is added
-    bool guidance_embeds = false;              // Sana-Sprint
-    float guidance_embeds_scale = 0.1f;        // the pipeline multiplies the guidance by it
-    bool qk_norm = false;                      // "rms_norm_across_heads" (Sana-Sprint)
-    float timestep_scale = 1.0f;               // the pipeline multiplies the timestep by it
-    int hidden() const { return heads * head_dim; }
-    int64_t ffn_hidden() const { return static_cast<int64_t>(mlp_ratio * hidden()); }  // Python's int()
-    // Reads and validates config.json; errors name the file and the field.
-    static SanaConfig from(const Config& c);
-};
 
 class SanaTransformer2DModel {
 public:
@@ -69,11 +42,7 @@ public:
                                                         const std::filesystem::path& weights = {});
     const SanaConfig& config() const { return cfg_; }
 
-    struct PromptCache {
-        int B = 0, L = 0;
-        std::vector<Tensor> k, v;  // per block [B, L, D], norm_k applied
-        Tensor key_bias;           // [B, L]: 0 for a kept token, -10000 for padding
-    };
+    using PromptCache = sana::PromptCache;
     // prompt_embeds: [B, L, caption_channels] (the text encoder's last hidden state, the rows the
     // pipeline keeps); mask: [B*L], 1 keep / 0 padding.
     PromptCache encode_prompt(const Tensor& prompt_embeds, const std::vector<int32_t>& mask,
@@ -82,24 +51,18 @@ public:
     // latent: [B, in_channels, H, W] (H, W multiples of patch_size); timestep: B values as the
     // transformer takes them (the pipeline's scaling already applied); guidance: B values, given
     // exactly when config().guidance_embeds (already multiplied by guidance_embeds_scale).
+    // control_residuals (SanaControlNetModel::forward, v0.34): [B, N, D] each in ops's memory,
+    // residual j added to the stream after block j + 1, as diffusers adds
+    // controlnet_block_samples[i - 1] after block i; at most num_layers - 1 of them are used.
     // Returns [B, out_channels, H, W] in host memory. Polls *cancelled between blocks.
     Tensor forward(const Tensor& latent, const std::vector<float>& timestep, const PromptCache& prompt,
                    kernels::Backend& ops, const std::vector<float>* guidance = nullptr,
-                   const std::function<bool()>* cancelled = nullptr) const;
+                   const std::function<bool()>* cancelled = nullptr,
+                   const std::vector<Tensor>* control_residuals = nullptr) const;
 
 private:
-    // time_embed -> (modulation [B, 6D], embedded [B, D])
-    pixart::AdaLayerNormSingle::Output embed_time(const std::vector<float>& timestep,
-                                                  const std::vector<float>* guidance, kernels::Backend& ops) const;
-
     SanaConfig cfg_;
-    pixart::PatchEmbed patch_embed_;
-    std::optional<pixart::AdaLayerNormSingle> adaln_;  // time_embed without guidance
-    // time_embed with guidance (SanaCombinedTimestepGuidanceEmbeddings)
-    std::optional<pixart::TimestepEmbedding> timestep_embedder_, guidance_embedder_;
-    pixart::Linear time_linear_;  // D -> 6D, with guidance only (adaln_ has its own)
-    pixart::TextProjection caption_projection_;
-    sana::RMSNorm caption_norm_;
+    sana::Embeddings embed_;
     std::vector<sana::TransformerBlock> transformer_blocks_;
     Tensor scale_shift_table_;  // [2, D]
     pixart::Linear proj_out_;   // D -> p * p * out_channels
