@@ -14,12 +14,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         const dit::Config c = dit::Config::read(path);
         dit::fuzz::expect_clean([&] { (void)dit::PixArtConfig::from(c); });
         dit::fuzz::expect_clean([&] { (void)dit::SanaConfig::from(c); });
+        dit::fuzz::expect_clean([&] { (void)dit::SanaConfig::from(c, "SanaControlNetModel"); });
         dit::fuzz::expect_clean([&] { (void)dit::AutoencoderKLConfig::from(c); });
         dit::fuzz::expect_clean([&] { (void)dit::T5EncoderConfig::from(c); });
         dit::fuzz::expect_clean([&] {
             const auto s = dit::SchedulerConfig::from(c);
             for (const char* name : {"dpm++2m", "ddim", "euler", "euler_a", "lcm", "flow_euler"})
                 dit::fuzz::expect_clean([&] { dit::make_sampler(name, s)->set_timesteps(4, 1.0f); });
+            dit::fuzz::expect_clean([&] { dit::make_scm(s)->set_timesteps(2, 1.0f); });
         });
     });
     return 0;

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "tests/common/component_variant.h"
 #include "tests/common/test_helpers.h"
 #include "engine/io/safetensors.h"
 #include "engine/models/pixart/pixart_embeddings.h"
@@ -55,23 +56,11 @@ kernels::Backend& backend(const QString& name) {
     return name == "fast" ? kernels::fast() : kernels::reference();
 }
 
-// A copy of a fixture transformer in a temporary folder with its config edited and/or its
-// weights edited (tensors stored back as f32: the values are unchanged).
+// A copy of a fixture transformer in a temporary folder with its config and/or weights edited.
 fs::path variant(const QTemporaryDir& tmp, const std::string& model,
                  const std::function<void(nlohmann::json&)>& edit_config,
                  const std::function<void(std::map<std::string, Tensor>&)>& edit_weights = {}) {
-    const fs::path dir = fs::path(tmp.path().toStdString()) / model / "transformer";
-    fs::create_directories(dir);
-    nlohmann::json cfg;
-    std::ifstream(kDir / model / "transformer" / "config.json") >> cfg;
-    edit_config(cfg);
-    std::ofstream(dir / "config.json") << cfg.dump(2);
-    auto src = SafetensorsFile::open(kDir / model / "transformer" / "diffusion_pytorch_model.safetensors");
-    std::map<std::string, Tensor> tensors;
-    for (const auto& [name, info] : src->tensors()) tensors[name] = src->load(name);
-    if (edit_weights) edit_weights(tensors);
-    save_safetensors(dir / "diffusion_pytorch_model.safetensors", tensors);
-    return dir;
+    return component_variant(tmp, kDir / model / "transformer", model, edit_config, edit_weights);
 }
 
 void keep_config(nlohmann::json&) {}

@@ -22,6 +22,7 @@
 #include "engine/models/sana/sana_controlnet.h"
 #include "engine/models/sana/sana_transformer.h"
 #include "kernels/cpu/ops.h"
+#include "tests/common/component_variant.h"
 #include "tests/common/test_helpers.h"
 
 using namespace dit;
@@ -67,22 +68,11 @@ Tensor run(const SanaTransformer2DModel& t, const Inputs& in, kernels::Backend& 
     return t.forward(in.latent, in.timestep, prompt, ops, in.guidance.empty() ? nullptr : &in.guidance, cancelled);
 }
 
-// A copy of a fixture transformer with its config and/or weights edited (weights stored f32).
+// A copy of a fixture transformer with its config and/or weights edited.
 fs::path variant(const QTemporaryDir& tmp, const std::string& model,
                  const std::function<void(nlohmann::json&)>& edit_config,
                  const std::function<void(std::map<std::string, Tensor>&)>& edit_weights = {}) {
-    const fs::path dir = fs::path(tmp.path().toStdString()) / model / "transformer";
-    fs::create_directories(dir);
-    nlohmann::json cfg;
-    std::ifstream(kDir / model / "transformer" / "config.json") >> cfg;
-    edit_config(cfg);
-    std::ofstream(dir / "config.json") << cfg.dump(2);
-    auto src = SafetensorsFile::open(kDir / model / "transformer" / "diffusion_pytorch_model.safetensors");
-    std::map<std::string, Tensor> tensors;
-    for (const auto& [name, info] : src->tensors()) tensors[name] = src->load(name).to_f32();
-    if (edit_weights) edit_weights(tensors);
-    save_safetensors(dir / "diffusion_pytorch_model.safetensors", tensors);
-    return dir;
+    return component_variant(tmp, kDir / model / "transformer", model, edit_config, edit_weights);
 }
 
 void keep_config(nlohmann::json&) {}
