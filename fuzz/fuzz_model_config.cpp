@@ -5,6 +5,7 @@
 #include "engine/models/autoencoder_kl/autoencoder_kl.h"
 #include "engine/models/gemma2/gemma2_model.h"
 #include "engine/models/pixart/pixart_transformer.h"
+#include "engine/models/sana/sana_transformer.h"
 #include "engine/models/t5/t5_encoder.h"
 #include "engine/samplers/sampler.h"
 #include "fuzz/fuzz_input.h"
@@ -14,6 +15,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     dit::fuzz::expect_clean([&] {
         const dit::Config c = dit::Config::read(path);
         dit::fuzz::expect_clean([&] { (void)dit::PixArtConfig::from(c); });
+        dit::fuzz::expect_clean([&] { (void)dit::SanaConfig::from(c); });
+        dit::fuzz::expect_clean([&] { (void)dit::SanaConfig::from(c, "SanaControlNetModel"); });
         dit::fuzz::expect_clean([&] { (void)dit::AutoencoderKLConfig::from(c); });
         dit::fuzz::expect_clean([&] { (void)dit::T5EncoderConfig::from(c); });
         dit::fuzz::expect_clean([&] { (void)dit::AutoencoderDCConfig::from(c); });
@@ -22,6 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
             const auto s = dit::SchedulerConfig::from(c);
             for (const char* name : {"dpm++2m", "ddim", "euler", "euler_a", "lcm", "flow_euler"})
                 dit::fuzz::expect_clean([&] { dit::make_sampler(name, s)->set_timesteps(4, 1.0f); });
+            dit::fuzz::expect_clean([&] { dit::make_scm(s)->set_timesteps(2, 1.0f); });
         });
     });
     return 0;

@@ -13,6 +13,7 @@
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
+#include "app/cli/status_line.h"
 #include "app/cli/world_control.h"
 #include "engine/error.h"
 #include "engine/io/config.h"
@@ -159,8 +160,7 @@ int control_relevance_command(const std::vector<std::string>& argv) {
             s.seconds += last_step > first_step ? (last - first) / (last_step - first_step) : res.seconds;
             s.fidelity += world_control_fidelity(type, c.scene, c.truth, studio::to_qimage(res.image));
             if (!quiet) {
-                std::fprintf(stderr, "\rcontrol-relevance: %d/%d images", ++done, runs);
-                std::fflush(stderr);
+                status_line("control-relevance: %d/%d images", ++done, runs);
             }
         }
         s.fidelity /= double(scenes.size());
@@ -174,7 +174,7 @@ int control_relevance_command(const std::vector<std::string>& argv) {
     for (int j = 0; j < blocks; ++j) skipped.push_back(evaluate(true, {j}));
     Score pruned_score;
     if (!pruned.empty()) pruned_score = evaluate(true, pruned);
-    if (!quiet) std::fputc('\n', stderr);
+    end_status_line();
 
     const char* metric = type == "edges" ? "edge F1" : "pose limb hits";
     std::printf("dit-cli control-relevance: %s adapter %s (%d blocks), %d world cases (seed %llu, %d px), %d steps %s, "

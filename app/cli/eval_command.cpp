@@ -13,6 +13,7 @@
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
+#include "app/cli/status_line.h"
 #include "app/cli/eval_inpaint.h"
 #include "app/cli/eval_regional.h"
 #include "app/cli/world_control.h"
@@ -278,11 +279,10 @@ int eval_command(const std::vector<std::string>& argv) {
         }
         case_reports.append(report);
         if (!quiet) {
-            std::fprintf(stderr, "\reval: %d/%d cases", i + 1, cases);
-            std::fflush(stderr);
+            status_line("eval: %d/%d cases", i + 1, cases);
         }
     }
-    if (!quiet) std::fputc('\n', stderr);
+    end_status_line();
 
     const double edge_f1 = edge_sum / cases, pose = people ? pose_sum / people : 0;
     const double pose_chance = people ? chance_sum / people : 0;

@@ -1,4 +1,5 @@
 #include "app/cli/eval_regional.h"
+#include "app/cli/status_line.h"
 
 #include <QDir>
 #include <QJsonArray>
@@ -31,9 +32,7 @@ int eval_regions(const Request& base, int cases, uint64_t seed, bool quiet, cons
     const auto summary = studio::measure_regional_prompts(engine, base, cases, seed, [&](const studio::RegionalCaseResult& r) {
         ++done;
         if (!quiet) {
-            std::fprintf(stderr, "\rregional case %d/%d: inside %.1f outside %.1f ", done, cases, r.change_inside,
-                         r.change_outside);
-            std::fflush(stderr);
+            status_line("regional case %d/%d: inside %.1f outside %.1f ", done, cases, r.change_inside, r.change_outside);
         }
         if (!out.isEmpty()) {
             const QString stem = QDir(out).filePath(QString("%1").arg(done - 1, 6, 10, QChar('0')));
@@ -41,7 +40,7 @@ int eval_regions(const Request& base, int cases, uint64_t seed, bool quiet, cons
             r.image_with.save(stem + "_with.png");
         }
     });
-    if (!quiet) std::fputc('\n', stderr);
+    end_status_line();
 
     std::printf("regional prompts: %d cases, %dx%d, %d steps, cfg %g, seed %llu\n", cases, base.width, base.height,
                 base.steps, double(base.cfg), static_cast<unsigned long long>(seed));

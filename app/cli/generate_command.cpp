@@ -12,6 +12,7 @@
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
+#include "app/cli/status_line.h"
 #include "app/cli/control_args.h"
 #include "app/cli/inpaint_args.h"
 #include "app/cli/queue_args.h"
@@ -61,11 +62,9 @@ void progress_bar(const Progress& p) {
     const int width = 30;
     const int filled = p.steps ? width * p.step / p.steps : width;
     const double per_step = p.step ? p.seconds / p.step : 0;
-    std::fprintf(stderr, "\r[%.*s%.*s] %d/%d  %.2f s/step  ETA %.0f s ", filled,
-                 "##############################", width - filled, "                              ",
-                 p.step, p.steps, per_step, per_step * (p.steps - p.step));
-    if (p.step == p.steps) std::fputc('\n', stderr);
-    std::fflush(stderr);
+    status_line("[%.*s%.*s] %d/%d  %.2f s/step  ETA %.0f s ", filled, "##############################", width - filled,
+                "                              ", p.step, p.steps, per_step, per_step * (p.steps - p.step));
+    if (p.step == p.steps) end_status_line();
 }
 
 // Resized to width x height; at its own size when width <= 0.
@@ -93,7 +92,10 @@ void generate_on_queue(const Args& args, const Request& r, const std::string& mo
     o.on_event = [quiet](const remote::JobEvent& e) {
         if (quiet) return;
         if (e.type == remote::JobEvent::Started) std::fprintf(stderr, "running on worker %s\n", e.worker.c_str());
-        if (e.type == remote::JobEvent::Requeued) std::fprintf(stderr, "\nworker %s handed the job back\n", e.worker.c_str());
+        if (e.type == remote::JobEvent::Requeued) {
+            end_status_line();
+            std::fprintf(stderr, "worker %s handed the job back\n", e.worker.c_str());
+        }
         if (e.type == remote::JobEvent::Progress) progress_bar(Progress{e.step, e.steps, e.seconds});
     };
     std::string last_status;
@@ -202,7 +204,8 @@ int generate_command(const std::vector<std::string>& argv) {
     if (!args.on("quiet")) cb.progress = progress_bar;
     const Result result = engine.generate(r, cb);
     studio::save_result_png(QString::fromStdString(output), result.image, r);
-    if (!result.notice.empty()) std::fprintf(stderr, "\nnote: %s\n", result.notice.c_str());
+    end_status_line();
+    if (!result.notice.empty()) std::fprintf(stderr, "note: %s\n", result.notice.c_str());
     if (!args.on("quiet"))
         std::fprintf(stderr, "wrote %s (%dx%d, seed %llu, %.2f s)\n", output.c_str(), result.image.width,
                      result.image.height, static_cast<unsigned long long>(r.seed), result.seconds);

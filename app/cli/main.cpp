@@ -8,6 +8,7 @@
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
+#include "app/cli/status_line.h"
 #include "engine/error.h"
 
 namespace {
@@ -49,13 +50,16 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "dit-cli: unknown command '%s'\n%s", command.c_str(), kUsage);
         return 2;
     } catch (const dit::cli::UsageError& e) {
+        dit::cli::end_status_line();
         std::fprintf(stderr, "dit-cli %s: %s (see --help)\n", command.c_str(), e.what());
         return 2;
     } catch (const dit::Cancelled&) {
-        std::fprintf(stderr, "\ndit-cli %s: cancelled\n", command.c_str());
+        dit::cli::end_status_line();  // only a drawn progress line needs ending
+        std::fprintf(stderr, "dit-cli %s: cancelled\n", command.c_str());
         return 130;
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "\ndit-cli %s: error: %s\n", command.c_str(), e.what());
+        dit::cli::end_status_line();
+        std::fprintf(stderr, "dit-cli %s: error: %s\n", command.c_str(), e.what());
         return 1;
     }
 }

@@ -7,6 +7,7 @@
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
+#include "app/cli/status_line.h"
 #include "app/cli/region_args.h"
 #include "engine/error.h"
 #include "engine/pipeline/upscale.h"
@@ -82,8 +83,8 @@ int upscale_command(const std::vector<std::string>& argv) {
     Callbacks cb;
     if (!args.on("quiet"))
         cb.progress = [](const Progress& p) {
-            std::fprintf(stderr, "\rrefining: step %d/%d  %.1f s ", p.step, p.steps, p.seconds);
-            if (p.step == p.steps) std::fputc('\n', stderr);
+            status_line("refining: step %d/%d  %.1f s ", p.step, p.steps, p.seconds);
+            if (p.step == p.steps) end_status_line();
         };
     const Result result = upscale_refine(engine, u, cb);
     const std::string output = args.str("output");

@@ -14,6 +14,7 @@
 
 #include "app/cli/cli_args.h"
 #include "app/cli/commands.h"
+#include "app/cli/status_line.h"
 #include "engine/error.h"
 #include "studio/control/pose.h"
 #include "studio/control/pose_renderer.h"
@@ -114,8 +115,7 @@ int world_command(const std::vector<std::string>& argv) {
             const int d = ++done;
             if (!quiet && (d % 100 == 0 || d == count)) {
                 std::lock_guard lock(error_mutex);
-                std::fprintf(stderr, "\rworld: %d/%d scenes", d, count);
-                std::fflush(stderr);
+                status_line("world: %d/%d scenes", d, count);
             }
         }
     };
@@ -123,7 +123,7 @@ int world_command(const std::vector<std::string>& argv) {
     for (int t = 1; t < std::min(jobs, count); ++t) pool.emplace_back(work);
     work();
     for (auto& t : pool) t.join();
-    if (!quiet) std::fputc('\n', stderr);
+    end_status_line();
     if (!first_error.empty()) throw Error(first_error);
 
     QByteArray text;

@@ -10,7 +10,9 @@
 #include "engine/io/npy.h"
 #include "engine/models/caption_preprocess.h"
 #include "engine/pipeline/controls.h"
+#include "engine/pipeline/finite_check.h"
 #include "engine/pipeline/inpaint.h"
+#include "engine/pipeline/model_family.h"
 #include "engine/pipeline/parameters.h"
 #include "engine/pipeline/prompt_check.h"
 #include "engine/pipeline/regional_prompts.h"
@@ -70,8 +72,11 @@ std::unique_ptr<PixArtPipeline> PixArtPipeline::load(const std::filesystem::path
     auto folder = DiffusersFolder::open(model_dir);
     auto p = std::unique_ptr<PixArtPipeline>(new PixArtPipeline());
     p->root_ = model_dir;
-    const std::string cls = folder.model_index().get_string("_class_name", "PixArtAlphaPipeline");
-    p->max_tokens_ = pixart_max_tokens(cls);
+    // The class decides the family (engine/pipeline/model_family.h), before any file is read.
+    const ModelFamily family = runnable_family(folder);
+    if (family != ModelFamily::PixArtAlpha && family != ModelFamily::PixArtSigma)
+        throw Error(model_dir.string() + ": a " + family_name(family) + " folder; this loader runs PixArt only");
+    p->max_tokens_ = pixart_max_tokens(family);
     p->tokenizer_ = std::make_unique<T5Tokenizer>(T5Tokenizer::load(folder.component("tokenizer")));
     for (const auto& [flag, file] : {std::pair{"--text-encoder", files.text_encoder}, std::pair{"--transformer", files.transformer}})
         if (!file.empty() && !std::filesystem::is_regular_file(file))
@@ -136,6 +141,7 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
     if (guided) add(req.negative_prompt);
     add(req.prompt);
     const Tensor embeds = text_encoder_->forward(ids, mask, B, L, ops, &cancelled, req.low_vram);
+    require_finite(embeds, "text encoder output (prompt embeddings)", "before the first step");
     const auto prompt = transformer_->encode_prompt(embeds, mask, ops);
     // Regional prompts: each region's prompt encoded once; the forward's cross-attention K/V are
     // [global | region 0 | ...] per item with attention groups (engine/pipeline/regional_prompts.h).
@@ -177,6 +183,9 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
     } else {
         x = pure_noise(noise, *sampler);
     }
+    require_finite(x, req.init_image ? "initial latent (the encoded init image, noised)" : "initial latent (noise)",
+                   "before the first step",
+                   req.noise_file ? "the noise file holds NaN or infinity" : "the VAE's weights may hold NaN or infinity");
 
     NoiseStream step_noise(req.seed, kStepNoiseStream);
     const int steps = sampler->num_steps();
@@ -193,6 +202,7 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
         const float t = sampler->timestep(i);
         const Tensor out = transformer_->forward(in, std::vector<float>(B, t), forward_prompt, req.height,
                                                  req.width, ops, &cancelled, &extras);
+        require_finite(out, "transformer output", step_label(i + 1, steps));
         Tensor pred = take_channels(out, B - 1, C);
         if (guided) {
             const Tensor uncond = take_channels(out, 0, C);
@@ -202,6 +212,7 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
         const Tensor fresh = sampler->needs_noise() ? step_noise.next(latent_shape) : Tensor();
         x = sampler->step(pred, i, x, fresh);
         if (inpaint) inpaint->impose(x, *sampler, i + 1);  // the level x is now at, not step i's
+        require_finite(x, "latent", step_label(i + 1, steps));
 
         const Progress progress{i + 1, steps, seconds()};
         if (cb.preview)
@@ -212,7 +223,9 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
     poll();
 
     Result result;
-    result.image = image_from_tensor(vae_->decode(x, ops, &cancelled));
+    const Tensor decoded = vae_->decode(x, ops, &cancelled);
+    require_finite(decoded, "VAE output (decoded image)", "after " + step_label(steps, steps));
+    result.image = image_from_tensor(decoded);
     if (inpaint) result.image = inpaint->composite(result.image);
     result.parameters = parameters_json(req);
     result.seconds = seconds();

@@ -7,7 +7,7 @@
 
 namespace dit {
 
-int pixart_max_tokens(const std::string& pipeline_class) { return pipeline_class == "PixArtSigmaPipeline" ? 300 : 120; }
+int pixart_max_tokens(ModelFamily family) { return family == ModelFamily::PixArtSigma ? 300 : 120; }
 
 PromptCheck check_prompt(const T5Tokenizer& tokenizer, const std::string& text, int max_tokens) {
     size_t lead = 0;
@@ -50,7 +50,7 @@ std::vector<std::string> describe(const PromptCheck& check, const std::string& t
 std::vector<std::string> request_warnings(const Request& req) {
     const auto folder = DiffusersFolder::open(req.model_dir);
     const T5Tokenizer tokenizer = T5Tokenizer::load(folder.component("tokenizer"));
-    const int limit = pixart_max_tokens(folder.model_index().get_string("_class_name", "PixArtAlphaPipeline"));
+    const int limit = pixart_max_tokens(runnable_family(folder));
     std::vector<std::string> out;
     const auto add = [&](const std::string& text, const std::string& what) {
         for (auto& w : describe(check_prompt(tokenizer, text, limit), text, what)) out.push_back(std::move(w));

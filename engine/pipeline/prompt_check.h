@@ -10,11 +10,12 @@
 #include "engine/models/caption_preprocess.h"  // what the pipeline tokenizes; offsets map back through it
 #include "engine/models/t5/t5_tokenizer.h"
 #include "engine/pipeline/engine.h"
+#include "engine/pipeline/model_family.h"
 
 namespace dit {
 
 // Tokens a PixArt pipeline reads, EOS included: Σ 300, α 120.
-int pixart_max_tokens(const std::string& pipeline_class);
+int pixart_max_tokens(ModelFamily family);
 
 struct PromptCheck {
     int tokens = 0;  // pieces + EOS, before truncation
@@ -30,7 +31,7 @@ PromptCheck check_prompt(const T5Tokenizer& tokenizer, const std::string& text, 
 // One sentence per problem of `check`, naming `what` ("prompt", "region 2's prompt").
 std::vector<std::string> describe(const PromptCheck& check, const std::string& text, const std::string& what);
 
-// The warnings for a request on its model folder: each of its prompts (negative and regions
+// The warnings for a request on its PixArt model folder: each of its prompts (negative and regions
 // too) and its size against the model's native size (more than 2x off in either side: objects
 // repeat or break apart). Reads only the tokenizer and the configs. Throws dit::Error naming
 // the file when they cannot be read.

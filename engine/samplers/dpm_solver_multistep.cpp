@@ -2,6 +2,13 @@
 // algorithm_type dpmsolver++: the data-prediction ODE solver in log-SNR time lambda, order 1..3
 // (2 by default, "2M"), with the lower-order warm-up and final steps diffusers takes, and the last
 // step landing on sigma 0 (final_sigmas_type zero) or on the smallest training sigma.
+//
+// use_flow_sigmas (Sana): the schedule is rectified flow's, x = (1 - sigma) x0 + sigma noise, so
+// alpha_t = 1 - sigma, sigma_t = sigma. The sigmas are 1 - linspace(1, 1/T, steps + 1) through
+// flow_shift's s sigma / (1 + (s - 1) sigma), descending, the 0 end dropped (then the final sigma
+// appended as usual); the model's timestep is sigma * T truncated to an integer (diffusers casts
+// to int64) while the solver keeps the exact sigma. prediction_type flow_prediction reads the
+// output as the velocity: x0 = x - sigma v.
 #include <cmath>
 
 #include "engine/error.h"
@@ -16,8 +23,8 @@ class DPMSolverMultistep final : public Sampler {
 public:
     explicit DPMSolverMultistep(const SchedulerConfig& cfg) : cfg_(cfg) {
         if (cfg.prediction_type != "epsilon" && cfg.prediction_type != "v_prediction" &&
-            cfg.prediction_type != "sample")
-            schedule::unsupported_prediction(cfg, "dpm++2m", "epsilon, v_prediction, sample");
+            cfg.prediction_type != "sample" && cfg.prediction_type != "flow_prediction")
+            schedule::unsupported_prediction(cfg, "dpm++2m", "epsilon, v_prediction, sample, flow_prediction");
         alphas_cumprod_ = schedule::alphas_cumprod(schedule::betas(cfg, {}));
     }
     const char* name() const override { return "dpm++2m"; }
@@ -30,7 +37,9 @@ public:
         const int last = last_timestep();
         const std::string spacing = schedule::spacing(cfg_, {});
         std::vector<double> t;
-        if (spacing == "linspace") {
+        if (cfg_.use_flow_sigmas) {
+            flow_schedule(steps);
+        } else if (spacing == "linspace") {
             // steps + 1 points over [0, last - 1], rounded, descending, the 0 end dropped.
             const auto p = schedule::linspace(0, last - 1, steps + 1);
             for (int i = steps; i >= 1; --i) t.push_back(schedule::round_half_even(p[i]));
@@ -45,11 +54,14 @@ public:
             if (int(t.size()) > steps) t.resize(steps);
             for (double& v : t) v = schedule::round_half_even(v) - 1;
         }
-        timesteps_ = t;
-        const int n = int(timesteps_.size());
         const auto train_sigma = schedule::train_sigmas(alphas_cumprod_);
-        sigmas_.assign(n + 1, 0.0f);
-        for (int i = 0; i < n; ++i) sigmas_[i] = float(schedule::interp_index(timesteps_[i], train_sigma));
+        if (!cfg_.use_flow_sigmas) {
+            timesteps_ = t;
+            sigmas_.assign(timesteps_.size() + 1, 0.0f);
+            for (size_t i = 0; i < timesteps_.size(); ++i)
+                sigmas_[i] = float(schedule::interp_index(timesteps_[i], train_sigma));
+        }
+        const int n = int(timesteps_.size());
         sigmas_[n] = cfg_.final_sigmas_type == "sigma_min" ? train_sigma[0] : 0.0f;
 
         begin_ = strength < 1.0f ? schedule::img2img_begin(name(), n, strength) : 0;
@@ -124,8 +136,25 @@ private:
         return T - clipped;
     }
 
-    // (alpha_t, sigma_t) of the VP process at k-diffusion sigma s: alpha = 1 / sqrt(s^2 + 1).
-    static std::pair<float, float> alpha_sigma(float s) {
+    // Flow sigmas in float64 as numpy computes them, stored float32; timesteps truncated.
+    void flow_schedule(int steps) {
+        const double T = cfg_.num_train_timesteps, s = cfg_.flow_shift;
+        const auto alphas = schedule::linspace(1.0, 1.0 / T, steps + 1);
+        timesteps_.clear();
+        sigmas_.assign(size_t(steps) + 1, 0.0f);
+        // Flipped: entry i is 1 - alphas[steps - i]; the flipped last (sigma 0) is dropped.
+        for (int i = 0; i < steps; ++i) {
+            const double sigma = 1.0 - alphas[size_t(steps - i)];
+            const double shifted = s * sigma / (1.0 + (s - 1.0) * sigma);
+            sigmas_[size_t(i)] = float(shifted);
+            timesteps_.push_back(std::trunc(shifted * T));
+        }
+    }
+
+    // (alpha_t, sigma_t) at sigma s: the VP process's alpha = 1 / sqrt(s^2 + 1), sigma_t = s alpha
+    // (s a k-diffusion sigma), or with flow sigmas 1 - s and s.
+    std::pair<float, float> alpha_sigma(float s) const {
+        if (cfg_.use_flow_sigmas) return {1.0f - s, s};
         const float alpha = 1.0f / std::sqrt(s * s + 1.0f);
         return {alpha, s * alpha};
     }
@@ -134,6 +163,11 @@ private:
     Tensor data_prediction(const Tensor& out, int k, const Tensor& x) const {
         Tensor x0(x.shape());
         if (cfg_.prediction_type == "sample") return out.clone();
+        if (cfg_.prediction_type == "flow_prediction") {  // diffusers uses the raw sigma here
+            const float sigma = sigmas_[k];
+            for (int64_t j = 0; j < x.numel(); ++j) x0[j] = x[j] - sigma * out[j];
+            return x0;
+        }
         const auto [alpha, sigma] = alpha_sigma(sigmas_[k]);
         if (cfg_.prediction_type == "epsilon")
             for (int64_t j = 0; j < x.numel(); ++j) x0[j] = (x[j] - sigma * out[j]) / alpha;

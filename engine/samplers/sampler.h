@@ -36,7 +36,8 @@ struct SchedulerConfig {
     std::optional<double> beta_end;            // dpm/ddim/euler: 0.02;   lcm: 0.012
     std::optional<std::string> beta_schedule;  // linear | scaled_linear | squaredcos_cap_v2; lcm: scaled_linear
     std::vector<double> trained_betas;         // when non-empty, used instead of beta_*
-    std::string prediction_type = "epsilon";   // epsilon | v_prediction | sample (flow_euler: velocity)
+    std::string prediction_type = "epsilon";   // epsilon | v_prediction | sample | flow_prediction | trigflow
+                                               // (flow_euler: velocity whatever it says)
     std::optional<std::string> timestep_spacing;  // linspace | leading | trailing; ddim/lcm: leading, else linspace
     int steps_offset = 0;
     bool set_alpha_to_one = true;              // ddim, lcm
@@ -51,6 +52,14 @@ struct SchedulerConfig {
     bool euler_at_final = false;
     std::string final_sigmas_type = "zero";    // zero | sigma_min (dpm++2m, euler)
     double lambda_min_clipped = -std::numeric_limits<double>::infinity();
+
+    // DPMSolverMultistepScheduler with use_flow_sigmas (Sana): sigmas from a linear flow schedule
+    // shifted by flow_shift, alpha_t = 1 - sigma, the model's timestep the truncated sigma * T.
+    bool use_flow_sigmas = false;
+    double flow_shift = 1.0;
+
+    // SCMScheduler (Sana-Sprint, TrigFlow)
+    double sigma_data = 0.5;
 
     // LCMScheduler
     int original_inference_steps = 50;
@@ -113,7 +122,9 @@ protected:
 };
 
 // Names: dpm++2m | ddim | euler | euler_a | lcm | flow_euler. An unknown name, or a config with
-// options none of these implement, throws dit::Error listing what is valid.
+// options none of these implement, throws dit::Error listing what is valid. A trigflow config
+// (Sana-Sprint's SCMScheduler) is refused by every name: its one sampler is make_scm, which the
+// Sprint pipeline picks by the scheduler's class, as diffusers' SanaSprintPipeline does.
 std::unique_ptr<Sampler> make_sampler(const std::string& name, const SchedulerConfig& cfg);
 const std::vector<std::string>& sampler_names();
 
@@ -125,5 +136,7 @@ std::unique_ptr<Sampler> make_euler(const SchedulerConfig& cfg);
 std::unique_ptr<Sampler> make_euler_ancestral(const SchedulerConfig& cfg);
 std::unique_ptr<Sampler> make_lcm(const SchedulerConfig& cfg);
 std::unique_ptr<Sampler> make_flow_match_euler(const SchedulerConfig& cfg);
+// SCMScheduler as SanaSprintPipeline drives it (engine/samplers/scm.cpp); prediction_type trigflow.
+std::unique_ptr<Sampler> make_scm(const SchedulerConfig& cfg);
 
 }  // namespace dit

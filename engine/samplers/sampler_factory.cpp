@@ -56,7 +56,7 @@ SchedulerConfig SchedulerConfig::from(const Config& c) {
     }
     s.prediction_type = c.get_string("prediction_type", "epsilon");
     one_of(c, "prediction_type", s.prediction_type,
-           {"epsilon", "v_prediction", "sample", "original_sample", "flow", "flow_prediction"});
+           {"epsilon", "v_prediction", "sample", "original_sample", "flow", "flow_prediction", "trigflow"});
     if (c.has("timestep_spacing")) {
         s.timestep_spacing = c.get_string("timestep_spacing");
         one_of(c, "timestep_spacing", *s.timestep_spacing, {"linspace", "leading", "trailing"});
@@ -93,10 +93,17 @@ SchedulerConfig SchedulerConfig::from(const Config& c) {
     s.shift = c.get_float("shift", 1.0);
     if (!(s.shift > 0) || !std::isfinite(s.shift))
         throw Error(where + "field 'shift' is " + std::to_string(s.shift) + ", expected a positive number");
+    s.use_flow_sigmas = c.get_bool("use_flow_sigmas", false);
+    s.flow_shift = c.get_float("flow_shift", 1.0);
+    if (!(s.flow_shift > 0) || !std::isfinite(s.flow_shift))
+        throw Error(where + "field 'flow_shift' is " + std::to_string(s.flow_shift) + ", expected a positive number");
+    s.sigma_data = c.get_float("sigma_data", 0.5);
+    if (!(s.sigma_data > 0) || !std::isfinite(s.sigma_data))
+        throw Error(where + "field 'sigma_data' is " + std::to_string(s.sigma_data) + ", expected a positive number");
 
     // Options that change the schedule or the update in ways nothing here implements.
     for (const char* k : {"thresholding", "use_karras_sigmas", "use_exponential_sigmas", "use_beta_sigmas",
-                          "use_lu_lambdas", "use_flow_sigmas", "use_dynamic_shifting", "rescale_betas_zero_snr",
+                          "use_lu_lambdas", "use_dynamic_shifting", "rescale_betas_zero_snr",
                           "invert_sigmas", "stochastic_sampling"})
         if (c.get_bool(k, false)) s.unsupported.push_back(std::string(k) + ": true");
     if (c.has("shift_terminal")) s.unsupported.push_back("shift_terminal");
@@ -124,6 +131,14 @@ std::unique_ptr<Sampler> make_sampler(const std::string& name, const SchedulerCo
     if (!cfg.unsupported.empty())
         throw Error(cfg.source + ": " + join(cfg.unsupported, "; ") + " — not supported by the " + name +
                     " sampler (set it to false or remove it)");
+    // Flow sigmas are a DPM-Solver schedule (flow_euler brings its own); TrigFlow needs SCM's
+    // update, which only the Sprint pipeline's own sampler (make_scm) makes.
+    if (cfg.use_flow_sigmas && name != "dpm++2m" && name != "flow_euler")
+        throw Error(cfg.source + ": use_flow_sigmas: true — not supported by the " + name +
+                    " sampler (use dpm++2m or flow_euler)");
+    if (cfg.prediction_type == "trigflow")
+        throw Error(cfg.source + ": prediction_type 'trigflow' (Sana-Sprint's SCMScheduler) — not supported by the " +
+                    name + " sampler; the Sana-Sprint pipeline runs its own SCM sampler");
     return it->second(cfg);
 }
 

@@ -7,6 +7,7 @@
 // reorder a sum on its own.
 #include "kernels/cpu/fast_common.h"
 #include "kernels/cpu/host_backend.h"
+#include "kernels/cpu/linear_attention.h"
 #include "kernels/cpu/q8_gemm.h"
 
 #include <cblas.h>
@@ -263,6 +264,13 @@ public:
         }
     }
 
+    // ---- Sana (issue 18, part A): kernels/cpu/fast_linear_attention.cpp ----
+    void linear_attention(const LinearAttentionArgs& a) override { sana_fast::linear_attention(a); }
+    void depthwise_conv3x3(const float* x, const float* w, const float* bias, float* y, int64_t B, int64_t H,
+                           int64_t W, int64_t C) override {
+        sana_fast::depthwise_conv3x3(x, w, bias, y, B, H, W, C);
+    }
+    void glu_silu(const float* x, float* y, int64_t M, int64_t C) override { sana_fast::glu_silu(x, y, M, C); }
 };
 
 }  // namespace

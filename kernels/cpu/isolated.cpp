@@ -124,6 +124,14 @@ public:
         inner.relu_linear_attention_nchw(qkv, out, B, heads, D, P, eps);
     }
 
+    // ---- Sana (issue 18, part A) ----
+    void linear_attention(const LinearAttentionArgs& a) override { inner.linear_attention(a); }
+    void depthwise_conv3x3(const float* x, const float* w, const float* bias, float* y, int64_t B, int64_t H,
+                           int64_t W, int64_t C) override {
+        inner.depthwise_conv3x3(x, w, bias, y, B, H, W, C);
+    }
+    void glu_silu(const float* x, float* y, int64_t M, int64_t C) override { inner.glu_silu(x, y, M, C); }
+
 private:
     Backend& inner = fast();
     std::mutex mutex_;

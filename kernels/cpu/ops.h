@@ -83,6 +83,22 @@ struct GqaAttentionArgs {
     const int32_t* key_mask = nullptr;
 };
 
+// Sana's ReLU linear attention (diffusers' SanaLinearAttnProcessor2_0) per batch item and head,
+// with q, k, v: [B, N, H*D] (row strides ldq, ldk, ldv; head h uses columns [h*D, h*D+D)):
+//   S[i, j] = sum_m v[m, i] * relu(k[m, j]),   z[j] = sum_m relu(k[m, j])
+//   out[n, i] = (sum_j S[i, j] relu(q[n, j])) / (sum_j z[j] relu(q[n, j]) + eps)
+// No scale, no mask. z is diffusers' extra row of ones padded onto v; eps is its 1e-15, so a
+// query whose ReLU is all zero gets a zero row. Computed in f32 throughout, as diffusers casts to.
+struct LinearAttentionArgs {
+    const float* q = nullptr;
+    const float* k = nullptr;
+    const float* v = nullptr;
+    float* out = nullptr;  // [B, N, H*D], stride ldo
+    int64_t B = 0, N = 0, H = 0, D = 0;
+    int64_t ldq = 0, ldk = 0, ldv = 0, ldo = 0;
+    float eps = 1e-15f;
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -226,6 +242,21 @@ public:
     // evaluated in linear order: (v | 1) relu(k)ᵀ first, a [D + 1, D] matrix, then times relu(q).
     virtual void relu_linear_attention_nchw(const float* qkv, float* out, int64_t B, int64_t heads, int64_t D,
                                             int64_t P, float eps) = 0;
+
+    // ---- Sana (issue 18, part A): ReLU linear attention and the Mix-FFN (GLUMBConv) ----
+    // Each has a plain loop in kernels/cpu/linear_attention.cpp (reference), a fast path beside
+    // it, and a CUDA kernel in kernels/cuda/linear_attention.cu.
+    //
+    // Sana's self-attention (diffusers' SanaLinearAttnProcessor2_0), see LinearAttentionArgs.
+    virtual void linear_attention(const LinearAttentionArgs& a) = 0;
+    // Depthwise 3x3 convolution, stride 1, zero padding 1, on channel-last tokens:
+    // x, y: [B, H, W, C] (token (y, x) of image b is row b*H*W + y*W + x); w: [C, 3, 3] (the
+    // checkpoint's [C, 1, 3, 3]); bias: [C] or null. x and y must not alias.
+    virtual void depthwise_conv3x3(const float* x, const float* w, const float* bias, float* y, int64_t B,
+                                   int64_t H, int64_t W, int64_t C) = 0;
+    // GLU with a SiLU gate over the last dimension: x: [M, 2C] -> y: [M, C],
+    // y[m, c] = x[m, c] * silu(x[m, C + c]) (torch.chunk(2) then a * silu(gate)).
+    virtual void glu_silu(const float* x, float* y, int64_t M, int64_t C) = 0;
 };
 
 Backend& reference();

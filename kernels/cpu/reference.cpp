@@ -1,6 +1,7 @@
 // The reference backend: the plainest loop for each op, accumulating in double, so a reader can
 // check it against the formula at a glance. Every other backend is tested against this one.
 #include "kernels/cpu/host_backend.h"
+#include "kernels/cpu/linear_attention.h"
 
 #include <algorithm>
 #include <cmath>
@@ -231,6 +232,13 @@ public:
                     dst[(b * dst_rows + index[i]) * C + c] = src[(b * src_rows + i) * C + c];
     }
 
+    // ---- Sana (issue 18, part A): kernels/cpu/linear_attention.cpp ----
+    void linear_attention(const LinearAttentionArgs& a) override { sana_reference::linear_attention(a); }
+    void depthwise_conv3x3(const float* x, const float* w, const float* bias, float* y, int64_t B, int64_t H,
+                           int64_t W, int64_t C) override {
+        sana_reference::depthwise_conv3x3(x, w, bias, y, B, H, W, C);
+    }
+    void glu_silu(const float* x, float* y, int64_t M, int64_t C) override { sana_reference::glu_silu(x, y, M, C); }
 };
 
 }  // namespace

@@ -14,6 +14,7 @@
 
 #include "kernels/cuda/common.cuh"
 #include "kernels/cuda/gemm.h"
+#include "kernels/cuda/linear_attention.cuh"
 
 namespace dit::kernels::cuda {
 
@@ -294,6 +295,14 @@ public:
                                     float eps) override {
         cuda::relu_linear_attention_nchw(stream_, qkv, out, B, heads, D, P, eps);
     }
+
+    // ---- Sana (issue 18, part A): kernels/cuda/linear_attention.cu ----
+    void linear_attention(const LinearAttentionArgs& a) override { cuda::linear_attention(stream_, a); }
+    void depthwise_conv3x3(const float* x, const float* w, const float* bias, float* y, int64_t B, int64_t H,
+                           int64_t W, int64_t C) override {
+        cuda::depthwise_conv3x3(stream_, x, w, bias, y, B, H, W, C);
+    }
+    void glu_silu(const float* x, float* y, int64_t M, int64_t C) override { cuda::glu_silu(stream_, x, y, M, C); }
 
 private:
     struct DeviceWeight {

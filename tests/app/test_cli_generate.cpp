@@ -226,6 +226,9 @@ private slots:
         QCOMPARE(r.code, code);
         QVERIFY2(r.err.contains(message), qPrintable(r.err));
         QVERIFY2(r.err.trimmed().count('\n') == 0, qPrintable("more than one line: " + r.err));
+        // The message is the first line: no empty line before it (the progress line's newline is
+        // only printed when a progress line was drawn).
+        QVERIFY2(r.err.startsWith("dit-cli generate: "), qPrintable("does not start with the message: " + r.err));
         QVERIFY(!QFile::exists(out("never.png")));
     }
 
@@ -254,6 +257,7 @@ private slots:
                                "--steps", "1", "--output", out("never.png"), "--quiet"});
         QCOMPARE(r.code, 1);
         QVERIFY2(r.err.contains(message), qPrintable(r.err));
+        QVERIFY2(r.err.startsWith("dit-cli generate: error: "), qPrintable("does not start with the message: " + r.err));
         QVERIFY(!QFile::exists(out("never.png")));
     }
 };

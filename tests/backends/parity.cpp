@@ -346,6 +346,37 @@ void check_layout(Checker& c) {
     }
 }
 
+// ---- Sana (issue 18, part A): linear attention, the channel-last depthwise conv, the GLU ----
+void check_sana_ops(Checker& c, int64_t B, int64_t H, int64_t W, int64_t heads, int64_t D) {
+    const int64_t N = H * W, C = heads * D, ld = C + 3;  // rows padded: a fused buffer's strides
+    const Floats q = c.random(size_t(B * N * ld), -1, 2), k = c.random(size_t(B * N * ld), -1, 2),
+                 v = c.random(size_t(B * N * ld));
+    Floats want(size_t(B * N * ld), 0.0f);
+    LinearAttentionArgs a;
+    a.B = B, a.N = N, a.H = heads, a.D = D, a.ldq = a.ldk = a.ldv = a.ldo = ld;
+    a.q = q.data(), a.k = k.data(), a.v = v.data(), a.out = want.data();
+    c.ref.linear_attention(a);
+    DeviceArray<float> dq(c.gpu, q), dk(c.gpu, k), dv(c.gpu, v), dout(c.gpu, Floats(want.size(), 0.0f));
+    a.q = dq.ptr, a.k = dk.ptr, a.v = dv.ptr, a.out = dout.ptr;
+    c.gpu.linear_attention(a);
+    c.record("linear_attn", dims({B, N, heads, D}), dout.read(), want, 1e-5);
+
+    const Floats x = c.random(size_t(B * N * C)), w = c.random(size_t(C * 9)), bias = c.random(size_t(C));
+    Floats y(x.size());
+    DeviceArray<float> dx(c.gpu, x), dw(c.gpu, w), db(c.gpu, bias), dy(c.gpu, Checker::poison(x.size()));
+    for (bool with_bias : {true, false}) {
+        c.ref.depthwise_conv3x3(x.data(), w.data(), with_bias ? bias.data() : nullptr, y.data(), B, H, W, C);
+        c.gpu.depthwise_conv3x3(dx.ptr, dw.ptr, with_bias ? db.ptr : nullptr, dy.ptr, B, H, W, C);
+        c.record("dwconv3x3", dims({B, H, W, C}, with_bias ? " bias" : ""), dy.read(), y, 1e-5);
+    }
+    const int64_t M = B * N, half = C / 2;
+    Floats g(size_t(M * half));
+    c.ref.glu_silu(x.data(), g.data(), M, half);
+    DeviceArray<float> dg(c.gpu, Checker::poison(g.size()));
+    c.gpu.glu_silu(dx.ptr, dg.ptr, M, half);
+    c.record("glu_silu", dims({M, C}), dg.read(), g, 1e-5);
+}
+
 }  // namespace
 
 // ---- the Sana text encoder (Gemma-2) and autoencoder (AutoencoderDC) ops ----
@@ -474,6 +505,8 @@ std::vector<Result> run_all(Backend& gpu, uint32_t seed, Precision precision) {
     check_copies(c);
     check_layout(c);
     check_sana_text_and_autoencoder_ops(c);
+    check_sana_ops(c, 2, 5, 7, 3, 8);     // odd grid, several heads
+    check_sana_ops(c, 1, 32, 32, 4, 32);  // Sana's head dim, 1024 tokens
     return c.results;
 }
 

@@ -85,3 +85,19 @@ inline double max_level_error(const Image& img, const Tensor& ref) {
                  qPrintable(QString("expected '%1' in: %2")                                       \
                                 .arg(QString::fromStdString(want), QString::fromStdString(msg_)))); \
     } while (0)
+
+// `statement` must throw a dit::Error whose message contains every one of the given parts.
+#define EXPECT_ERROR_PARTS(statement, ...)                                                               \
+    do {                                                                                           \
+        std::string msg_;                                                                          \
+        try {                                                                                      \
+            statement;                                                                             \
+        } catch (const dit::Error& e) {                                                            \
+            msg_ = e.what();                                                                       \
+        }                                                                                          \
+        QVERIFY2(!msg_.empty(), "expected a dit::Error from: " #statement);                        \
+        qInfo("error: %s", msg_.c_str());                                                          \
+        for (const char* part_ : {__VA_ARGS__})                                                    \
+            QVERIFY2(msg_.find(part_) != std::string::npos,                                        \
+                     qPrintable(QString("message lacks '%1': %2").arg(part_).arg(msg_.c_str())));  \
+    } while (0)

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "tests/common/component_variant.h"
 #include "tests/common/test_helpers.h"
 #include "engine/io/safetensors.h"
 #include "engine/models/pixart/pixart_embeddings.h"
@@ -29,21 +30,6 @@ const fs::path kDir = fs::path(DIT_FIXTURES) / "pixart";
 Tensor expected(const std::string& model, const std::string& name) {
     return SafetensorsFile::open(kDir / model / "expected.safetensors")->load(name);
 }
-
-#define EXPECT_ERROR_PARTS(statement, ...)                                                               \
-    do {                                                                                           \
-        std::string msg_;                                                                          \
-        try {                                                                                      \
-            statement;                                                                             \
-        } catch (const Error& e) {                                                                 \
-            msg_ = e.what();                                                                       \
-        }                                                                                          \
-        QVERIFY2(!msg_.empty(), "expected a dit::Error from: " #statement);                        \
-        qInfo("error: %s", msg_.c_str());                                                          \
-        for (const char* part_ : {__VA_ARGS__})                                                    \
-            QVERIFY2(msg_.find(part_) != std::string::npos,                                        \
-                     qPrintable(QString("message lacks '%1': %2").arg(part_).arg(msg_.c_str())));  \
-    } while (0)
 
 // The fixture's inputs: latent [2, 4, 8, 12] from a 64 x 96 image, the prompt mask as ints.
 struct Inputs {
@@ -70,23 +56,11 @@ kernels::Backend& backend(const QString& name) {
     return name == "fast" ? kernels::fast() : kernels::reference();
 }
 
-// A copy of a fixture transformer in a temporary folder with its config edited and/or its
-// weights edited (tensors stored back as f32: the values are unchanged).
+// A copy of a fixture transformer in a temporary folder with its config and/or weights edited.
 fs::path variant(const QTemporaryDir& tmp, const std::string& model,
                  const std::function<void(nlohmann::json&)>& edit_config,
                  const std::function<void(std::map<std::string, Tensor>&)>& edit_weights = {}) {
-    const fs::path dir = fs::path(tmp.path().toStdString()) / model / "transformer";
-    fs::create_directories(dir);
-    nlohmann::json cfg;
-    std::ifstream(kDir / model / "transformer" / "config.json") >> cfg;
-    edit_config(cfg);
-    std::ofstream(dir / "config.json") << cfg.dump(2);
-    auto src = SafetensorsFile::open(kDir / model / "transformer" / "diffusion_pytorch_model.safetensors");
-    std::map<std::string, Tensor> tensors;
-    for (const auto& [name, info] : src->tensors()) tensors[name] = src->load(name);
-    if (edit_weights) edit_weights(tensors);
-    save_safetensors(dir / "diffusion_pytorch_model.safetensors", tensors);
-    return dir;
+    return component_variant(tmp, kDir / model / "transformer", model, edit_config, edit_weights);
 }
 
 void keep_config(nlohmann::json&) {}

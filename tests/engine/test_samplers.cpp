@@ -69,17 +69,18 @@ class TestSamplers : public QObject {
     // step 0, the final sample and the last predicted x0 within 1e-5 of max(1, max |reference|)
     // (the per-step scalars follow diffusers' float32 order; what remains is libm and FMA
     // rounding).
-    void replay(const std::string& stem, const std::string& name) {
+    // scm is made by make_scm (the Sprint pipeline's own sampler), every other by name.
+    void replay(const std::string& stem, const std::string& name, size_t min_cases = 14) {
         auto file = SafetensorsFile::open(kDir / (stem + ".safetensors"));
         QCOMPARE(QString::fromStdString(file->metadata().at("sampler")), QString::fromStdString(name));
         const auto cases = nlohmann::json::parse(file->metadata().at("cases"));
-        QVERIFY(cases.size() >= 14);
+        QVERIFY(cases.size() >= min_cases);
         double worst = 0;
         for (const auto& c : cases) {
             const std::string prefix = c.at("prefix");
             SchedulerConfig cfg = config(c.at("config"));
             cfg.eta = c.at("eta").get<float>();
-            auto s = make_sampler(name, cfg);
+            auto s = name == "scm" ? make_scm(cfg) : make_sampler(name, cfg);
             const int steps = c.at("steps");
             const float strength = c.at("strength").get<float>();
             s->set_timesteps(steps, strength);
@@ -207,6 +208,52 @@ private slots:
     void eulerAncestral() { replay("euler_ancestral", "euler_a"); }
     void lcm() { replay("lcm", "lcm"); }
     void flowMatchEuler() { replay("flow_match_euler", "flow_euler"); }
+    // Sana's DPM-Solver++ with flow sigmas is part of dpmSolverMultistep's runs (config "sana");
+    // flow_euler's "flow" config has Sana's shift, 3.
+    void scm() { replay("scm", "scm", 5); }
+
+    // Sana's flow schedule: the model's timestep is sigma * 1000 truncated (diffusers' int64
+    // cast) while the solver uses the exact sigma, which the sample after one step shows.
+    void flowSigmasTruncateTheTimestep() {
+        auto s = make_sampler("dpm++2m", config("sana"));
+        s->set_timesteps(20);
+        // sigma_0 = 3 x 0.999 / (1 + 2 x 0.999) = 0.99967: timestep 999, not 999.67.
+        QCOMPARE(s->timestep(0), 999.0f);
+        for (int i = 0; i < s->num_steps(); ++i) QCOMPARE(s->timestep(i), std::trunc(s->timestep(i)));
+        // flow_prediction with a perfect velocity lands on x0 in one first-order step to 0.
+        auto one = make_sampler("dpm++2m", config("sana"));
+        one->set_timesteps(1);
+        const Tensor x0 = randn(kShape, 8), eps = randn(kShape, 9);
+        const Tensor x = one->add_noise(x0, eps);
+        Tensor v(kShape);
+        for (int64_t j = 0; j < v.numel(); ++j) v[j] = eps[j] - x0[j];
+        const Tensor y = one->step(v, 0, x, Tensor());
+        QVERIFY2(max_abs_diff(y, x0) < 1e-5, qPrintable(QString::number(max_abs_diff(y, x0))));
+    }
+
+    void scmInterface() {
+        auto s = make_scm(config("sprint"));
+        QVERIFY(s->needs_noise());
+        s->set_timesteps(2);
+        QCOMPARE(s->num_steps(), 2);
+        // trigflow time 1.3 -> sin / (cos + sin)
+        QVERIFY(std::fabs(s->timestep(1) - float(std::sin(1.3) / (std::cos(1.3) + std::sin(1.3)))) < 1e-6f);
+        // The last step lands exactly on the denoised estimate (its noise gets weight sin 0).
+        const Tensor x = randn(kShape, 1);
+        s->step(toy_model(x, s->timestep(0)), 0, x, randn(kShape, 2));
+        const Tensor y = s->step(toy_model(x, s->timestep(1)), 1, x, randn(kShape, 3));
+        QCOMPARE(max_abs_diff(y, s->predicted_x0()), 0.0);
+        EXPECT_ERROR(s->set_timesteps(2, 0.5f), "text-to-image only");
+        EXPECT_ERROR(s->step(x, 0, x, Tensor()), "scm: the step noise has shape []");
+        EXPECT_ERROR(make_scm(config("pixart")), "prediction_type 'epsilon' is not supported by scm (trigflow)");
+        // Every named sampler refuses a trigflow config; only DPM and flow Euler take flow sigmas.
+        for (const auto& name : sampler_names())
+            EXPECT_ERROR(make_sampler(name, config("sprint")), "the Sana-Sprint pipeline runs its own SCM sampler");
+        EXPECT_ERROR(make_sampler("ddim", config("sana")), "use_flow_sigmas: true — not supported by the ddim sampler");
+        nlohmann::json bad = nlohmann::json::parse(R"({"flow_shift": -1})");
+        EXPECT_ERROR(SchedulerConfig::from(Config(bad, "sana/scheduler_config.json")),
+                     "sana/scheduler_config.json: field 'flow_shift' is -1");
+    }
 
     // ---- schedules and configs --------------------------------------------------------------
 

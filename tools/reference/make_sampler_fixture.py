@@ -101,6 +101,38 @@ CONFIGS = {
         "final_sigmas_type": "sigma_min",
     },
     "flow": {"_class_name": "FlowMatchEulerDiscreteScheduler", "num_train_timesteps": 1000, "shift": 3.0},
+    # Sana 1024's scheduler_config.json (lambda_min_clipped -Infinity left out: not JSON)
+    "sana": {
+        "_class_name": "DPMSolverMultistepScheduler",
+        "_diffusers_version": "0.32.0.dev0",
+        "algorithm_type": "dpmsolver++",
+        "beta_end": 0.02,
+        "beta_schedule": "linear",
+        "beta_start": 0.0001,
+        "dynamic_thresholding_ratio": 0.995,
+        "euler_at_final": False,
+        "final_sigmas_type": "zero",
+        "flow_shift": 3.0,
+        "lower_order_final": True,
+        "num_train_timesteps": 1000,
+        "prediction_type": "flow_prediction",
+        "sample_max_value": 1.0,
+        "solver_order": 2,
+        "solver_type": "midpoint",
+        "steps_offset": 0,
+        "thresholding": False,
+        "timestep_spacing": "linspace",
+        "trained_betas": None,
+        "use_beta_sigmas": False,
+        "use_exponential_sigmas": False,
+        "use_flow_sigmas": True,
+        "use_karras_sigmas": False,
+        "use_lu_lambdas": False,
+        "variance_type": None,
+    },
+    # Sana-Sprint's SCMScheduler
+    "sprint": {"_class_name": "SCMScheduler", "num_train_timesteps": 1000, "prediction_type": "trigflow",
+               "sigma_data": 0.5},
     "clipped": {
         "beta_schedule": "squaredcos_cap_v2",
         "lambda_min_clipped": -5.1,
@@ -111,13 +143,17 @@ CONFIGS = {
 
 # sampler -> (file stem, [(config, eta)])
 RUNS = {
-    "dpm++2m": ("dpm_solver_multistep", [("pixart", 0), ("sd", 0), ("vpred", 0), ("heun", 0), ("clipped", 0)]),
+    "dpm++2m": ("dpm_solver_multistep", [("pixart", 0), ("sd", 0), ("vpred", 0), ("heun", 0), ("clipped", 0),
+                                         ("sana", 0)]),
     "ddim": ("ddim", [("pixart", 0), ("sd", 0), ("vpred", 0), ("heun", 0), ("pixart", 1.0)]),
     "euler": ("euler", [("pixart", 0), ("sd", 0), ("vpred", 0), ("heun", 0)]),
     "euler_a": ("euler_ancestral", [("pixart", 0), ("sd", 0), ("vpred", 0)]),
     "lcm": ("lcm", [("pixart", 0), ("sd", 0), ("vpred", 0), ("heun", 0)]),
     "flow_euler": ("flow_match_euler", [("pixart", 0), ("flow", 0)]),
+    "scm": ("scm", [("sprint", 0)]),
 }
+# Sana-Sprint runs 1-4 steps (2 with the intermediate time 1.3) and text-to-image only.
+SCM_STEPS = [1, 2, 3, 4, 7]
 TXT_STEPS = [1, 4, 7, 20]
 IMG_STEPS = [4, 7, 20]
 STRENGTH = 0.6
@@ -179,7 +215,8 @@ def main():
         tensors, cases = {}, []
         for cname, eta in runs:
             cfg = CONFIGS[cname]
-            for strength, steps_list in ((1.0, TXT_STEPS), (STRENGTH, IMG_STEPS)):
+            plan = ((1.0, SCM_STEPS),) if name == "scm" else ((1.0, TXT_STEPS), (STRENGTH, IMG_STEPS))
+            for strength, steps_list in plan:
                 for steps in steps_list:
                     prefix = f"{cname}{'_eta' if eta else ''}/{'txt' if strength == 1.0 else 'img'}{steps}"
                     for k, v in run(name, cfg, eta, steps, strength).items():

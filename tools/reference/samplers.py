@@ -146,7 +146,7 @@ def _trailing(last, num_train, steps):
 class DPMSolverMultistep:
     defaults = dict(DDPM_DEFAULTS, solver_order=2, algorithm_type="dpmsolver++", solver_type="midpoint",
                     lower_order_final=True, euler_at_final=False, final_sigmas_type="zero",
-                    lambda_min_clipped=-float("inf"))
+                    lambda_min_clipped=-float("inf"), use_flow_sigmas=False, flow_shift=1.0)
     needs_noise = False
     init_noise_sigma = 1.0
 
@@ -172,6 +172,13 @@ class DPMSolverMultistep:
             t = _trailing(last, T, steps)
         sig = np.array(((1 - self.alphas_cumprod) / self.alphas_cumprod) ** 0.5)
         sig = np.interp(t, np.arange(0, len(sig)), sig)
+        if c["use_flow_sigmas"]:
+            # Sana: rectified-flow sigmas through flow_shift, descending, the 0 end dropped; the
+            # model's timestep is sigma * T cast to int64 (truncated), the solver keeps sigma.
+            shift = c["flow_shift"]
+            sig = 1.0 - np.linspace(1, 1 / T, steps + 1)
+            sig = np.flip(shift * sig / (1 + (shift - 1) * sig))[:-1].copy()
+            t = (sig * T).astype(np.int64)
         if c["final_sigmas_type"] == "sigma_min":
             last_sigma = ((1 - self.alphas_cumprod[0]) / self.alphas_cumprod[0]) ** 0.5
         else:
@@ -190,8 +197,9 @@ class DPMSolverMultistep:
     def scale_model_input(self, x, i):
         return x
 
-    @staticmethod
-    def _alpha_sigma(sigma):
+    def _alpha_sigma(self, sigma):
+        if self.c["use_flow_sigmas"]:
+            return 1 - sigma, sigma
         alpha = 1 / ((sigma ** 2 + 1) ** 0.5)
         return alpha, sigma * alpha
 
@@ -204,6 +212,8 @@ class DPMSolverMultistep:
         final2 = k == n - 2 and small
         if c["prediction_type"] == "sample":
             x0 = out
+        elif c["prediction_type"] == "flow_prediction":
+            x0 = x - self.sigmas[k] * out
         else:
             alpha_t, sigma_t = self._alpha_sigma(self.sigmas[k])
             x0 = (x - sigma_t * out) / alpha_t if c["prediction_type"] == "epsilon" else alpha_t * x - sigma_t * out
@@ -538,6 +548,62 @@ class FlowMatchEuler:
         return sigma * noise + (1.0 - sigma) * x0
 
 
+# ----------------------------------------------------------------------------------------------
+# SCMScheduler (TrigFlow) with SanaSprintPipeline's scalings around the model
+# ----------------------------------------------------------------------------------------------
+
+class SCM:
+    """The engine's sample x is the pipeline's latents / sigma_data; internally this follows the
+    pipeline and the scheduler in their own units (latents = x * sigma_data)."""
+    defaults = dict(num_train_timesteps=1000, prediction_type="trigflow", sigma_data=0.5)
+    needs_noise = True
+    init_noise_sigma = 1.0
+
+    def __init__(self, file_cfg):
+        self.c = resolve(self.defaults, file_cfg)
+        assert self.c["prediction_type"] == "trigflow"
+
+    def set_timesteps(self, steps, strength=1.0):
+        assert strength == 1.0, "SCM runs text-to-image only"
+        if steps == 2:  # the pipeline's default intermediate_timesteps
+            self.times = torch.tensor([1.57080, 1.3, 0]).float()
+        else:
+            self.times = torch.linspace(1.57080, 0, steps + 1).float()
+        self.begin = 0
+        self.num_steps = steps
+
+    def timestep(self, i):
+        t = self.times[i]
+        return float(torch.sin(t) / (torch.cos(t) + torch.sin(t)))
+
+    def _c(self, i):
+        t = self.times[i]
+        return torch.sin(t) / (torch.cos(t) + torch.sin(t))
+
+    def scale_model_input(self, x, i):
+        c = self._c(i)
+        sd = self.c["sigma_data"]
+        latents = x * sd
+        return latents / sd * torch.sqrt(c ** 2 + (1 - c) ** 2)
+
+    def step(self, out, i, x, noise=None):
+        sd = self.c["sigma_data"]
+        c = self._c(i)
+        latents = x * sd
+        model_in = latents / sd * torch.sqrt(c ** 2 + (1 - c) ** 2)
+        v = ((1 - 2 * c) * model_in + (1 - 2 * c + 2 * c ** 2) * out) / torch.sqrt(c ** 2 + (1 - c) ** 2)
+        v = v.float() * sd
+        s, t = self.times[i], self.times[i + 1]
+        pred_x0 = torch.cos(s) * latents - torch.sin(s) * v
+        prev = torch.cos(t) * pred_x0 + torch.sin(t) * (noise * sd)
+        self.x0 = pred_x0 / sd  # the pipeline's final latents = denoised / sigma_data
+        return prev / sd
+
+    def add_noise(self, x0, noise):
+        s = self.times[0]
+        return torch.cos(s) * x0 + torch.sin(s) * noise
+
+
 SAMPLERS = {
     "dpm++2m": DPMSolverMultistep,
     "ddim": DDIM,
@@ -545,6 +611,7 @@ SAMPLERS = {
     "euler_a": EulerAncestral,
     "lcm": LCM,
     "flow_euler": FlowMatchEuler,
+    "scm": SCM,
 }
 
 

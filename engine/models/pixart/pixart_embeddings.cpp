@@ -7,12 +7,12 @@
 
 namespace dit::pixart {
 
-Linear Linear::bind(ParamBinder& p, const std::string& prefix, int64_t in, int64_t out) {
+Linear Linear::bind(ParamBinder& p, const std::string& prefix, int64_t in, int64_t out, bool bias) {
     Linear l;
     l.in = in;
     l.out = out;
     l.weight = p.bind_stored(prefix + ".weight", {out, in});  // stays in the mapping, any dtype
-    l.bias = p.bind(prefix + ".bias", {out});
+    if (bias) l.bias = p.bind(prefix + ".bias", {out});
     return l;
 }
 
@@ -92,16 +92,18 @@ Tensor sincos_pos_embed_2d(int64_t dim, int64_t grid_h, int64_t grid_w, int64_t 
 }
 
 PatchEmbed PatchEmbed::bind(ParamBinder& p, int64_t in_channels, int64_t dim, int64_t patch,
-                            int64_t base_size, float interpolation_scale) {
+                            int64_t base_size, float interpolation_scale, const std::string& prefix,
+                            bool with_positions) {
     PatchEmbed e;
     e.in_channels = in_channels;
     e.dim = dim;
     e.patch = patch;
     e.base_size = base_size;
     e.interpolation_scale = interpolation_scale;
-    const Tensor w = p.bind("pos_embed.proj.weight", {dim, in_channels, patch, patch});
+    e.with_positions = with_positions;
+    const Tensor w = p.bind(prefix + ".proj.weight", {dim, in_channels, patch, patch});
     if (!w.empty()) e.weight = w.reshape({dim, in_channels * patch * patch});
-    e.bias = p.bind("pos_embed.proj.bias", {dim});
+    e.bias = p.bind(prefix + ".proj.bias", {dim});
     e.positions_ = std::make_shared<PositionCache>();
     return e;
 }
@@ -134,6 +136,7 @@ Tensor PatchEmbed::forward(const Tensor& latent_in, kernels::Backend& ops) const
     ops.patchify(latent.ptr(), patches.ptr(), B, in_channels, H, W, patch);
     Tensor tokens = Tensor::on(ops, {B, N, dim});
     ops.linear(patches.ptr(), weight.ptr(), bias.ptr(), tokens.ptr(), B * N, dim, K);
+    if (!with_positions) return tokens;  // [B, N, D]
     const Tensor pos = position_table(gh, gw, ops);  // [N, D]
     // The position table is shared by the batch: a gate-free residual add per item.
     for (int64_t b = 0; b < B; ++b) ops.add_gated(tokens.ptr() + b * N * dim, pos.ptr(), nullptr, 1, N, dim);
@@ -152,15 +155,16 @@ Tensor TimestepEmbedding::forward(const Tensor& x, kernels::Backend& ops) const 
     return linear_2.forward(h, n, ops);  // [N, dim]
 }
 
-AdaLayerNormSingle AdaLayerNormSingle::bind(ParamBinder& p, int64_t dim, bool micro_conditioning) {
+AdaLayerNormSingle AdaLayerNormSingle::bind(ParamBinder& p, int64_t dim, bool micro_conditioning,
+                                             const std::string& prefix) {
     AdaLayerNormSingle a;
     a.dim = dim;
-    a.timestep_embedder = TimestepEmbedding::bind(p, "adaln_single.emb.timestep_embedder", 256, dim);
+    a.timestep_embedder = TimestepEmbedding::bind(p, prefix + ".emb.timestep_embedder", 256, dim);
     if (micro_conditioning) {
-        a.resolution_embedder = TimestepEmbedding::bind(p, "adaln_single.emb.resolution_embedder", 256, dim / 3);
-        a.aspect_ratio_embedder = TimestepEmbedding::bind(p, "adaln_single.emb.aspect_ratio_embedder", 256, dim / 3);
+        a.resolution_embedder = TimestepEmbedding::bind(p, prefix + ".emb.resolution_embedder", 256, dim / 3);
+        a.aspect_ratio_embedder = TimestepEmbedding::bind(p, prefix + ".emb.aspect_ratio_embedder", 256, dim / 3);
     }
-    a.linear = Linear::bind(p, "adaln_single.linear", dim, 6 * dim);
+    a.linear = Linear::bind(p, prefix + ".linear", dim, 6 * dim);
     return a;
 }
 

@@ -21,7 +21,8 @@ namespace dit::pixart {
 struct Linear {
     Tensor weight, bias;
     int64_t in = 0, out = 0;
-    static Linear bind(ParamBinder& p, const std::string& prefix, int64_t in, int64_t out);
+    // bias false: the layer has none (Sana's attention projections with attention_bias false).
+    static Linear bind(ParamBinder& p, const std::string& prefix, int64_t in, int64_t out, bool bias = true);
     // x: [M, in] -> y: [M, out]
     void forward(const float* x, float* y, int64_t M, kernels::Backend& ops) const;
     Tensor forward(const Tensor& x, int64_t M, kernels::Backend& ops) const;  // y in ops's memory
@@ -44,14 +45,17 @@ Tensor sincos_pos_embed_2d(int64_t dim, int64_t grid_h, int64_t grid_w, int64_t 
                            float interpolation_scale);
 
 // `pos_embed`: the stride-p patchify conv, done as a linear map over p x p patches, plus the
-// position table computed for the actual grid (not the training-size table).
+// position table computed for the actual grid (not the training-size table). Sana names it
+// `patch_embed` and most Sana checkpoints run without the table (with_positions false).
 struct PatchEmbed {
     Tensor weight;  // [D, Cin * p * p]: the conv's [D, Cin, p, p] in (c, ky, kx) order
     Tensor bias;    // [D]
     int64_t in_channels = 0, dim = 0, patch = 0, base_size = 0;
     float interpolation_scale = 1.0f;
+    bool with_positions = true;
     static PatchEmbed bind(ParamBinder& p, int64_t in_channels, int64_t dim, int64_t patch,
-                           int64_t base_size, float interpolation_scale);
+                           int64_t base_size, float interpolation_scale,
+                           const std::string& prefix = "pos_embed", bool with_positions = true);
     // latent: [B, Cin, H, W] (H, W multiples of p), in any memory -> [B, (H/p) * (W/p), D] in
     // ops's memory
     Tensor forward(const Tensor& latent, kernels::Backend& ops) const;
@@ -81,7 +85,9 @@ struct AdaLayerNormSingle {
     std::optional<TimestepEmbedding> resolution_embedder, aspect_ratio_embedder;
     Linear linear;  // D -> 6D
     int64_t dim = 0;
-    static AdaLayerNormSingle bind(ParamBinder& p, int64_t dim, bool micro_conditioning);
+    // prefix: "adaln_single" in PixArt, "time_embed" in Sana.
+    static AdaLayerNormSingle bind(ParamBinder& p, int64_t dim, bool micro_conditioning,
+                                   const std::string& prefix = "adaln_single");
     struct Output {
         Tensor modulation;  // [B, 6D]: linear(silu(embedded))
         Tensor embedded;    // [B, D]: the conditioning before SiLU (the final layer's modulation)

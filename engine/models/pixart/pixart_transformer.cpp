@@ -5,37 +5,16 @@
 
 #include "engine/error.h"
 #include "engine/io/config.h"
+#include "engine/io/config_fields.h"
 #include "engine/io/weights.h"
 
 namespace dit {
 namespace {
 
-std::string where(const Config& c, const std::string& field) {
-    return c.file().string() + ": field '" + field + "'";
-}
-
-int int_field(const Config& c, const std::string& field, int64_t fallback, int64_t lo, int64_t hi) {
-    const int64_t v = c.get_int(field, fallback);
-    if (v < lo || v > hi)
-        throw Error(where(c, field) + " is " + std::to_string(v) + "; expected " + std::to_string(lo) + ".." +
-                    std::to_string(hi));
-    return static_cast<int>(v);
-}
-
-// A field the model does not implement alternatives for: absent/null is fine, anything else
-// than the supported value is refused rather than silently computed differently.
-void require_string(const Config& c, const std::string& field, const std::string& supported) {
-    if (!c.has(field)) return;
-    const std::string v = c.get_string(field);
-    if (v != supported)
-        throw Error(where(c, field) + " is \"" + v + "\"; only \"" + supported + "\" is supported");
-}
-
-void require_bool(const Config& c, const std::string& field, bool supported) {
-    if (c.has(field) && c.get_bool(field, supported) != supported)
-        throw Error(where(c, field) + " is " + (supported ? "false" : "true") + "; only " +
-                    (supported ? "true" : "false") + " is supported");
-}
+using config_fields::where;
+using config_fields::require_bool;
+using config_fields::require_string;
+constexpr auto int_field = config_fields::int_in;
 
 const char* kResolutionKey = "adaln_single.emb.resolution_embedder.linear_1.weight";
 
