@@ -50,7 +50,8 @@ void MainWindow::resizeCanvas(QSize size) {
     const QSize old = s.canvas;
     const double sx = double(size.width()) / old.width(), sy = double(size.height()) / old.height();
     s.canvas = size;
-    s.image = scaled_layer(s.image, size);
+    for (auto& l : s.layers) l.pixels = studio::to_layer_format(scaled_layer(l.pixels, size));
+    s.image = QImage();  // the Document composites the scaled layers
     s.mask = scaled_layer(s.mask, size).convertToFormat(QImage::Format_Grayscale8);
     s.edges = scaled_layer(s.edges, size).convertToFormat(QImage::Format_Grayscale8);
     for (auto& r : s.regions) r.mask = scaled_layer(r.mask, size).convertToFormat(QImage::Format_Grayscale8);
