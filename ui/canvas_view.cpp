@@ -7,10 +7,12 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
+#include <QTabletEvent>
 #include <QWheelEvent>
 #include <algorithm>
 #include <cmath>
 
+#include "studio/document/flood_fill.h"
 #include "ui/overlay_colours.h"
 
 
@@ -48,6 +50,48 @@ CanvasView::CanvasView(QWidget* parent) : QWidget(parent) {
     brushes_[1].setSize(3);  // hand-drawn edges are lines, as Canny draws them
     brushes_[1].setHardness(1);
     brushes_[2].setSize(48);
+    brushes_[3].setSize(16);
+    brushes_[3].setHardness(0.7);
+}
+
+void CanvasView::setPaintColour(const QColor& c) {
+    if (!c.isValid() || c.toRgb() == colour_brush_.colour()) return;
+    colour_brush_.setColour(c);
+    update();
+    emit paintColourChanged(colour_brush_.colour());
+}
+
+quint32 CanvasView::paintLayer() {
+    if (doc_->imageLayer(doc_->currentLayer())) return doc_->currentLayer();
+    return doc_->addImageLayer(tr("Paint"));  // painting on an empty canvas starts a layer
+}
+
+bool CanvasView::pressColourTool(QPointF at, double pressure) {
+    if (tool_ == CanvasTool::Eyedropper) {
+        // What the user sees: the composite, not the selected layer alone.
+        const QPoint p = at.toPoint();
+        if (!doc_->image().isNull() && doc_->image().rect().contains(p)) setPaintColour(doc_->image().pixelColor(p));
+        return false;
+    }
+    const Document::PaintTarget target{Document::PaintTarget::Image, 0, paintLayer()};
+    if (tool_ == CanvasTool::Fill) {
+        const QImage reference = doc_->image();
+        QImage& layer = doc_->beginStroke(target);
+        const QRect changed = studio::paint_region(layer, studio::fill_region(reference, at.toPoint(), fill_tolerance_),
+                                                   colour_brush_.colour(), colour_brush_.opacity());
+        doc_->strokeUpdated(changed);
+        doc_->endStroke(changed, tr("Fill"));
+        emit strokeFinished();
+        return false;
+    }
+    const studio::MaskBrush& shape = brushes_[3];
+    colour_brush_.setSize(shape.size());
+    colour_brush_.setHardness(shape.hardness());
+    colour_brush_.setEraser(shape.eraser());
+    QImage& layer = doc_->beginStroke(target);
+    stroking_ = true;
+    doc_->strokeUpdated(colour_brush_.begin(&layer, at, pressure));
+    return true;
 }
 
 void CanvasView::setEraser(bool on) {
@@ -108,7 +152,7 @@ void CanvasView::setTool(CanvasTool t) {
     if (t == tool_) return;
     if (stroking_) finishStroke();
     tool_ = t;
-    setCursor(t == CanvasTool::Pose ? Qt::ArrowCursor : Qt::CrossCursor);
+    setCursor(t == CanvasTool::Pose ? Qt::ArrowCursor : t == CanvasTool::Fill ? Qt::PointingHandCursor : Qt::CrossCursor);
     update();
     emit toolChanged(t);
     emit brushSizeChanged(brush().size());
@@ -337,7 +381,7 @@ void CanvasView::drawBrushCursor(QPainter& p) {
     // while it erases: the tool is plain from the cursor alone.
     p.setRenderHint(QPainter::Antialiasing);
     const studio::MaskBrush& b = brushes_[brush_index(tool_)];
-    QColor colour = tool_ == CanvasTool::Mask ? mask_tint_ : QColor(255, 255, 255);
+    QColor colour = tool_ == CanvasTool::Mask ? mask_tint_ : tool_ == CanvasTool::Paint ? colour_brush_.colour() : QColor(255, 255, 255);
     if (tool_ == CanvasTool::Region && doc_)
         if (const studio::Region* r = doc_->region(active_region_)) colour = r->colour;
     const double r = std::max(2.0, b.size() / 2 * zoom_);
@@ -393,6 +437,10 @@ void CanvasView::mousePressEvent(QMouseEvent* e) {
         return;
     }
     if (e->button() != Qt::LeftButton) return;
+    if (colourTool(tool_)) {
+        pressColourTool(widgetToCanvas(e->position()), 1.0);
+        return;
+    }
     Document::PaintTarget target{tool_ == CanvasTool::Edges ? Document::PaintTarget::Edges : Document::PaintTarget::Mask};
     if (tool_ == CanvasTool::Region) {
         if (!doc_->region(active_region_)) return;  // no region chosen (or it was removed)
@@ -419,7 +467,9 @@ void CanvasView::mouseMoveEvent(QMouseEvent* e) {
         setCompareSplit(t.width() > 0 ? (e->position().x() - t.left()) / t.width() : 0.5);
         return;
     }
-    if (stroking_ && doc_) doc_->strokeUpdated(brush().lineTo(widgetToCanvas(e->position())));
+    if (stroking_ && doc_)
+        doc_->strokeUpdated(tool_ == CanvasTool::Paint ? colour_brush_.lineTo(widgetToCanvas(e->position()))
+                                                       : brush().lineTo(widgetToCanvas(e->position())));
     if (drag_joint_.first >= 0 && doc_) {
         const QSizeF c = doc_->canvasSize();
         QPointF at = widgetToCanvas(e->position());
@@ -453,9 +503,40 @@ void CanvasView::mouseReleaseEvent(QMouseEvent* e) {
     if (e->button() == Qt::LeftButton && stroking_) finishStroke();
 }
 
+void CanvasView::tabletEvent(QTabletEvent* e) {
+    // The pen paints colour with its pressure; for every other tool the event is left to become
+    // the mouse event Qt synthesises from it.
+    if (!doc_ || tool_ != CanvasTool::Paint || panning_ || space_held_) {
+        e->ignore();
+        return;
+    }
+    const QPointF at = widgetToCanvas(e->position());
+    cursor_ = e->position();
+    switch (e->type()) {
+        case QEvent::TabletPress:
+            if (e->button() == Qt::LeftButton && !stroking_) pressColourTool(at, e->pressure());
+            break;
+        case QEvent::TabletMove:
+            if (stroking_) doc_->strokeUpdated(colour_brush_.lineTo(at, e->pressure()));
+            else update();
+            break;
+        case QEvent::TabletRelease:
+            if (stroking_) finishStroke();
+            break;
+        default: break;
+    }
+    e->accept();
+}
+
 void CanvasView::finishStroke() {
     stroking_ = false;
     if (!doc_) return;
+    if (tool_ == CanvasTool::Paint) {
+        const QRect dirty = colour_brush_.end();
+        doc_->endStroke(dirty, colour_brush_.eraser() ? tr("Erase paint") : tr("Paint"));
+        emit strokeFinished();
+        return;
+    }
     const QRect dirty = brush().end();
     const bool erase = brush().eraser();
     const QString text = tool_ == CanvasTool::Edges    ? (erase ? tr("Erase edges") : tr("Draw edges"))

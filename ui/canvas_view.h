@@ -13,8 +13,10 @@
 #include <QImage>
 #include <QPointer>
 #include <QWidget>
+#include <algorithm>
 #include <array>
 
+#include "studio/document/colour_brush.h"
 #include "studio/document/document.h"
 #include "studio/document/mask_brush.h"
 
@@ -22,8 +24,10 @@ namespace dit::ui {
 
 enum class CanvasLayer { Image, Mask, Pose, Edges, Regions };
 // What the left mouse button does: paint the mask, paint the edge map, drag pose joints (right
-// click on a joint deletes or restores it), or paint the active region's mask.
-enum class CanvasTool { Mask, Edges, Pose, Region };
+// click on a joint deletes or restores it), paint the active region's mask; or, on the selected
+// image layer: paint colour (ColourBrush; the eraser takes alpha away), pick a colour from the
+// composite (eyedropper), or bucket-fill the area of like colour.
+enum class CanvasTool { Mask, Edges, Pose, Region, Paint, Eyedropper, Fill };
 constexpr int kCanvasLayers = 5;
 
 struct LayerView {
@@ -45,7 +49,17 @@ public:
     // Changes of the active brush go through these, so the tool bar and options follow.
     void setEraser(bool on);
     void setBrushHardness(double h);
-    static bool paints(CanvasTool t) { return t != CanvasTool::Pose; }
+    static bool paints(CanvasTool t) {
+        return t == CanvasTool::Mask || t == CanvasTool::Edges || t == CanvasTool::Region || t == CanvasTool::Paint;
+    }
+    // The tools that work on the selected image layer (colour, not control maps).
+    static bool colourTool(CanvasTool t) { return t == CanvasTool::Paint || t == CanvasTool::Eyedropper || t == CanvasTool::Fill; }
+    // The colour brush's own settings (its size, hardness and eraser are brush(Paint)'s).
+    studio::ColourBrush& colourBrush() { return colour_brush_; }
+    QColor paintColour() const { return colour_brush_.colour(); }
+    void setPaintColour(const QColor& c);
+    int fillTolerance() const { return fill_tolerance_; }
+    void setFillTolerance(int t) { fill_tolerance_ = std::clamp(t, 0, 255); }
     CanvasTool tool() const { return tool_; }
     bool isStroking() const { return stroking_; }
     void setTool(CanvasTool t);
@@ -96,6 +110,8 @@ signals:
     void brushChanged();
     void strokeFinished();
     void toolChanged(dit::ui::CanvasTool tool);
+    // The paint colour changed (the picker, the eyedropper).
+    void paintColourChanged(const QColor& colour);
 
 protected:
     void paintEvent(QPaintEvent*) override;
@@ -103,6 +119,7 @@ protected:
     void mousePressEvent(QMouseEvent*) override;
     void mouseMoveEvent(QMouseEvent*) override;
     void mouseReleaseEvent(QMouseEvent*) override;
+    void tabletEvent(QTabletEvent*) override;
     void wheelEvent(QWheelEvent*) override;
     void keyPressEvent(QKeyEvent*) override;
     void keyReleaseEvent(QKeyEvent*) override;
@@ -121,10 +138,17 @@ private:
     void finishStroke();
     QRectF canvasRectOnWidget() const;
     void drawBrushCursor(QPainter& p);
-    static int brush_index(CanvasTool t) { return t == CanvasTool::Edges ? 1 : t == CanvasTool::Region ? 2 : 0; }
+    static int brush_index(CanvasTool t) {
+        return t == CanvasTool::Edges ? 1 : t == CanvasTool::Region ? 2 : colourTool(t) ? 3 : 0;
+    }
+    // Colour tools at a canvas point (the press of the mouse or pen): false when nothing began.
+    bool pressColourTool(QPointF at, double pressure);
+    quint32 paintLayer();  // the selected image layer; a new one when there is none
 
     QPointer<dit::studio::Document> doc_;
-    std::array<studio::MaskBrush, 3> brushes_;  // mask, edges, region
+    std::array<studio::MaskBrush, 4> brushes_;  // mask, edges, region, colour (size, hardness, eraser)
+    studio::ColourBrush colour_brush_;
+    int fill_tolerance_ = 32;
     std::array<LayerView, kCanvasLayers> layers_{};
     QColor mask_tint_;
     QImage mask_overlay_, edges_overlay_, regions_overlay_;  // ARGB32_Premultiplied, canvas size

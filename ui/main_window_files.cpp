@@ -1,5 +1,6 @@
 // MainWindow's files: opening pictures, results and projects, saving, File › New and Export,
 // crash recovery, and never losing unsaved work on the way out.
+#include <QCheckBox>
 #include <QCloseEvent>
 #include <QDir>
 #include <QFileDialog>
@@ -16,6 +17,7 @@
 #include "studio/project/recent_files.h"
 #include "studio/project/recovery.h"
 #include "studio/result_png.h"
+#include "ui/layers_panel.h"
 #include "ui/main_window.h"
 
 namespace dit::ui {
@@ -65,9 +67,11 @@ void MainWindow::resizeCanvas(QSize size) {
     if (modified) doc_->markUnsaved(unsaved_results);
 }
 
-void MainWindow::setImageLayer(const QImage& image) {
+void MainWindow::setImageLayer(const QImage& image, const QString& name) {
     if (image.size() != doc_->canvasSize()) resizeCanvas(image.size());
-    doc_->setImage(image);
+    // Live mode replaces what it drew last: a layer per keystroke would bury the picture.
+    const bool as_layer = layers_->resultsAsNewLayers() && !(live_ && live_->isChecked());
+    doc_->placeImage(image, as_layer, name);
 }
 
 bool MainWindow::openImage(const QImage& image, const QString& what) {

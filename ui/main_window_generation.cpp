@@ -240,7 +240,7 @@ void MainWindow::applyResult(int index) {
     if (index < 0 || index >= int(doc_->results().size())) return;
     try {
         const GalleryItem item = doc_->results()[size_t(index)];
-        setImageLayer(item.image);
+        setImageLayer(item.image, tr("Result #%1 (seed %2)").arg(item.id).arg(item.request.seed));
         shown_result_ = item;
     } catch (const std::exception& e) {
         showMessage(QString::fromUtf8(e.what()), true);
@@ -250,7 +250,7 @@ void MainWindow::applyResult(int index) {
 void MainWindow::useResult(const GalleryItem& item, bool as_init) {
     try {
         doc_->sealMerging();
-        setImageLayer(item.image);
+        setImageLayer(item.image, tr("Result (seed %1)").arg(item.request.seed));
         shown_result_ = item;
         if (as_init) {
             GenerationSettings s = doc_->settings();

@@ -17,6 +17,7 @@
 
 #include "studio/gallery/gallery_store.h"
 #include "ui/brush_options.h"
+#include "ui/colour_options.h"
 #include "ui/canvas_view.h"
 #include "ui/edges_panel.h"
 #include "ui/gallery_panel.h"
@@ -115,12 +116,15 @@ void MainWindow::buildDocks() {
                                       "and describe regions in the Prompt panel."), options);
     region_page->setWordWrap(true);
     region_page->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    colour_options_ = new ColourOptions(canvas_, options);
     for (QWidget* page : {static_cast<QWidget*>(mask_), static_cast<QWidget*>(edges_), static_cast<QWidget*>(region_page),
-                          static_cast<QWidget*>(pose_)})
+                          static_cast<QWidget*>(pose_), static_cast<QWidget*>(colour_options_)})
         tool_pages_->addWidget(page);
     ov->addWidget(brush_options_);
     ov->addWidget(tool_pages_, 1);
-    auto page_for = [](CanvasTool t) { return t == CanvasTool::Edges ? 1 : t == CanvasTool::Region ? 2 : t == CanvasTool::Pose ? 3 : 0; };
+    auto page_for = [](CanvasTool t) {
+        return t == CanvasTool::Edges ? 1 : t == CanvasTool::Region ? 2 : t == CanvasTool::Pose ? 3 : CanvasView::colourTool(t) ? 4 : 0;
+    };
     // No page widens the dock (the canvas must not jump when the tool changes), and only the
     // shown page's height counts, so a short page does not scroll for a tall one.
     auto show_page = [this](int index) {

@@ -1,0 +1,185 @@
+// The canvas as an editor, on the real window: the layers dock drives the image layer stack, the
+// colour tools paint into the selected layer (one stroke, one undo step), the eyedropper reads
+// the composite, the fill fills, tablet pressure reaches the brush, and a result lands as a layer.
+#include <QAction>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QListWidget>
+#include <QPointingDevice>
+#include <QSlider>
+#include <QTabletEvent>
+#include <QToolButton>
+#include <QtTest>
+
+#include "tests/common/test_window.h"
+#include "ui/colour_options.h"
+#include "ui/layers_panel.h"
+#include "ui/tool_bar.h"
+
+using dit::studio::BlendMode;
+using dit::studio::Document;
+using dit::ui::CanvasTool;
+using dit::ui::CanvasView;
+using dit::ui::MainWindow;
+
+namespace {
+
+QPoint on_widget(CanvasView* c, QPointF canvas_point) { return c->canvasToWidget(canvas_point).toPoint(); }
+
+// A pen event as a tablet driver delivers it, straight to the canvas.
+void send_tablet(CanvasView* c, QEvent::Type type, QPointF canvas_point, double pressure) {
+    static const QPointingDevice* pen = [] {
+        auto* d = new QPointingDevice(QStringLiteral("test pen"), 42, QInputDevice::DeviceType::Stylus,
+                                      QPointingDevice::PointerType::Pen,
+                                      QInputDevice::Capability::Position | QInputDevice::Capability::Pressure, 1, 3);
+        return d;
+    }();
+    const QPointF w = c->canvasToWidget(canvas_point);
+    QTabletEvent e(type, pen, w, c->mapToGlobal(w), pressure, 0, 0, 0, 0, 0, {},
+                   type == QEvent::TabletRelease ? Qt::LeftButton : Qt::LeftButton,
+                   type == QEvent::TabletRelease ? Qt::NoButton : Qt::LeftButton);
+    QApplication::sendEvent(c, &e);
+}
+
+int alpha_at(const Document* d, quint32 layer, int x, int y) { return d->imageLayer(layer)->pixels.pixelColor(x, y).alpha(); }
+
+}  // namespace
+
+class TestEditor : public QObject {
+    Q_OBJECT
+
+private slots:
+    void the_layers_dock_edits_the_stack() {
+        auto w = dit::testing::make_test_window();
+        Document* doc = w->document();
+        dit::ui::LayersPanel* panel = w->layersPanel();
+        QVERIFY(doc->imageLayers().empty());
+        panel->addButton()->click();
+        panel->addButton()->click();
+        QCOMPARE(int(doc->imageLayers().size()), 2);
+        QCOMPARE(panel->imageLayerList()->count(), 2);
+        // Top of the list is the top of the stack, and the new layer is selected.
+        QCOMPARE(panel->imageLayerList()->item(0)->data(Qt::UserRole).toUInt(), doc->imageLayers().back().id);
+        QCOMPARE(panel->imageLayerList()->currentRow(), 0);
+        const quint32 top = doc->currentLayer();
+        panel->downButton()->click();
+        QCOMPARE(doc->imageLayers().front().id, top);
+        panel->blendCombo()->setCurrentIndex(1);
+        emit panel->blendCombo()->activated(1);
+        QCOMPARE(doc->imageLayer(top)->blend, BlendMode::Multiply);
+        panel->imageOpacitySlider()->setValue(40);
+        QCOMPARE(doc->imageLayer(top)->opacity, 0.4);
+        // Rename and hide through the list item.
+        QListWidgetItem* it = panel->imageLayerList()->item(1);
+        QCOMPARE(it->data(Qt::UserRole).toUInt(), top);
+        it->setText("sky");
+        QCOMPARE(doc->imageLayer(top)->name, QString("sky"));
+        panel->imageLayerList()->item(1)->setCheckState(Qt::Unchecked);
+        QVERIFY(!doc->imageLayer(top)->visible);
+        panel->duplicateButton()->click();
+        QCOMPARE(int(doc->imageLayers().size()), 3);
+        panel->deleteButton()->click();
+        QCOMPARE(int(doc->imageLayers().size()), 2);
+        // Everything undoes back to no layers.
+        while (doc->undoStack()->canUndo()) doc->undoStack()->undo();
+        QVERIFY(doc->imageLayers().empty());
+        QCOMPARE(panel->imageLayerList()->count(), 0);
+    }
+
+    void a_stroke_paints_the_selected_layer_in_one_step() {
+        auto w = dit::testing::make_test_window();
+        Document* doc = w->document();
+        CanvasView* c = w->canvas();
+        QApplication::setActiveWindow(w.get());
+        QVERIFY(QTest::qWaitForWindowActive(w.get()));
+        QTest::keyClick(w.get(), Qt::Key_B);
+        QCOMPARE(c->tool(), CanvasTool::Paint);
+        QVERIFY(w->toolBar()->toolAction(CanvasTool::Paint)->isChecked());
+        c->setPaintColour(QColor(200, 30, 40));
+        c->setBrushSize(6);
+        c->setBrushHardness(1);
+        const int before = doc->undoStack()->count();
+        // Painting with no layer starts one ("Paint"), then the stroke: two steps.
+        dit::testing::drag(c, on_widget(c, {10, 30}), on_widget(c, {80, 30}), 10);
+        QCOMPARE(int(doc->imageLayers().size()), 1);
+        const quint32 id = doc->currentLayer();
+        QCOMPARE(doc->undoStack()->count(), before + 2);
+        QCOMPARE(doc->image().pixelColor(45, 30), QColor(200, 30, 40));
+        QCOMPARE(alpha_at(doc, id, 45, 30), 255);
+        QCOMPARE(alpha_at(doc, id, 45, 10), 0);
+        QVERIFY(w->colourOptions()->recentColours().contains(QColor(200, 30, 40)));
+        doc->undoStack()->undo();
+        QCOMPARE(alpha_at(doc, id, 45, 30), 0);
+        QCOMPARE(doc->image().pixelColor(45, 30), QColor(Qt::white));
+        doc->undoStack()->redo();
+
+        // The eraser (E) takes the paint away.
+        QTest::keyClick(w.get(), Qt::Key_E);
+        QVERIFY(c->brush().eraser());
+        dit::testing::drag(c, on_widget(c, {40, 30}), on_widget(c, {50, 30}), 4);
+        QCOMPARE(alpha_at(doc, id, 45, 30), 0);
+        QTest::keyClick(w.get(), Qt::Key_E);
+
+        // The eyedropper (I) reads the composite.
+        QTest::keyClick(w.get(), Qt::Key_I);
+        QCOMPARE(c->tool(), CanvasTool::Eyedropper);
+        QTest::mouseClick(c, Qt::LeftButton, {}, on_widget(c, {20.5, 30.5}));
+        QCOMPARE(c->paintColour(), QColor(200, 30, 40));
+        QTest::mouseClick(c, Qt::LeftButton, {}, on_widget(c, {20.5, 5.5}));
+        QCOMPARE(c->paintColour(), QColor(Qt::white));  // the paper
+
+        // The fill (F): the white area above the stroke, one undo step.
+        c->setPaintColour(QColor(10, 90, 200));
+        QTest::keyClick(w.get(), Qt::Key_F);
+        QCOMPARE(c->tool(), CanvasTool::Fill);
+        const int n = doc->undoStack()->count();
+        QTest::mouseClick(c, Qt::LeftButton, {}, on_widget(c, {5.5, 5.5}));
+        QCOMPARE(doc->undoStack()->count(), n + 1);
+        QCOMPARE(doc->image().pixelColor(90, 2), QColor(10, 90, 200));
+        QCOMPARE(doc->image().pixelColor(20, 30), QColor(200, 30, 40));  // the stroke bounds it
+    }
+
+    void tablet_pressure_sizes_the_dab() {
+        auto w = dit::testing::make_test_window();
+        Document* doc = w->document();
+        CanvasView* c = w->canvas();
+        c->setTool(CanvasTool::Paint);
+        c->setBrushSize(20);
+        c->setBrushHardness(1);
+        c->colourBrush().setOpacity(1);
+        w->colourOptions()->pressureOpacityBox()->setChecked(true);
+        const int before = doc->undoStack()->count();
+        send_tablet(c, QEvent::TabletPress, {20, 32}, 0.25);  // 5 px across, opacity 0.25
+        send_tablet(c, QEvent::TabletRelease, {20, 32}, 0.25);
+        send_tablet(c, QEvent::TabletPress, {70, 32}, 1.0);   // 20 px across, opacity 1
+        send_tablet(c, QEvent::TabletRelease, {70, 32}, 1.0);
+        const quint32 id = doc->currentLayer();
+        QCOMPARE(doc->undoStack()->count(), before + 3);  // the new layer, two strokes
+        QCOMPARE(alpha_at(doc, id, 20, 32), 64);
+        QCOMPARE(alpha_at(doc, id, 24, 32), 0);   // outside 2.5 px
+        QCOMPARE(alpha_at(doc, id, 70, 32), 255);
+        QCOMPARE(alpha_at(doc, id, 78, 32), 255);  // inside 10 px
+    }
+
+    void a_result_lands_as_a_layer_or_replaces_the_selected_one() {
+        auto w = dit::testing::make_test_window();
+        Document* doc = w->document();
+        dit::studio::GalleryItem it;
+        it.image = QImage(96, 64, QImage::Format_RGB888);
+        it.image.fill(QColor(1, 2, 3));
+        it.request.seed = 5;
+        w->layersPanel()->resultsAsLayersBox()->setChecked(true);
+        doc->addResult(it);
+        w->applyResult(0);
+        w->applyResult(0);
+        QCOMPARE(int(doc->imageLayers().size()), 2);
+        w->layersPanel()->resultsAsLayersBox()->setChecked(false);
+        w->applyResult(0);
+        QCOMPARE(int(doc->imageLayers().size()), 2);
+        QCOMPARE(doc->image().pixelColor(3, 3), QColor(1, 2, 3));
+        w->layersPanel()->resultsAsLayersBox()->setChecked(true);
+    }
+};
+
+QTEST_MAIN(TestEditor)
+#include "test_editor.moc"
