@@ -22,6 +22,9 @@ QString brush_tool_name(CanvasView* canvas) {
         case CanvasTool::Paint: return erase ? QObject::tr("Colour eraser") : QObject::tr("Colour brush");
         case CanvasTool::Eyedropper: return QObject::tr("Eyedropper");
         case CanvasTool::Fill: return QObject::tr("Fill");
+        case CanvasTool::SelectRect: return QObject::tr("Rectangle selection");
+        case CanvasTool::SelectEllipse: return QObject::tr("Ellipse selection");
+        case CanvasTool::SelectLasso: return QObject::tr("Lasso selection");
     }
     return {};
 }

@@ -13,6 +13,7 @@
 #include <cmath>
 
 #include "studio/document/flood_fill.h"
+#include "studio/document/selection.h"
 #include "ui/overlay_colours.h"
 
 
@@ -129,6 +130,7 @@ void CanvasView::setDocument(Document* doc) {
         rebuildEdgesOverlay({});
         rebuildRegionsOverlay();
     }
+    rebuildSelectionOverlay();
     auto_fit_ = true;
     fitToWindow();
 }
@@ -151,6 +153,7 @@ void CanvasView::setActiveRegion(quint32 id) {
 void CanvasView::setTool(CanvasTool t) {
     if (t == tool_) return;
     if (stroking_) finishStroke();
+    if (selecting_) finishSelection();
     tool_ = t;
     setCursor(t == CanvasTool::Pose ? Qt::ArrowCursor : t == CanvasTool::Fill ? Qt::PointingHandCursor : Qt::CrossCursor);
     update();
@@ -243,6 +246,7 @@ void CanvasView::onLayerChanged(Document::Layer layer, QRect rect, quint32) {
         case Document::Layer::Edges: rebuildEdgesOverlay(rect); updateCanvasRect(rect); break;
         case Document::Layer::Region: rebuildRegionsOverlay(rect); updateCanvasRect(rect); break;
         case Document::Layer::Regions: rebuildRegionsOverlay(); update(); break;
+        case Document::Layer::Selection: rebuildSelectionOverlay(); update(); break;
         case Document::Layer::Image:
         case Document::Layer::PoseBackground:
         case Document::Layer::Pose: update(); break;
@@ -290,6 +294,40 @@ void CanvasView::rebuildRegionsOverlay(QRect rect) {
             }
         }
     }
+}
+
+void CanvasView::rebuildSelectionOverlay() {
+    selection_overlay_ = QImage();
+    if (!doc_ || doc_->selection().isNull()) return;
+    // Dashes of 4 canvas pixels along the diagonal, black and white, readable on any picture.
+    const QImage border = studio::selection_border(doc_->selection());
+    selection_overlay_ = QImage(border.size(), QImage::Format_ARGB32_Premultiplied);
+    selection_overlay_.fill(Qt::transparent);
+    for (int y = 0; y < border.height(); ++y) {
+        const uchar* b = border.constScanLine(y);
+        auto* out = reinterpret_cast<QRgb*>(selection_overlay_.scanLine(y));
+        for (int x = 0; x < border.width(); ++x)
+            if (b[x]) out[x] = ((x + y) / 4) % 2 ? qRgba(0, 0, 0, 255) : qRgba(255, 255, 255, 255);
+    }
+}
+
+void CanvasView::finishSelection() {
+    selecting_ = false;
+    if (!doc_) return;
+    const QSize c = doc_->canvasSize();
+    QImage sel;
+    if (tool_ == CanvasTool::SelectLasso) {
+        sel = studio::lasso_selection(c, select_points_);
+    } else if (select_points_.size() >= 2) {
+        const QRectF r(select_points_.front(), select_points_.back());
+        sel = tool_ == CanvasTool::SelectRect ? studio::rect_selection(c, r) : studio::ellipse_selection(c, r);
+    }
+    select_points_.clear();
+    // A click without a drag selects nothing, as in every editor.
+    doc_->setSelection(sel, tool_ == CanvasTool::SelectLasso ? tr("Lasso selection")
+                            : tool_ == CanvasTool::SelectRect ? tr("Rectangle selection")
+                                                              : tr("Ellipse selection"));
+    update();
 }
 
 void CanvasView::setCompareImage(const QImage& image) {
@@ -343,6 +381,25 @@ void CanvasView::paintEvent(QPaintEvent*) {
     draw_layer(CanvasLayer::Regions, regions_overlay_);
     draw_layer(CanvasLayer::Edges, edges_overlay_);
     draw_layer(CanvasLayer::Mask, mask_overlay_);
+    if (!selection_overlay_.isNull()) {
+        const bool smooth = p.testRenderHint(QPainter::SmoothPixmapTransform);
+        p.setRenderHint(QPainter::SmoothPixmapTransform, false);  // crisp dashes at any zoom
+        p.drawImage(target, selection_overlay_, QRectF(selection_overlay_.rect()));
+        p.setRenderHint(QPainter::SmoothPixmapTransform, smooth);
+    }
+    if (selecting_ && !select_points_.isEmpty()) {
+        // The shape being drawn, in widget coordinates.
+        p.setRenderHint(QPainter::Antialiasing);
+        QPolygonF w;
+        for (const QPointF& q : select_points_) w << canvasToWidget(q);
+        for (int pass = 0; pass < 2; ++pass) {
+            p.setPen(QPen(pass ? QColor(255, 255, 255) : QColor(0, 0, 0), 1, pass ? Qt::DashLine : Qt::SolidLine));
+            p.setBrush(Qt::NoBrush);
+            if (tool_ == CanvasTool::SelectLasso) p.drawPolygon(w);
+            else if (tool_ == CanvasTool::SelectRect) p.drawRect(QRectF(w.front(), w.back()));
+            else p.drawEllipse(QRectF(w.front(), w.back()));
+        }
+    }
     if (layers_[int(CanvasLayer::Pose)].visible && !doc_->people().empty()) {
         p.setRenderHint(QPainter::Antialiasing);
         p.setOpacity(layers_[int(CanvasLayer::Pose)].opacity);
@@ -441,6 +498,11 @@ void CanvasView::mousePressEvent(QMouseEvent* e) {
         pressColourTool(widgetToCanvas(e->position()), 1.0);
         return;
     }
+    if (selectTool(tool_)) {
+        selecting_ = true;
+        select_points_ = {widgetToCanvas(e->position())};
+        return;
+    }
     Document::PaintTarget target{tool_ == CanvasTool::Edges ? Document::PaintTarget::Edges : Document::PaintTarget::Mask};
     if (tool_ == CanvasTool::Region) {
         if (!doc_->region(active_region_)) return;  // no region chosen (or it was removed)
@@ -465,6 +527,14 @@ void CanvasView::mouseMoveEvent(QMouseEvent* e) {
     if (dragging_split_) {
         const QRectF t = canvasRectOnWidget();
         setCompareSplit(t.width() > 0 ? (e->position().x() - t.left()) / t.width() : 0.5);
+        return;
+    }
+    if (selecting_) {
+        const QPointF at = widgetToCanvas(e->position());
+        if (tool_ == CanvasTool::SelectLasso) select_points_ << at;
+        else if (select_points_.size() < 2) select_points_ << at;
+        else select_points_.back() = at;
+        update();
         return;
     }
     if (stroking_ && doc_)
@@ -500,6 +570,7 @@ void CanvasView::mouseReleaseEvent(QMouseEvent* e) {
         if (doc_) doc_->sealMerging();
         return;
     }
+    if (e->button() == Qt::LeftButton && selecting_) finishSelection();
     if (e->button() == Qt::LeftButton && stroking_) finishStroke();
 }
 

@@ -12,6 +12,7 @@
 // button pans. Dropped files and pictures are handed to the window (fileDropped, imageDropped).
 #include <QImage>
 #include <QPointer>
+#include <QPolygonF>
 #include <QWidget>
 #include <algorithm>
 #include <array>
@@ -27,7 +28,8 @@ enum class CanvasLayer { Image, Mask, Pose, Edges, Regions };
 // click on a joint deletes or restores it), paint the active region's mask; or, on the selected
 // image layer: paint colour (ColourBrush; the eraser takes alpha away), pick a colour from the
 // composite (eyedropper), or bucket-fill the area of like colour.
-enum class CanvasTool { Mask, Edges, Pose, Region, Paint, Eyedropper, Fill };
+// The selection tools drag a rectangle or an ellipse, or draw a freehand lasso (Select menu).
+enum class CanvasTool { Mask, Edges, Pose, Region, Paint, Eyedropper, Fill, SelectRect, SelectEllipse, SelectLasso };
 constexpr int kCanvasLayers = 5;
 
 struct LayerView {
@@ -54,6 +56,9 @@ public:
     }
     // The tools that work on the selected image layer (colour, not control maps).
     static bool colourTool(CanvasTool t) { return t == CanvasTool::Paint || t == CanvasTool::Eyedropper || t == CanvasTool::Fill; }
+    static bool selectTool(CanvasTool t) {
+        return t == CanvasTool::SelectRect || t == CanvasTool::SelectEllipse || t == CanvasTool::SelectLasso;
+    }
     // The colour brush's own settings (its size, hardness and eraser are brush(Paint)'s).
     studio::ColourBrush& colourBrush() { return colour_brush_; }
     QColor paintColour() const { return colour_brush_.colour(); }
@@ -132,6 +137,8 @@ private:
     void rebuildMaskOverlay(QRect rect);
     void rebuildEdgesOverlay(QRect rect);
     void rebuildRegionsOverlay(QRect rect = {});
+    void rebuildSelectionOverlay();
+    void finishSelection();
     void updateCanvasRect(QRect canvas_rect);
     void drawPose(QPainter& p) const;                               // canvas_pose.cpp
     void drawPoseBackground(QPainter& p, const QRectF& target) const;  // canvas_pose.cpp
@@ -153,6 +160,9 @@ private:
     QColor mask_tint_;
     QImage mask_overlay_, edges_overlay_, regions_overlay_;  // ARGB32_Premultiplied, canvas size
     QImage preview_;
+    QImage selection_overlay_;  // the selection's border as black and white dashes
+    QPolygonF select_points_;   // canvas points of the selection being drawn
+    bool selecting_ = false;
     QImage compare_;
     double compare_split_ = 0.5;
     bool dragging_split_ = false;

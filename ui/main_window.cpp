@@ -181,7 +181,7 @@ void MainWindow::setDocument(std::unique_ptr<Document> doc) {
         // The image layer and the results are what generating writes; everything else the
         // user edits re-runs live mode.
         if (l != Document::Layer::Image && l != Document::Layer::ImageLayers && l != Document::Layer::PoseBackground &&
-            l != Document::Layer::Results &&
+            l != Document::Layer::Results && l != Document::Layer::Selection &&
             live_timer_ && live_->isChecked())
             live_timer_->start();
     });

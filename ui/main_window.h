@@ -145,7 +145,8 @@ protected:
     void showEvent(QShowEvent* e) override;
 
 private:
-    void submit(bool live);
+    // `selection`: inpaint the selection (Document::toInpaintSelectionRequest).
+    void submit(bool live, bool selection = false);
     // The local worker, or the remote queue's (made on first use from the saved settings).
     dit::studio::GenerationWorker* workerFor(const std::string& backend);
     void connectWorker(dit::studio::GenerationWorker* w);

@@ -56,6 +56,7 @@ void MainWindow::resizeCanvas(QSize size) {
     s.image = QImage();  // the Document composites the scaled layers
     s.mask = scaled_layer(s.mask, size).convertToFormat(QImage::Format_Grayscale8);
     s.edges = scaled_layer(s.edges, size).convertToFormat(QImage::Format_Grayscale8);
+    if (!s.selection.isNull()) s.selection = scaled_layer(s.selection, size).convertToFormat(QImage::Format_Grayscale8);
     for (auto& r : s.regions) r.mask = scaled_layer(r.mask, size).convertToFormat(QImage::Format_Grayscale8);
     for (auto& p : s.people)
         for (int i = 0; i < studio::kPosePointCount; ++i)

@@ -46,7 +46,7 @@ void MainWindow::generate() {
 
 void MainWindow::generateLive() { submit(true); }
 
-void MainWindow::submit(bool live) {
+void MainWindow::submit(bool live, bool selection) {
     if (doc_->settings().model_dir.isEmpty()) {
         showMessage(tr("No model folder: choose one in the Generation panel"), true);
         return;
@@ -59,7 +59,7 @@ void MainWindow::submit(bool live) {
     }
     GenerationRequest req;
     try {
-        req.request = doc_->toRequest(seed);
+        req.request = selection ? doc_->toInpaintSelectionRequest(seed) : doc_->toRequest(seed);
     } catch (const std::exception& e) {
         showMessage(QString::fromUtf8(e.what()), true);
         return;

@@ -311,6 +311,34 @@ void Document::growMask(int px) { push_mask_op(grow_mask(state_.mask, px), tr("G
 void Document::shrinkMask(int px) { push_mask_op(shrink_mask(state_.mask, px), tr("Shrink mask %1 px").arg(px)); }
 void Document::featherMask(int px) { push_mask_op(feather_mask(state_.mask, px), tr("Feather mask %1 px").arg(px)); }
 
+bool Document::hasSelection() const { return !state_.selection.isNull() && any_painted(state_.selection); }
+
+void Document::setSelection(const QImage& selection, const QString& text) {
+    QImage sel = selection.isNull() ? QImage() : selection.convertToFormat(QImage::Format_Grayscale8);
+    if (!sel.isNull() && sel.size() != state_.canvas) throw Error("selection does not fit the canvas");
+    if (!sel.isNull() && !any_painted(sel)) sel = QImage();  // an empty selection is none
+    if (sel == state_.selection) return;
+    sealMerging();
+    undo_.push(new SelectionCommand(this, state_.selection, std::move(sel), text));
+}
+
+void Document::selectAll() {
+    QImage all = blank_gray(state_.canvas);
+    all.fill(255);
+    setSelection(all, tr("Select all"));
+}
+void Document::selectNone() { setSelection({}, tr("Select none")); }
+void Document::invertSelection() {
+    setSelection(invert_mask(state_.selection.isNull() ? blank_gray(state_.canvas) : state_.selection), tr("Invert selection"));
+}
+void Document::featherSelection(int px) {
+    if (!state_.selection.isNull()) setSelection(feather_mask(state_.selection, px), tr("Feather selection %1 px").arg(px));
+}
+void Document::selectionToMask() {
+    push_mask_op(state_.selection.isNull() ? blank_gray(state_.canvas) : state_.selection, tr("Selection to mask"));
+}
+void Document::maskToSelection() { setSelection(state_.mask, tr("Mask to selection")); }
+
 static void check_joint(const DocumentState& s, int person, int joint) {
     if (person < 0 || person >= int(s.people.size()))
         throw Error("person " + std::to_string(person) + " does not exist");
@@ -472,6 +500,14 @@ dit::Request Document::toRequest(std::optional<quint64> seed) const {
         r.regions.push_back({region.prompt.toStdString(), to_mask(region.mask, size)});
     }
     return r;
+}
+
+dit::Request Document::toInpaintSelectionRequest(std::optional<quint64> seed) const {
+    if (!hasSelection()) throw Error("inpaint selection: nothing is selected: select an area first");
+    Document copy(state_);  // the settings and the mask of this document stay as they are
+    copy.state_.settings.mode = GenerationMode::Inpaint;
+    copy.state_.mask = state_.selection;
+    return copy.toRequest(seed);
 }
 
 }  // namespace dit::studio

@@ -19,7 +19,7 @@ class Document : public QObject {
 public:
     // Image: the composite's pixels changed (rect: where); ImageLayers: the stack itself (added,
     // removed, moved, renamed, shown, opacity, blend, the current layer).
-    enum class Layer { Image, Mask, Edges, Region, Pose, Regions, Prompts, Settings, PoseBackground, Results, ImageLayers };
+    enum class Layer { Image, Mask, Edges, Region, Pose, Regions, Prompts, Settings, PoseBackground, Results, ImageLayers, Selection };
     Q_ENUM(Layer)
 
     // The layers a brush can paint on: the 8-bit control layers, or an image layer (RGBA).
@@ -98,6 +98,18 @@ public:
     void shrinkMask(int px);
     void featherMask(int px);
 
+    // --- Selection (one undo step each). A null image selects nothing.
+    const QImage& selection() const { return state_.selection; }
+    bool hasSelection() const;
+    void setSelection(const QImage& selection, const QString& text);
+    void selectAll();
+    void selectNone();
+    void invertSelection();
+    void featherSelection(int px);
+    // The mask becomes the selection (replacing what was painted), and back.
+    void selectionToMask();
+    void maskToSelection();
+
     // --- Pose. Consecutive moves of one joint merge into one command until sealMerging().
     // `joint` is pose_point()'s flat index (body, then hands, then face: studio/control/pose.h),
     // so hand and face points drag, delete and undo exactly like body joints.
@@ -140,6 +152,10 @@ public:
     // Inpaint's strength is the settings' denoise, img2img's their strength. `seed`, when
     // given, is used whatever the settings say (live mode keeps one seed while the user edits).
     dit::Request toRequest(std::optional<quint64> seed = std::nullopt) const;
+    // "Inpaint selection": the request an inpaint of the selection makes, whatever the mode
+    // setting and the mask layer say (neither is touched): the selection is the request's mask.
+    // Throws dit::Error when nothing is selected or there is no picture.
+    dit::Request toInpaintSelectionRequest(std::optional<quint64> seed = std::nullopt) const;
 
 signals:
     // `rect` in canvas pixels; null means the whole layer. region_id for Layer::Region.

@@ -71,6 +71,21 @@ private:
     quint32 merge_layer_;
 };
 
+class SelectionCommand : public DocumentCommand {
+public:
+    SelectionCommand(Document* doc, QImage before, QImage after, const QString& text)
+        : DocumentCommand(doc, text), before_(std::move(before)), after_(std::move(after)) {}
+    void undo() override { set(before_); }
+    void redo() override { set(after_); }
+
+private:
+    void set(const QImage& s) {
+        state().selection = s;
+        notify(Document::Layer::Selection);
+    }
+    QImage before_, after_;
+};
+
 class JointCommand : public DocumentCommand {
 public:
     JointCommand(Document* doc, int person, int joint, Keypoint before, Keypoint after, const QString& text)

@@ -39,6 +39,10 @@ struct DocumentState {
     QImage image;
     QImage mask;     // Format_Grayscale8: 255 = regenerate, soft edges in between
     QImage edges;    // Format_Grayscale8: 255 = edge
+    // The selection (studio/document/selection.h): Format_Grayscale8, 255 = selected; null when
+    // nothing is selected. Not saved with the project, as in GIMP's .xcf-less workflows: it is
+    // a working state, but its changes undo.
+    QImage selection;
     std::vector<Person> people;
     std::vector<Region> regions;
     QString prompt, negative_prompt;

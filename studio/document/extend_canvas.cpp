@@ -56,6 +56,7 @@ DocumentState extend_canvas(const DocumentState& s, const Outpaint& asked) {
         for (int x = 0; x < canvas.width(); ++x) row[x] = std::max(row[x], fresh.value[size_t(y) * canvas.width() + x]);
     }
     out.edges = moved(s.edges, canvas, at, 0);
+    if (!s.selection.isNull()) out.selection = moved(s.selection, canvas, at, 0);
     for (auto& r : out.regions) r.mask = moved(r.mask, canvas, at, 0);
     for (auto& p : out.people)
         for (int i = 0; i < kPosePointCount; ++i)

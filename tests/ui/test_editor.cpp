@@ -6,11 +6,13 @@
 #include <QComboBox>
 #include <QListWidget>
 #include <QPointingDevice>
+#include <QSignalSpy>
 #include <QSlider>
 #include <QTabletEvent>
 #include <QToolButton>
 #include <QtTest>
 
+#include "studio/document/selection.h"
 #include "tests/common/test_window.h"
 #include "ui/colour_options.h"
 #include "ui/layers_panel.h"
@@ -159,6 +161,55 @@ private slots:
         QCOMPARE(alpha_at(doc, id, 24, 32), 0);   // outside 2.5 px
         QCOMPARE(alpha_at(doc, id, 70, 32), 255);
         QCOMPARE(alpha_at(doc, id, 78, 32), 255);  // inside 10 px
+    }
+
+    void selections_on_the_canvas_and_inpaint_selection() {
+        auto w = dit::testing::make_test_window();
+        QApplication::setActiveWindow(w.get());
+        QVERIFY(QTest::qWaitForWindowActive(w.get()));
+        Document* doc = w->document();
+        CanvasView* c = w->canvas();
+        QTest::keyClick(w.get(), Qt::Key_R, Qt::ControlModifier);
+        QCOMPARE(c->tool(), CanvasTool::SelectRect);
+        dit::testing::drag(c, on_widget(c, {10, 8}), on_widget(c, {40, 28}), 4);
+        const QRectF dragged(c->widgetToCanvas(on_widget(c, {10, 8})), c->widgetToCanvas(on_widget(c, {40, 28})));
+        QCOMPARE(doc->selection(), dit::studio::rect_selection(doc->canvasSize(), dragged));
+        QVERIFY(doc->hasSelection());
+        // The lasso: a triangle drawn point by point.
+        QTest::keyClick(w.get(), Qt::Key_L);
+        QCOMPARE(c->tool(), CanvasTool::SelectLasso);
+        const QPointF a(50, 5), b(90, 5), d(50, 45);
+        QTest::mousePress(c, Qt::LeftButton, {}, on_widget(c, a));
+        QTest::mouseMove(c, on_widget(c, b));
+        QTest::mouseMove(c, on_widget(c, d));
+        QTest::mouseRelease(c, Qt::LeftButton, {}, on_widget(c, d));
+        const QImage lasso = dit::studio::lasso_selection(
+            doc->canvasSize(), QPolygonF({c->widgetToCanvas(on_widget(c, a)), c->widgetToCanvas(on_widget(c, b)),
+                                          c->widgetToCanvas(on_widget(c, d))}));
+        QCOMPARE(doc->selection(), lasso);
+        QTest::keyClick(w.get(), Qt::Key_I, Qt::ControlModifier);
+        QCOMPARE(doc->selection().pixelColor(5, 60).value(), 255);
+        doc->undoStack()->undo();
+        QCOMPARE(doc->selection(), lasso);
+
+        // Inpaint selection: the request's mask is the selection; the mask layer stays empty.
+        doc->setImage(QImage(96, 64, QImage::Format_RGB888));
+        auto s = doc->settings();
+        s.steps = 2;
+        s.random_seed = false;
+        doc->setSettings(s, "test");
+        const QImage mask_before = doc->mask();
+        QSignalSpy done(w.get(), &MainWindow::resultApplied);
+        QSignalSpy ended(w.get(), &MainWindow::generationEnded);
+        w->findChild<QAction*>("inpaintSelection")->trigger();
+        QVERIFY(ended.wait(120000));
+        QCOMPARE(done.count(), 1);
+        const dit::Request& r = doc->results().back().request;
+        QVERIFY(r.mask.has_value());
+        for (int y = 0; y < 64; ++y)
+            for (int x = 0; x < 96; ++x) QCOMPARE(r.mask->value[size_t(y) * 96 + size_t(x)], lasso.constScanLine(y)[x]);
+        QCOMPARE(doc->mask(), mask_before);
+        QCOMPARE(doc->settings().mode, dit::studio::GenerationMode::Txt2Img);
     }
 
     void a_result_lands_as_a_layer_or_replaces_the_selected_one() {
