@@ -42,6 +42,7 @@ ColourOptions::ColourOptions(CanvasView* canvas, QWidget* parent) : QWidget(pare
         auto* b = new QToolButton(this);
         b->setIconSize({14, 14});
         b->setAutoRaise(true);
+        b->setToolTip(tr("A recently used colour"));
         row->addWidget(b);
         recent_buttons_.push_back(b);
         connect(b, &QToolButton::clicked, this, [this, i] {

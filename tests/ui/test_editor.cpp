@@ -5,6 +5,8 @@
 #include <QCheckBox>
 #include <QComboBox>
 #include <QListWidget>
+#include <QPlainTextEdit>
+#include <QSpinBox>
 #include <QPointingDevice>
 #include <QSignalSpy>
 #include <QSlider>
@@ -15,6 +17,9 @@
 #include "studio/document/selection.h"
 #include "tests/common/test_window.h"
 #include "ui/colour_options.h"
+#include "ui/gallery_panel.h"
+#include "ui/generation_panel.h"
+#include "ui/prompt_panel.h"
 #include "ui/layers_panel.h"
 #include "ui/tool_bar.h"
 
@@ -210,6 +215,37 @@ private slots:
             for (int x = 0; x < 96; ++x) QCOMPARE(r.mask->value[size_t(y) * 96 + size_t(x)], lasso.constScanLine(y)[x]);
         QCOMPARE(doc->mask(), mask_before);
         QCOMPARE(doc->settings().mode, dit::studio::GenerationMode::Txt2Img);
+    }
+
+    void a_batch_comes_back_grouped_and_one_is_picked() {
+        auto w = dit::testing::make_test_window();
+        Document* doc = w->document();
+        w->generationPanel()->batchSpin()->setValue(3);
+        QCOMPARE(doc->settings().batch, 3);
+        auto s = doc->settings();
+        s.steps = 2;
+        s.seed = 40;
+        s.random_seed = false;
+        doc->setSettings(s, "test");
+        w->promptPanel()->promptEdit()->setPlainText("a red circle");
+        QSignalSpy ended(w.get(), &MainWindow::generationEnded);
+        w->generate();
+        QVERIFY(ended.wait(120000));
+        QCOMPARE(ended.count(), 1);  // one request, three images
+        QCOMPARE(int(doc->results().size()), 3);
+        for (int k = 0; k < 3; ++k) {
+            QCOMPARE(doc->results()[size_t(k)].request.seed, quint64(40 + k));
+            QCOMPARE(doc->results()[size_t(k)].id, doc->results()[0].id);
+        }
+        QCOMPARE(int(doc->imageLayers().size()), 1);  // the first landed; the rest wait
+        QCOMPARE(doc->image(), doc->results()[0].image);
+        QListWidget* list = w->galleryPanel()->list();
+        QCOMPARE(list->count(), 3);
+        QVERIFY2(list->item(0)->text().contains("3/3"), qPrintable(list->item(0)->text()));
+        // Picking the second lands it as a layer of its own.
+        w->applyResult(1);
+        QCOMPARE(int(doc->imageLayers().size()), 2);
+        QCOMPARE(doc->image(), doc->results()[1].image);
     }
 
     void a_result_lands_as_a_layer_or_replaces_the_selected_one() {
