@@ -60,7 +60,9 @@ ColourOptions::ColourOptions(CanvasView* canvas, QWidget* parent) : QWidget(pare
     form->addRow(tr("Opacity"), opacity_);
     form->addRow(tr("Flow"), flow_);
     pressure_size_ = new QCheckBox(tr("Size"), this);
+    pressure_size_->setToolTip(tr("A tablet pen's pressure scales the brush's size"));
     pressure_opacity_ = new QCheckBox(tr("Opacity"), this);
+    pressure_opacity_->setToolTip(tr("A tablet pen's pressure scales the stroke's opacity"));
     auto* pressure = new QHBoxLayout;
     pressure->addWidget(pressure_size_);
     pressure->addWidget(pressure_opacity_);

@@ -125,6 +125,18 @@ void MainWindow::buildActions() {
                 upscale(dialog.scale(), float(dialog.strength()), dialog.tile(), dialog.overlap());
         });
 
+    QMenu* layer = menuBar()->addMenu(tr("&Layer"));
+    add(layer, "addLayer", tr("&New layer"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N)},
+        tr("A transparent image layer above the selected one"),
+        [this] { doc_->addImageLayer(tr("Layer %1").arg(doc_->state().next_layer_id)); });
+    add(layer, "duplicateLayer", tr("&Duplicate layer"), {QKeySequence(Qt::CTRL | Qt::Key_J)}, tr("Duplicate the selected layer"),
+        [this] {
+            if (doc_->imageLayer(doc_->currentLayer())) doc_->duplicateImageLayer(doc_->currentLayer());
+        });
+    add(layer, "deleteLayer", tr("De&lete layer"), {}, tr("Delete the selected layer"), [this] {
+        if (doc_->imageLayer(doc_->currentLayer())) doc_->removeImageLayer(doc_->currentLayer());
+    });
+
     QMenu* select = menuBar()->addMenu(tr("&Select"));
     add(select, "selectAll", tr("Select &all"), {QKeySequence(Qt::CTRL | Qt::Key_A)}, tr("Select the whole canvas"),
         [this] { doc_->selectAll(); });

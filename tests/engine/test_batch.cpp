@@ -7,19 +7,14 @@
 #include "engine/error.h"
 #include "engine/pipeline/batch.h"
 #include "engine/pipeline/engine.h"
+#include "tests/backends/pipeline_parity.h"
 
 using namespace dit;
 
 namespace {
 
 Request tiny_request(const char* variant = "alpha") {
-    Request r;
-    r.model_dir = std::filesystem::path(DIT_FIXTURES) / (std::string("tiny-pixart-") + variant);
-    r.prompt = "a red circle at the top left";
-    r.negative_prompt = "blurry";
-    r.width = 96;
-    r.height = 64;
-    r.steps = 4;
+    Request r = kernels::parity::tiny_request(DIT_FIXTURES, variant);
     r.seed = 21;
     return r;
 }
