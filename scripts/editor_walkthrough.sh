@@ -22,25 +22,17 @@ export DISPLAY=$DISPLAY_NUM
 cleanup() { [[ -n ${STUDIO_PID:-} ]] && kill "$STUDIO_PID" 2>/dev/null; kill "${XVFB_PID:-0}" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-start_screen() {  # WxH
-  [[ -n ${XVFB_PID:-} ]] && kill "$XVFB_PID" && sleep 1
-  Xvfb "$DISPLAY" -screen 0 "$1x24" -nolisten tcp >/dev/null 2>&1 &
-  XVFB_PID=$!
-  sleep 1
-}
-start_studio() {  # args...
-  "$STUDIO" --no-autosave "$@" >"$WORK/studio.log" 2>&1 &
-  STUDIO_PID=$!
-  for _ in $(seq 100); do
-    WID=$(xdotool search --pid "$STUDIO_PID" --name "DiT Studio" 2>/dev/null | head -1 || true)
-    [[ -n $WID ]] && break
-    sleep 0.2
-  done
-  [[ -n $WID ]] || { echo "editor walkthrough: no studio window" >&2; cat "$WORK/studio.log" >&2; exit 1; }
-  sleep 2
-}
+source scripts/xvfb_session.sh
 shot() { sleep 0.7; import -window root "$OUT/editor-$SIZE-$1.png"; echo "editor walkthrough: $OUT/editor-$SIZE-$1.png"; }
-keys() { xdotool windowfocus "$WID" 2>/dev/null || true; sleep 0.2; xdotool key --window "$WID" --clearmodifiers "$@"; }
+# Keys to a dialog by its title, once it shows (a loaded machine shows it late, and without a
+# window manager it may not have the focus).
+dialog_keys() {  # title keys...
+  local title=$1 d=; shift
+  for _ in $(seq 50); do d=$(xdotool search --onlyvisible --name "^$title\$" 2>/dev/null | head -1 || true); [[ -n $d ]] && break; sleep 0.2; done
+  [[ -n $d ]] || { echo "editor walkthrough: no '$title' dialog" >&2; exit 1; }
+  xdotool windowfocus "$d" 2>/dev/null || true; sleep 0.3
+  xdotool key --window "$d" "$@" 2>/dev/null || true  # the dialog may close before the last key-up
+}
 results() { ls "$DIT_STUDIO_GALLERY" 2>/dev/null | wc -l; }
 wait_results() {  # N [seconds]
   for _ in $(seq $((${2:-60} * 5))); do [[ $(results) -ge $1 ]] && { sleep 1; return; }; sleep 0.2; done
@@ -67,6 +59,9 @@ for SIZE in "${SIZES[@]}"; do
   rm -rf "$DIT_STUDIO_GALLERY"
   start_screen "$SIZE"
   start_studio --model resources/models/default --seed 7
+  # No window manager maximises it: the window takes the whole screen, as a user would have it.
+  xdotool windowmove "$WID" 0 0 windowsize "$WID" "$W" "$H"
+  sleep 2
   # The canvas's centre: the window's middle, a little left of it (the right docks are wider).
   CX=$((W * 45 / 100)) CY=$((H * 45 / 100)) R=$((H / 10))
   xdotool mousemove 69 37 click 1            # Generate
@@ -88,12 +83,12 @@ for SIZE in "${SIZES[@]}"; do
   wait_results 2
   shot 3b-inpainted-selection
   keys ctrl+alt+c                            # extend the canvas to 16:9 (the aspect list's 5th)
-  sleep 1.5; xdotool key Down Down Down Down; sleep 0.3; xdotool key Return; sleep 1.5
+  dialog_keys "Extend canvas" Down Down Down Down Return; sleep 1.5
   xdotool mousemove 69 37 click 1            # Generate fills the new area
   wait_results 3 120
   shot 4-extended
   keys ctrl+alt+u                            # upscale and refine 2x
-  sleep 1.5; xdotool key Return
+  dialog_keys "Upscale and refine" Return
   wait_results 4 600
   shot 5-upscaled
   kill "$STUDIO_PID"; wait "$STUDIO_PID" 2>/dev/null || true

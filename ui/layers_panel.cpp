@@ -11,6 +11,7 @@
 #include <QSlider>
 #include <QToolButton>
 #include <cmath>
+#include <vector>
 
 namespace dit::ui {
 
@@ -158,24 +159,35 @@ quint32 LayersPanel::selectedId() const {
 
 void LayersPanel::rebuild() {
     rebuilding_ = true;
-    list_->clear();
     const bool any = doc_ && !doc_->imageLayers().empty();
-    if (doc_) {
-        const auto& layers = doc_->imageLayers();
-        for (auto l = layers.rbegin(); l != layers.rend(); ++l) {
-            auto* it = new QListWidgetItem(l->name, list_);
+    // Top of the list = top of the stack. The same layers in the same order are updated in
+    // place: a click that selects a row must not delete that row while Qt handles the click.
+    std::vector<const studio::ImageLayer*> rows;
+    if (doc_)
+        for (auto l = doc_->imageLayers().rbegin(); l != doc_->imageLayers().rend(); ++l) rows.push_back(&*l);
+    bool same = int(rows.size()) == list_->count();
+    for (int i = 0; same && i < list_->count(); ++i) same = list_->item(i)->data(Qt::UserRole).toUInt() == rows[size_t(i)]->id;
+    if (!same) {
+        list_->clear();
+        for (const studio::ImageLayer* l : rows) {
+            auto* it = new QListWidgetItem(list_);
             it->setData(Qt::UserRole, l->id);
             it->setFlags(Qt::ItemIsSelectable | Qt::ItemIsEnabled | Qt::ItemIsEditable | Qt::ItemIsUserCheckable);
-            it->setCheckState(l->visible ? Qt::Checked : Qt::Unchecked);
-            QString tip = tr("%1: opacity %2%, %3").arg(l->name).arg(std::lround(l->opacity * 100)).arg(studio::blend_name(l->blend));
-            it->setToolTip(tip);
-            if (l->id == doc_->currentLayer()) list_->setCurrentItem(it);
         }
+    }
+    for (int i = 0; i < int(rows.size()); ++i) {
+        const studio::ImageLayer* l = rows[size_t(i)];
+        QListWidgetItem* it = list_->item(i);
+        it->setText(l->name);
+        it->setCheckState(l->visible ? Qt::Checked : Qt::Unchecked);
+        it->setToolTip(tr("%1: opacity %2%, %3").arg(l->name).arg(std::lround(l->opacity * 100)).arg(studio::blend_name(l->blend)));
+        if (l->id == doc_->currentLayer() && list_->currentRow() != i) list_->setCurrentRow(i);
+    }
+    if (doc_)
         if (const studio::ImageLayer* cur = doc_->imageLayer(doc_->currentLayer())) {
             image_opacity_->setValue(int(std::lround(cur->opacity * 100)));
             blend_->setCurrentIndex(blend_->findData(int(cur->blend)));
         }
-    }
     add_->setEnabled(doc_ != nullptr);
     for (QWidget* w : std::initializer_list<QWidget*>{duplicate_, delete_, up_, down_, image_opacity_, blend_}) w->setEnabled(any);
     rebuilding_ = false;

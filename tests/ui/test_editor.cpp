@@ -68,7 +68,14 @@ private slots:
         // Top of the list is the top of the stack, and the new layer is selected.
         QCOMPARE(panel->imageLayerList()->item(0)->data(Qt::UserRole).toUInt(), doc->imageLayers().back().id);
         QCOMPARE(panel->imageLayerList()->currentRow(), 0);
+        // Choosing a row selects its layer (no undo step), and back.
+        const int steps = doc->undoStack()->count();
+        panel->imageLayerList()->setCurrentRow(1);
+        QCOMPARE(doc->currentLayer(), doc->imageLayers().front().id);
+        panel->imageLayerList()->setCurrentRow(0);
+        QCOMPARE(doc->undoStack()->count(), steps);
         const quint32 top = doc->currentLayer();
+        QCOMPARE(top, doc->imageLayers().back().id);
         panel->downButton()->click();
         QCOMPARE(doc->imageLayers().front().id, top);
         panel->blendCombo()->setCurrentIndex(1);
