@@ -32,6 +32,13 @@ dialog_keys() {  # title keys...
   [[ -n $d ]] || { echo "editor walkthrough: no '$title' dialog" >&2; exit 1; }
   xdotool windowfocus "$d" 2>/dev/null || true; sleep 0.3
   xdotool key --window "$d" "$@" 2>/dev/null || true  # the dialog may close before the last key-up
+  sleep 0.5
+  # Still open (without a window manager a dialog may never get the keyboard): click its OK, the
+  # left button of the row at its bottom.
+  if xdotool search --onlyvisible --name "^$title\$" >/dev/null 2>&1; then
+    eval "$(xdotool getwindowgeometry --shell "$d")"
+    xdotool mousemove $((X + WIDTH * 34 / 100)) $((Y + HEIGHT - 16)) click 1
+  fi
 }
 results() { ls "$DIT_STUDIO_GALLERY" 2>/dev/null | wc -l; }
 wait_results() {  # N [seconds]
