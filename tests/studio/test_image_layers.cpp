@@ -12,6 +12,7 @@
 #include "studio/document/extend_canvas.h"
 #include "studio/project/project_file.h"
 #include "tests/common/document_compare.h"
+#include "tests/common/test_helpers.h"
 
 using namespace dit::studio;
 using dit::testing::same_state;
@@ -51,14 +52,7 @@ void check_undo_redo(Document& doc, const char* what, const std::function<void()
     }
 }
 
-QString error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const dit::Error& e) {
-        return QString::fromUtf8(e.what());
-    }
-    return "<no error>";
-}
+using dit::testing::error_text;
 
 }  // namespace
 
@@ -116,7 +110,7 @@ private slots:
         check_undo_redo(doc, "set image", [&] { doc.setImage(solid({8, 6}, Qt::green)); });
         QCOMPARE(int(doc.imageLayers().size()), 1);
         QCOMPARE(at(doc.image(), 3, 3), QColor(Qt::green));
-        QVERIFY(error_of([&] { doc.setImage(solid({9, 6}, Qt::green)); }).contains("9x6"));
+        QVERIFY(error_text([&] { doc.setImage(solid({9, 6}, Qt::green)); }).contains("9x6"));
     }
 
     void every_edit_undoes() {
@@ -152,7 +146,7 @@ private slots:
         QCOMPARE(doc.imageLayer(a)->opacity, 0.4);
         doc.undoStack()->undo();
         QCOMPARE(doc.imageLayer(a)->opacity, 1.0);
-        QVERIFY(error_of([&] { doc.removeImageLayer(999); }).contains("image layer 999 does not exist"));
+        QVERIFY(error_text([&] { doc.removeImageLayer(999); }).contains("image layer 999 does not exist"));
     }
 
     void reorder_and_opacity_change_the_composite() {
@@ -255,7 +249,7 @@ private slots:
             if (!w.open(QIODevice::WriteOnly)) return QString("cannot write");
             w.write(QJsonDocument(j).toJson());
             w.close();
-            return error_of([&] { load_project(folder); });
+            return error_text([&] { load_project(folder); });
         };
         const auto layer_field = [&](const char* key, QJsonValue v) {
             return with([&](QJsonObject& j) {
