@@ -40,6 +40,16 @@ dialog_keys() {  # title keys...
     xdotool mousemove $((X + WIDTH * 34 / 100)) $((Y + HEIGHT - 16)) click 1
   fi
 }
+# Its OK clicked: the left button of the row at its bottom (a dialog that never got the keyboard
+# would pass Return on to the window's focused button).
+dialog_ok() {  # title
+  local d=
+  for _ in $(seq 50); do d=$(xdotool search --onlyvisible --name "^$1\$" 2>/dev/null | head -1 || true); [[ -n $d ]] && break; sleep 0.2; done
+  [[ -n $d ]] || { echo "editor walkthrough: no '$1' dialog" >&2; exit 1; }
+  sleep 0.5
+  eval "$(xdotool getwindowgeometry --shell "$d")"
+  xdotool mousemove $((X + WIDTH * 34 / 100)) $((Y + HEIGHT - 16)) click 1
+}
 results() { ls "$DIT_STUDIO_GALLERY" 2>/dev/null | wc -l; }
 wait_results() {  # N [seconds]
   for _ in $(seq $((${2:-60} * 5))); do [[ $(results) -ge $1 ]] && { sleep 1; return; }; sleep 0.2; done
@@ -95,7 +105,7 @@ for SIZE in "${SIZES[@]}"; do
   wait_results 3 120
   shot 4-extended
   keys ctrl+alt+u                            # upscale and refine 2x
-  dialog_keys "Upscale and refine" Return
+  dialog_ok "Upscale and refine"
   wait_results 4 600
   shot 5-upscaled
   kill "$STUDIO_PID"; wait "$STUDIO_PID" 2>/dev/null || true
