@@ -15,6 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         grey.fill(0);
         const auto at = [&](const char* name) { return QString::fromStdString((dir / name).string()); };
         rgb.save(at("image.png"));
+        rgb.save(at("image_0.png"));  // an image layer (v4)
         for (const char* name : {"mask.png", "edges.png", "region_0.png"}) grey.save(at(name));
         std::ofstream(dir / "pose.json") << "{\"canvas_width\":64,\"canvas_height\":64,\"people\":[]}";
         return true;

@@ -21,27 +21,9 @@ export DISPLAY=$DISPLAY_NUM
 cleanup() { pkill -f "dit-studio.*$WORK" 2>/dev/null || true; kill "${XVFB_PID:-0}" 2>/dev/null || true; rm -rf "$WORK"; }
 trap cleanup EXIT
 
-start_screen() {  # WxH
-  [[ -n ${XVFB_PID:-} ]] && kill "$XVFB_PID" && sleep 1
-  Xvfb "$DISPLAY" -screen 0 "$1x24" -nolisten tcp >/dev/null 2>&1 &
-  XVFB_PID=$!
-  sleep 1
-}
-start_studio() {  # args...
-  "$STUDIO" --no-autosave "$@" >"$WORK/studio.log" 2>&1 &
-  STUDIO_PID=$!
-  for _ in $(seq 100); do
-    WID=$(xdotool search --pid "$STUDIO_PID" --name "DiT Studio" 2>/dev/null | head -1 || true)
-    [[ -n $WID ]] && break
-    sleep 0.2
-  done
-  [[ -n $WID ]] || { echo "walkthrough: no studio window" >&2; cat "$WORK/studio.log" >&2; exit 1; }
-  sleep 2  # the layout settles
-}
+source scripts/xvfb_session.sh
 shot() { sleep 0.7; import -window root "$OUT/walkthrough-$1.png"; echo "walkthrough: $OUT/walkthrough-$1.png"; }
 click() { xdotool mousemove --window "$WID" "$1" "$2" click "${3:-1}"; }
-# Without a window manager nobody gives the focus back after a dialog: the script does.
-keys() { xdotool windowfocus "$WID" 2>/dev/null || true; sleep 0.2; xdotool key --window "$WID" --clearmodifiers "$@"; }
 type_path() { sleep 1.5; xdotool type --delay 20 "$1"; xdotool key Return; sleep 1.5; }
 wait_gallery_file() { for _ in $(seq 150); do [[ $(ls "$DIT_STUDIO_GALLERY" 2>/dev/null | wc -l) -ge $1 ]] && return; sleep 0.2; done; echo "walkthrough: no result" >&2; exit 1; }
 quit() { keys ctrl+q 2>/dev/null || true;  # the window may be gone before the key is released

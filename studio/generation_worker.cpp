@@ -19,6 +19,11 @@ namespace dit::studio {
 class GenerationRunner : public QObject {
 public:
     GenerationRunner(GenerationWorker* owner, Generator generator) : owner_(owner), generate_(std::move(generator)) {}
+    // Before the first request is submitted (the worker's constructor).
+    void set_generators(Generator one, BatchGenerator batch) {
+        generate_ = std::move(one);
+        batch_ = std::move(batch);
+    }
 
     QMutex mutex;
     std::deque<GenerationRequest> queue;  // under mutex
@@ -77,25 +82,41 @@ public:
         };
 
         enum { Done, Cancel, Fail } outcome = Done;
-        GenerationResult result;
+        std::vector<GenerationResult> results;
         QString message;
         try {
             const auto running_on = [&](const QString& where) {
                 post([id, where](GenerationWorker* w) { emit w->runningOn(id, where); });
             };
-            const Result r = req.upscale ? upscale(req, cb, running_on) : generate_(req.request, cb, running_on);
-            result.id = id;
-            result.request = req.request;
-            if (req.upscale) {
-                const Image& from = *req.request.init_image;
-                result.notice = QStringLiteral("upscaled from %1×%2 and refined at strength %3")
-                                    .arg(from.width).arg(from.height).arg(double(req.upscale->strength));
-                result.request.init_image.reset();  // the record describes the output, not the input
+            std::vector<Result> rs;
+            if (req.upscale) rs.push_back(upscale(req, cb, running_on));
+            else if (req.batch > 1 && batch_) rs = batch_(req.request, req.batch, cb);
+            else
+                for (int k = 0; k < req.batch; ++k) {
+                    Request one = req.request;
+                    one.seed += uint64_t(k);
+                    rs.push_back(generate_(one, cb, running_on));
+                }
+            for (size_t k = 0; k < rs.size(); ++k) {
+                const Result& r = rs[k];
+                GenerationResult item;
+                item.id = id;
+                item.request = req.request;
+                item.request.seed = req.request.seed + k;
+                item.batch_index = int(k);
+                item.batch_count = int(rs.size());
+                if (req.upscale) {
+                    const Image& from = *req.request.init_image;
+                    item.notice = QStringLiteral("upscaled from %1×%2 and refined at strength %3")
+                                      .arg(from.width).arg(from.height).arg(double(req.upscale->strength));
+                    item.request.init_image.reset();  // the record describes the output, not the input
+                }
+                item.image = to_qimage(r.image);
+                item.parameters = QString::fromStdString(r.parameters);
+                item.seconds = r.seconds;
+                if (!r.notice.empty()) item.notice = QString::fromStdString(r.notice);
+                results.push_back(std::move(item));
             }
-            result.image = to_qimage(r.image);
-            result.parameters = QString::fromStdString(r.parameters);
-            result.seconds = r.seconds;
-            if (!r.notice.empty()) result.notice = QString::fromStdString(r.notice);
             // A cancel that lands after the last poll still wins: in live mode a superseded
             // result must not reach the canvas.
             if (cancel_flag.load()) outcome = Cancel;
@@ -114,7 +135,9 @@ public:
             current_step = 0;
         }
         switch (outcome) {
-            case Done: post([r = std::move(result)](GenerationWorker* w) { emit w->finished(r); }); break;
+            case Done:
+                for (GenerationResult& r : results) post([r = std::move(r)](GenerationWorker* w) { emit w->finished(r); });
+                break;
             case Cancel: post([id](GenerationWorker* w) { emit w->cancelled(id); }); break;
             case Fail: post([id, message](GenerationWorker* w) { emit w->failed(id, message); }); break;
         }
@@ -147,20 +170,35 @@ private:
     }
 
     Generator generate_;
+
+public:
+    BatchGenerator batch_;
 };
 
-GenerationWorker::GenerationWorker(QObject* parent)
-    : GenerationWorker(
-          [engine = std::shared_ptr<Engine>()](const Request& r, Callbacks& cb, const auto&) mutable {
-              if (!engine) engine = std::make_shared<Engine>();  // on the worker's thread, as it runs
-              return engine->generate(r, cb);
-          },
-          parent) {}
+namespace {
 
-GenerationWorker::GenerationWorker(Generator generator, QObject* parent) : QObject(parent) {
+// The local engine, made on the worker's thread when it first runs, shared by both generators.
+struct LocalEngine {
+    std::unique_ptr<Engine> engine;
+    Engine& get() {
+        if (!engine) engine = std::make_unique<Engine>();
+        return *engine;
+    }
+};
+
+}  // namespace
+
+GenerationWorker::GenerationWorker(QObject* parent) : GenerationWorker(Generator{}, parent) {
+    auto local = std::make_shared<LocalEngine>();
+    runner_->set_generators([local](const Request& r, Callbacks& cb, const auto&) { return local->get().generate(r, cb); },
+                            [local](const Request& r, int count, Callbacks& cb) { return local->get().generate_batch(r, count, cb); });
+}
+
+GenerationWorker::GenerationWorker(Generator generator, QObject* parent, BatchGenerator batch) : QObject(parent) {
     qRegisterMetaType<GenerationRequest>();
     qRegisterMetaType<GenerationResult>();
     runner_ = new GenerationRunner(this, std::move(generator));
+    runner_->batch_ = std::move(batch);
     runner_->moveToThread(&thread_);
     thread_.setObjectName(QStringLiteral("GenerationWorker"));
     thread_.start();

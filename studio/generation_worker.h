@@ -32,6 +32,9 @@ struct GenerationRequest {
         float strength = 0.35f;
     };
     std::optional<Upscale> upscale;
+    // Images of this request, seeds request.seed, + 1, ...: each comes back as its own result
+    // (batch_index), all under this id; the local engine runs them as batched forwards.
+    int batch = 1;
 };
 
 struct GenerationResult {
@@ -41,6 +44,7 @@ struct GenerationResult {
     QString parameters;  // the engine's one-line parameter record, for the PNG text chunk
     double seconds = 0;
     QString notice;      // the engine's Result::notice (e.g. the GPU ran out of memory)
+    int batch_index = 0, batch_count = 1;  // which image of the request's batch; request.seed is its own
 };
 
 class GenerationRunner;
@@ -48,6 +52,8 @@ class GenerationRunner;
 // What turns a request into a result on the worker's thread: the local Engine by default, or a
 // remote queue (RemoteGenerationWorker). It may name where the request runs through `running_on`.
 using Generator = std::function<Result(const Request&, Callbacks&, const std::function<void(const QString&)>& running_on)>;
+// A whole batch at once (Engine::generate_batch); without one, a batch runs seed by seed.
+using BatchGenerator = std::function<std::vector<Result>(const Request&, int count, Callbacks&)>;
 
 class GenerationWorker : public QObject {
     Q_OBJECT
@@ -55,7 +61,7 @@ public:
     explicit GenerationWorker(QObject* parent = nullptr);
     // Runs requests through `generator` instead of a local Engine (created on first use, on the
     // worker's thread); everything else, queue and signals included, is the same.
-    GenerationWorker(Generator generator, QObject* parent);
+    GenerationWorker(Generator generator, QObject* parent, BatchGenerator batch = {});
     ~GenerationWorker() override;  // stop(): cancels and joins; never blocks on a long step
 
     // Minimum time between two previews (default 100 ms); 0 lets every step through (the

@@ -19,6 +19,12 @@ QString brush_tool_name(CanvasView* canvas) {
         case CanvasTool::Edges: return erase ? QObject::tr("Edge eraser") : QObject::tr("Edge brush");
         case CanvasTool::Region: return erase ? QObject::tr("Region eraser") : QObject::tr("Region brush");
         case CanvasTool::Pose: return QObject::tr("Pose");
+        case CanvasTool::Paint: return erase ? QObject::tr("Colour eraser") : QObject::tr("Colour brush");
+        case CanvasTool::Eyedropper: return QObject::tr("Eyedropper");
+        case CanvasTool::Fill: return QObject::tr("Fill");
+        case CanvasTool::SelectRect: return QObject::tr("Rectangle selection");
+        case CanvasTool::SelectEllipse: return QObject::tr("Ellipse selection");
+        case CanvasTool::SelectLasso: return QObject::tr("Lasso selection");
     }
     return {};
 }

@@ -7,10 +7,13 @@
 #include <QMouseEvent>
 #include <QPainter>
 #include <QPainterPath>
+#include <QTabletEvent>
 #include <QWheelEvent>
 #include <algorithm>
 #include <cmath>
 
+#include "studio/document/flood_fill.h"
+#include "studio/document/selection.h"
 #include "ui/overlay_colours.h"
 
 
@@ -48,6 +51,48 @@ CanvasView::CanvasView(QWidget* parent) : QWidget(parent) {
     brushes_[1].setSize(3);  // hand-drawn edges are lines, as Canny draws them
     brushes_[1].setHardness(1);
     brushes_[2].setSize(48);
+    brushes_[3].setSize(16);
+    brushes_[3].setHardness(0.7);
+}
+
+void CanvasView::setPaintColour(const QColor& c) {
+    if (!c.isValid() || c.toRgb() == colour_brush_.colour()) return;
+    colour_brush_.setColour(c);
+    update();
+    emit paintColourChanged(colour_brush_.colour());
+}
+
+quint32 CanvasView::paintLayer() {
+    if (doc_->imageLayer(doc_->currentLayer())) return doc_->currentLayer();
+    return doc_->addImageLayer(tr("Paint"));  // painting on an empty canvas starts a layer
+}
+
+bool CanvasView::pressColourTool(QPointF at, double pressure) {
+    if (tool_ == CanvasTool::Eyedropper) {
+        // What the user sees: the composite, not the selected layer alone.
+        const QPoint p = at.toPoint();
+        if (!doc_->image().isNull() && doc_->image().rect().contains(p)) setPaintColour(doc_->image().pixelColor(p));
+        return false;
+    }
+    const Document::PaintTarget target{Document::PaintTarget::Image, 0, paintLayer()};
+    if (tool_ == CanvasTool::Fill) {
+        const QImage reference = doc_->image();
+        QImage& layer = doc_->beginStroke(target);
+        const QRect changed = studio::paint_region(layer, studio::fill_region(reference, at.toPoint(), fill_tolerance_),
+                                                   colour_brush_.colour(), colour_brush_.opacity());
+        doc_->strokeUpdated(changed);
+        doc_->endStroke(changed, tr("Fill"));
+        emit strokeFinished();
+        return false;
+    }
+    const studio::MaskBrush& shape = brushes_[3];
+    colour_brush_.setSize(shape.size());
+    colour_brush_.setHardness(shape.hardness());
+    colour_brush_.setEraser(shape.eraser());
+    QImage& layer = doc_->beginStroke(target);
+    stroking_ = true;
+    doc_->strokeUpdated(colour_brush_.begin(&layer, at, pressure));
+    return true;
 }
 
 void CanvasView::setEraser(bool on) {
@@ -85,6 +130,7 @@ void CanvasView::setDocument(Document* doc) {
         rebuildEdgesOverlay({});
         rebuildRegionsOverlay();
     }
+    rebuildSelectionOverlay();
     auto_fit_ = true;
     fitToWindow();
 }
@@ -107,8 +153,9 @@ void CanvasView::setActiveRegion(quint32 id) {
 void CanvasView::setTool(CanvasTool t) {
     if (t == tool_) return;
     if (stroking_) finishStroke();
+    if (selecting_) finishSelection();
     tool_ = t;
-    setCursor(t == CanvasTool::Pose ? Qt::ArrowCursor : Qt::CrossCursor);
+    setCursor(t == CanvasTool::Pose ? Qt::ArrowCursor : t == CanvasTool::Fill ? Qt::PointingHandCursor : Qt::CrossCursor);
     update();
     emit toolChanged(t);
     emit brushSizeChanged(brush().size());
@@ -199,6 +246,7 @@ void CanvasView::onLayerChanged(Document::Layer layer, QRect rect, quint32) {
         case Document::Layer::Edges: rebuildEdgesOverlay(rect); updateCanvasRect(rect); break;
         case Document::Layer::Region: rebuildRegionsOverlay(rect); updateCanvasRect(rect); break;
         case Document::Layer::Regions: rebuildRegionsOverlay(); update(); break;
+        case Document::Layer::Selection: rebuildSelectionOverlay(); update(); break;
         case Document::Layer::Image:
         case Document::Layer::PoseBackground:
         case Document::Layer::Pose: update(); break;
@@ -246,6 +294,40 @@ void CanvasView::rebuildRegionsOverlay(QRect rect) {
             }
         }
     }
+}
+
+void CanvasView::rebuildSelectionOverlay() {
+    selection_overlay_ = QImage();
+    if (!doc_ || doc_->selection().isNull()) return;
+    // Dashes of 4 canvas pixels along the diagonal, black and white, readable on any picture.
+    const QImage border = studio::selection_border(doc_->selection());
+    selection_overlay_ = QImage(border.size(), QImage::Format_ARGB32_Premultiplied);
+    selection_overlay_.fill(Qt::transparent);
+    for (int y = 0; y < border.height(); ++y) {
+        const uchar* b = border.constScanLine(y);
+        auto* out = reinterpret_cast<QRgb*>(selection_overlay_.scanLine(y));
+        for (int x = 0; x < border.width(); ++x)
+            if (b[x]) out[x] = ((x + y) / 4) % 2 ? qRgba(0, 0, 0, 255) : qRgba(255, 255, 255, 255);
+    }
+}
+
+void CanvasView::finishSelection() {
+    selecting_ = false;
+    if (!doc_) return;
+    const QSize c = doc_->canvasSize();
+    QImage sel;
+    if (tool_ == CanvasTool::SelectLasso) {
+        sel = studio::lasso_selection(c, select_points_);
+    } else if (select_points_.size() >= 2) {
+        const QRectF r(select_points_.front(), select_points_.back());
+        sel = tool_ == CanvasTool::SelectRect ? studio::rect_selection(c, r) : studio::ellipse_selection(c, r);
+    }
+    select_points_.clear();
+    // A click without a drag selects nothing, as in every editor.
+    doc_->setSelection(sel, tool_ == CanvasTool::SelectLasso ? tr("Lasso selection")
+                            : tool_ == CanvasTool::SelectRect ? tr("Rectangle selection")
+                                                              : tr("Ellipse selection"));
+    update();
 }
 
 void CanvasView::setCompareImage(const QImage& image) {
@@ -299,6 +381,25 @@ void CanvasView::paintEvent(QPaintEvent*) {
     draw_layer(CanvasLayer::Regions, regions_overlay_);
     draw_layer(CanvasLayer::Edges, edges_overlay_);
     draw_layer(CanvasLayer::Mask, mask_overlay_);
+    if (!selection_overlay_.isNull()) {
+        const bool smooth = p.testRenderHint(QPainter::SmoothPixmapTransform);
+        p.setRenderHint(QPainter::SmoothPixmapTransform, false);  // crisp dashes at any zoom
+        p.drawImage(target, selection_overlay_, QRectF(selection_overlay_.rect()));
+        p.setRenderHint(QPainter::SmoothPixmapTransform, smooth);
+    }
+    if (selecting_ && !select_points_.isEmpty()) {
+        // The shape being drawn, in widget coordinates.
+        p.setRenderHint(QPainter::Antialiasing);
+        QPolygonF w;
+        for (const QPointF& q : select_points_) w << canvasToWidget(q);
+        for (int pass = 0; pass < 2; ++pass) {
+            p.setPen(QPen(pass ? QColor(255, 255, 255) : QColor(0, 0, 0), 1, pass ? Qt::DashLine : Qt::SolidLine));
+            p.setBrush(Qt::NoBrush);
+            if (tool_ == CanvasTool::SelectLasso) p.drawPolygon(w);
+            else if (tool_ == CanvasTool::SelectRect) p.drawRect(QRectF(w.front(), w.back()));
+            else p.drawEllipse(QRectF(w.front(), w.back()));
+        }
+    }
     if (layers_[int(CanvasLayer::Pose)].visible && !doc_->people().empty()) {
         p.setRenderHint(QPainter::Antialiasing);
         p.setOpacity(layers_[int(CanvasLayer::Pose)].opacity);
@@ -337,7 +438,7 @@ void CanvasView::drawBrushCursor(QPainter& p) {
     // while it erases: the tool is plain from the cursor alone.
     p.setRenderHint(QPainter::Antialiasing);
     const studio::MaskBrush& b = brushes_[brush_index(tool_)];
-    QColor colour = tool_ == CanvasTool::Mask ? mask_tint_ : QColor(255, 255, 255);
+    QColor colour = tool_ == CanvasTool::Mask ? mask_tint_ : tool_ == CanvasTool::Paint ? colour_brush_.colour() : QColor(255, 255, 255);
     if (tool_ == CanvasTool::Region && doc_)
         if (const studio::Region* r = doc_->region(active_region_)) colour = r->colour;
     const double r = std::max(2.0, b.size() / 2 * zoom_);
@@ -393,6 +494,15 @@ void CanvasView::mousePressEvent(QMouseEvent* e) {
         return;
     }
     if (e->button() != Qt::LeftButton) return;
+    if (colourTool(tool_)) {
+        pressColourTool(widgetToCanvas(e->position()), 1.0);
+        return;
+    }
+    if (selectTool(tool_)) {
+        selecting_ = true;
+        select_points_ = {widgetToCanvas(e->position())};
+        return;
+    }
     Document::PaintTarget target{tool_ == CanvasTool::Edges ? Document::PaintTarget::Edges : Document::PaintTarget::Mask};
     if (tool_ == CanvasTool::Region) {
         if (!doc_->region(active_region_)) return;  // no region chosen (or it was removed)
@@ -419,7 +529,17 @@ void CanvasView::mouseMoveEvent(QMouseEvent* e) {
         setCompareSplit(t.width() > 0 ? (e->position().x() - t.left()) / t.width() : 0.5);
         return;
     }
-    if (stroking_ && doc_) doc_->strokeUpdated(brush().lineTo(widgetToCanvas(e->position())));
+    if (selecting_) {
+        const QPointF at = widgetToCanvas(e->position());
+        if (tool_ == CanvasTool::SelectLasso) select_points_ << at;
+        else if (select_points_.size() < 2) select_points_ << at;
+        else select_points_.back() = at;
+        update();
+        return;
+    }
+    if (stroking_ && doc_)
+        doc_->strokeUpdated(tool_ == CanvasTool::Paint ? colour_brush_.lineTo(widgetToCanvas(e->position()))
+                                                       : brush().lineTo(widgetToCanvas(e->position())));
     if (drag_joint_.first >= 0 && doc_) {
         const QSizeF c = doc_->canvasSize();
         QPointF at = widgetToCanvas(e->position());
@@ -450,12 +570,44 @@ void CanvasView::mouseReleaseEvent(QMouseEvent* e) {
         if (doc_) doc_->sealMerging();
         return;
     }
+    if (e->button() == Qt::LeftButton && selecting_) finishSelection();
     if (e->button() == Qt::LeftButton && stroking_) finishStroke();
+}
+
+void CanvasView::tabletEvent(QTabletEvent* e) {
+    // The pen paints colour with its pressure; for every other tool the event is left to become
+    // the mouse event Qt synthesises from it.
+    if (!doc_ || tool_ != CanvasTool::Paint || panning_ || space_held_) {
+        e->ignore();
+        return;
+    }
+    const QPointF at = widgetToCanvas(e->position());
+    cursor_ = e->position();
+    switch (e->type()) {
+        case QEvent::TabletPress:
+            if (e->button() == Qt::LeftButton && !stroking_) pressColourTool(at, e->pressure());
+            break;
+        case QEvent::TabletMove:
+            if (stroking_) doc_->strokeUpdated(colour_brush_.lineTo(at, e->pressure()));
+            else update();
+            break;
+        case QEvent::TabletRelease:
+            if (stroking_) finishStroke();
+            break;
+        default: break;
+    }
+    e->accept();
 }
 
 void CanvasView::finishStroke() {
     stroking_ = false;
     if (!doc_) return;
+    if (tool_ == CanvasTool::Paint) {
+        const QRect dirty = colour_brush_.end();
+        doc_->endStroke(dirty, colour_brush_.eraser() ? tr("Erase paint") : tr("Paint"));
+        emit strokeFinished();
+        return;
+    }
     const QRect dirty = brush().end();
     const bool erase = brush().eraser();
     const QString text = tool_ == CanvasTool::Edges    ? (erase ? tr("Erase edges") : tr("Draw edges"))

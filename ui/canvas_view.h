@@ -12,9 +12,12 @@
 // button pans. Dropped files and pictures are handed to the window (fileDropped, imageDropped).
 #include <QImage>
 #include <QPointer>
+#include <QPolygonF>
 #include <QWidget>
+#include <algorithm>
 #include <array>
 
+#include "studio/document/colour_brush.h"
 #include "studio/document/document.h"
 #include "studio/document/mask_brush.h"
 
@@ -22,8 +25,11 @@ namespace dit::ui {
 
 enum class CanvasLayer { Image, Mask, Pose, Edges, Regions };
 // What the left mouse button does: paint the mask, paint the edge map, drag pose joints (right
-// click on a joint deletes or restores it), or paint the active region's mask.
-enum class CanvasTool { Mask, Edges, Pose, Region };
+// click on a joint deletes or restores it), paint the active region's mask; or, on the selected
+// image layer: paint colour (ColourBrush; the eraser takes alpha away), pick a colour from the
+// composite (eyedropper), or bucket-fill the area of like colour.
+// The selection tools drag a rectangle or an ellipse, or draw a freehand lasso (Select menu).
+enum class CanvasTool { Mask, Edges, Pose, Region, Paint, Eyedropper, Fill, SelectRect, SelectEllipse, SelectLasso };
 constexpr int kCanvasLayers = 5;
 
 struct LayerView {
@@ -45,7 +51,20 @@ public:
     // Changes of the active brush go through these, so the tool bar and options follow.
     void setEraser(bool on);
     void setBrushHardness(double h);
-    static bool paints(CanvasTool t) { return t != CanvasTool::Pose; }
+    static bool paints(CanvasTool t) {
+        return t == CanvasTool::Mask || t == CanvasTool::Edges || t == CanvasTool::Region || t == CanvasTool::Paint;
+    }
+    // The tools that work on the selected image layer (colour, not control maps).
+    static bool colourTool(CanvasTool t) { return t == CanvasTool::Paint || t == CanvasTool::Eyedropper || t == CanvasTool::Fill; }
+    static bool selectTool(CanvasTool t) {
+        return t == CanvasTool::SelectRect || t == CanvasTool::SelectEllipse || t == CanvasTool::SelectLasso;
+    }
+    // The colour brush's own settings (its size, hardness and eraser are brush(Paint)'s).
+    studio::ColourBrush& colourBrush() { return colour_brush_; }
+    QColor paintColour() const { return colour_brush_.colour(); }
+    void setPaintColour(const QColor& c);
+    int fillTolerance() const { return fill_tolerance_; }
+    void setFillTolerance(int t) { fill_tolerance_ = std::clamp(t, 0, 255); }
     CanvasTool tool() const { return tool_; }
     bool isStroking() const { return stroking_; }
     void setTool(CanvasTool t);
@@ -96,6 +115,8 @@ signals:
     void brushChanged();
     void strokeFinished();
     void toolChanged(dit::ui::CanvasTool tool);
+    // The paint colour changed (the picker, the eyedropper).
+    void paintColourChanged(const QColor& colour);
 
 protected:
     void paintEvent(QPaintEvent*) override;
@@ -103,6 +124,7 @@ protected:
     void mousePressEvent(QMouseEvent*) override;
     void mouseMoveEvent(QMouseEvent*) override;
     void mouseReleaseEvent(QMouseEvent*) override;
+    void tabletEvent(QTabletEvent*) override;
     void wheelEvent(QWheelEvent*) override;
     void keyPressEvent(QKeyEvent*) override;
     void keyReleaseEvent(QKeyEvent*) override;
@@ -115,20 +137,32 @@ private:
     void rebuildMaskOverlay(QRect rect);
     void rebuildEdgesOverlay(QRect rect);
     void rebuildRegionsOverlay(QRect rect = {});
+    void rebuildSelectionOverlay();
+    void finishSelection();
     void updateCanvasRect(QRect canvas_rect);
     void drawPose(QPainter& p) const;                               // canvas_pose.cpp
     void drawPoseBackground(QPainter& p, const QRectF& target) const;  // canvas_pose.cpp
     void finishStroke();
     QRectF canvasRectOnWidget() const;
     void drawBrushCursor(QPainter& p);
-    static int brush_index(CanvasTool t) { return t == CanvasTool::Edges ? 1 : t == CanvasTool::Region ? 2 : 0; }
+    static int brush_index(CanvasTool t) {
+        return t == CanvasTool::Edges ? 1 : t == CanvasTool::Region ? 2 : colourTool(t) ? 3 : 0;
+    }
+    // Colour tools at a canvas point (the press of the mouse or pen): false when nothing began.
+    bool pressColourTool(QPointF at, double pressure);
+    quint32 paintLayer();  // the selected image layer; a new one when there is none
 
     QPointer<dit::studio::Document> doc_;
-    std::array<studio::MaskBrush, 3> brushes_;  // mask, edges, region
+    std::array<studio::MaskBrush, 4> brushes_;  // mask, edges, region, colour (size, hardness, eraser)
+    studio::ColourBrush colour_brush_;
+    int fill_tolerance_ = 32;
     std::array<LayerView, kCanvasLayers> layers_{};
     QColor mask_tint_;
     QImage mask_overlay_, edges_overlay_, regions_overlay_;  // ARGB32_Premultiplied, canvas size
     QImage preview_;
+    QImage selection_overlay_;  // the selection's border as black and white dashes
+    QPolygonF select_points_;   // canvas points of the selection being drawn
+    bool selecting_ = false;
     QImage compare_;
     double compare_split_ = 0.5;
     bool dragging_split_ = false;

@@ -1,5 +1,7 @@
 #include "ui/gallery_panel.h"
 
+#include <QRegularExpression>
+
 #include <QComboBox>
 #include <QGridLayout>
 #include <QHBoxLayout>
@@ -193,8 +195,13 @@ void GalleryPanel::rebuild() {
         for (int k = 0; k < count(); ++k) {
             const int i = scope_ == Scope::All ? k : count() - 1 - k;
             const GalleryItem& it = item(i);
-            const QString label = it.id ? tr("#%1  %2 s").arg(it.id).arg(it.seconds, 0, 'f', 1)
-                                        : tr("%1 s").arg(it.seconds, 0, 'f', 1);
+            // A batch's images share their id: labelled "#id k/N" so they read as one group.
+            static const QRegularExpression of(QStringLiteral("^batch image (\\d+) of (\\d+)"));
+            const QRegularExpressionMatch m = of.match(it.notice);
+            const QString label = it.id && m.hasMatch()
+                                      ? tr("#%1 %2/%3  seed %4").arg(it.id).arg(m.captured(1), m.captured(2)).arg(it.request.seed)
+                                  : it.id ? tr("#%1  %2 s").arg(it.id).arg(it.seconds, 0, 'f', 1)
+                                          : tr("%1 s").arg(it.seconds, 0, 'f', 1);
             auto* li = new QListWidgetItem(QIcon(QPixmap::fromImage(it.thumbnail)), label, list_);
             li->setData(Qt::UserRole, i);
             li->setToolTip(QString::fromStdString(it.request.prompt) + "\n" + describe_request(it.request));

@@ -79,6 +79,11 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     steps_->setRange(1, 1000);
     steps_->setToolTip(tr("Denoising steps: more is slower and usually cleaner (the model's recommendation is the default)"));
     form->addRow(tr("Steps"), steps_);
+    batch_ = new QSpinBox(this);
+    batch_->setRange(1, 64);
+    batch_->setToolTip(tr("Images per Generate, seeds seed, seed + 1, …; the first lands on the canvas, "
+                          "all go to the gallery to pick from"));
+    form->addRow(tr("Batch"), batch_);
 
     cfg_ = new QDoubleSpinBox(this);
     cfg_->setRange(0, 30);
@@ -171,6 +176,9 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     connect(steps_, &QSpinBox::valueChanged, this, [this](int n) {
         change(tr("steps"), [&](GenerationSettings& s) { s.steps = n; });
     });
+    connect(batch_, &QSpinBox::valueChanged, this, [this](int n) {
+        change(tr("batch"), [&](GenerationSettings& s) { s.batch = n; });
+    });
     connect(cfg_, &QDoubleSpinBox::valueChanged, this, [this](double x) {
         change(tr("CFG"), [&](GenerationSettings& s) { s.cfg = x; });
     });
@@ -244,7 +252,7 @@ void GenerationPanel::setDocument(Document* doc) {
 void GenerationPanel::pullFromDocument() {
     if (!doc_) return;
     const GenerationSettings& s = doc_->settings();
-    const QList<QWidget*> all = {model_, mode_, inpaint_mode_, lazy_refresh_, sampler_, backend_, steps_,
+    const QList<QWidget*> all = {model_, mode_, inpaint_mode_, lazy_refresh_, sampler_, backend_, steps_, batch_,
                                  cfg_, strength_, width_, height_, seed_, random_, low_vram_};
     for (QWidget* w : all) w->blockSignals(true);
     if (model_->text() != s.model_dir) model_->setText(s.model_dir);
@@ -259,6 +267,7 @@ void GenerationPanel::pullFromDocument() {
     backend_->setCurrentIndex(backend_->findData(s.backend));
     low_vram_->setChecked(s.low_vram);
     steps_->setValue(s.steps);
+    batch_->setValue(s.batch);
     cfg_->setValue(s.cfg);
     const bool inpaint = s.mode == GenerationMode::Inpaint;
     strength_->setValue(inpaint ? s.denoise : s.strength);

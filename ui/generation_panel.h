@@ -35,6 +35,7 @@ public:
     ControlsEditor* controlsEditor() const { return controls_; }
     QComboBox* samplerCombo() const { return sampler_; }
     QSpinBox* stepsSpin() const { return steps_; }
+    QSpinBox* batchSpin() const { return batch_; }
     QDoubleSpinBox* cfgSpin() const { return cfg_; }
     QLineEdit* seedEdit() const { return seed_; }
     QCheckBox* randomSeedBox() const { return random_; }
@@ -64,7 +65,7 @@ private:
     QString last_model_dir_;
     QLineEdit* model_;
     QComboBox *mode_, *inpaint_mode_, *sampler_, *backend_;
-    QSpinBox *steps_, *width_, *height_, *lazy_refresh_;
+    QSpinBox *steps_, *width_, *height_, *lazy_refresh_, *batch_;
     ControlsEditor* controls_;
     QDoubleSpinBox *cfg_, *strength_;
     QLineEdit* seed_;

@@ -1,3 +1,4 @@
+#include "ui/layers_panel.h"
 #include "ui/main_window.h"
 
 #include <QAction>
@@ -172,11 +173,13 @@ void MainWindow::setDocument(std::unique_ptr<Document> doc) {
     prompt_->setDocument(doc_.get());
     generation_->setDocument(doc_.get());
     gallery_panel_->setDocument(doc_.get());
+    layers_->setDocument(doc_.get());
     connect(doc_.get(), &Document::modifiedChanged, this, &MainWindow::updateTitle);
     connect(doc_.get(), &Document::layerChanged, this, [this](Document::Layer l, QRect, quint32) {
         // The image layer and the results are what generating writes; everything else the
         // user edits re-runs live mode.
-        if (l != Document::Layer::Image && l != Document::Layer::PoseBackground && l != Document::Layer::Results &&
+        if (l != Document::Layer::Image && l != Document::Layer::ImageLayers && l != Document::Layer::PoseBackground &&
+            l != Document::Layer::Results && l != Document::Layer::Selection &&
             live_timer_ && live_->isChecked())
             live_timer_->start();
     });

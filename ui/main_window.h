@@ -43,6 +43,7 @@ class RecentFiles;
 namespace dit::ui {
 
 class BrushOptions;
+class ColourOptions;
 class CanvasToolBar;
 class CanvasView;
 class GalleryPanel;
@@ -77,6 +78,7 @@ public:
     CanvasView* canvas() const { return canvas_; }
     CanvasToolBar* toolBar() const { return tools_; }
     BrushOptions* brushOptions() const { return brush_options_; }
+    ColourOptions* colourOptions() const { return colour_options_; }
     PromptPanel* promptPanel() const { return prompt_; }
     GenerationPanel* generationPanel() const { return generation_; }
     GalleryPanel* galleryPanel() const { return gallery_panel_; }
@@ -143,7 +145,8 @@ protected:
     void showEvent(QShowEvent* e) override;
 
 private:
-    void submit(bool live);
+    // `selection`: inpaint the selection (Document::toInpaintSelectionRequest).
+    void submit(bool live, bool selection = false);
     // The local worker, or the least busy of the remote queue's lanes (made on first use from the
     // saved settings). Live mode keeps to the first lane and cancels the others.
     dit::studio::GenerationWorker* workerFor(const std::string& backend, bool live = false);
@@ -160,7 +163,8 @@ private:
     void buildStatusBar();
     void setDocument(std::unique_ptr<dit::studio::Document> doc);
     void resizeCanvas(QSize size);
-    void setImageLayer(const QImage& image);
+    // A result onto the canvas: a new layer `name` or the selected layer replaced (LayersPanel).
+    void setImageLayer(const QImage& image, const QString& name);
     void loadTokens(const QString& model_dir);
     void showMessage(const QString& text, bool error = false);
     void updateBusy();
@@ -196,6 +200,7 @@ private:
     CanvasToolBar* tools_ = nullptr;
     QToolBar* generate_bar_ = nullptr;
     BrushOptions* brush_options_ = nullptr;
+    ColourOptions* colour_options_ = nullptr;
     QStackedWidget* tool_pages_ = nullptr;
     LayersPanel* layers_ = nullptr;
     MaskPanel* mask_ = nullptr;

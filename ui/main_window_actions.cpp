@@ -10,6 +10,7 @@
 #include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
+#include <QInputDialog>
 #include <QFileInfo>
 #include <QHeaderView>
 #include <QMenuBar>
@@ -124,7 +125,52 @@ void MainWindow::buildActions() {
                 upscale(dialog.scale(), float(dialog.strength()), dialog.tile(), dialog.overlap());
         });
 
+    QMenu* layer = menuBar()->addMenu(tr("&Layer"));
+    add(layer, "addLayer", tr("&New layer"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N)},
+        tr("A transparent image layer above the selected one"),
+        [this] { doc_->addImageLayer(tr("Layer %1").arg(doc_->state().next_layer_id)); });
+    add(layer, "duplicateLayer", tr("&Duplicate layer"), {QKeySequence(Qt::CTRL | Qt::Key_J)}, tr("Duplicate the selected layer"),
+        [this] {
+            if (doc_->imageLayer(doc_->currentLayer())) doc_->duplicateImageLayer(doc_->currentLayer());
+        });
+    add(layer, "deleteLayer", tr("De&lete layer"), {}, tr("Delete the selected layer"), [this] {
+        if (doc_->imageLayer(doc_->currentLayer())) doc_->removeImageLayer(doc_->currentLayer());
+    });
+
+    QMenu* select = menuBar()->addMenu(tr("&Select"));
+    add(select, "selectAll", tr("Select &all"), {QKeySequence(Qt::CTRL | Qt::Key_A)}, tr("Select the whole canvas"),
+        [this] { doc_->selectAll(); });
+    add(select, "selectNone", tr("Select &none"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_A)}, tr("Drop the selection"),
+        [this] { doc_->selectNone(); });
+    add(select, "invertSelection", tr("&Invert selection"), {QKeySequence(Qt::CTRL | Qt::Key_I)},
+        tr("Select what is not selected"), [this] { doc_->invertSelection(); });
+    add(select, "featherSelection", tr("&Feather selection…"), {QKeySequence(Qt::SHIFT | Qt::Key_F6)},
+        tr("Soften the selection's edge by some pixels"), [this] {
+            bool ok = false;
+            const int px = QInputDialog::getInt(this, tr("Feather selection"), tr("Feather (px):"), 8, 1, 256, 1, &ok);
+            if (ok) doc_->featherSelection(px);
+        });
+    select->addSeparator();
+    add(select, "selectionToMask", tr("Selection to &mask"), {}, tr("The inpaint mask becomes the selection"),
+        [this] { doc_->selectionToMask(); });
+    add(select, "maskToSelection", tr("Mask to se&lection"), {}, tr("The selection becomes the inpaint mask"),
+        [this] { doc_->maskToSelection(); });
+    select->addSeparator();
+    add(select, "inpaintSelection", tr("Inpaint &selection"), {QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Return)},
+        tr("Regenerate the selected area (the mask layer and the mode stay as they are)"), [this] {
+            doc_->sealMerging();
+            submit(false, true);
+        });
+    for (CanvasTool t : {CanvasTool::SelectRect, CanvasTool::SelectEllipse, CanvasTool::SelectLasso}) {
+        select->addAction(tools_->toolAction(t));
+        addAction(tools_->toolAction(t));
+    }
+
     QMenu* tools = menuBar()->addMenu(tr("&Tools"));
+    for (CanvasTool t : {CanvasTool::Paint, CanvasTool::Eyedropper, CanvasTool::Fill}) {
+        tools->addAction(tools_->toolAction(t));
+        addAction(tools_->toolAction(t));
+    }
     for (CanvasTool t : {CanvasTool::Mask, CanvasTool::Edges, CanvasTool::Region, CanvasTool::Pose}) {
         tools->addAction(tools_->toolAction(t));
         addAction(tools_->toolAction(t));

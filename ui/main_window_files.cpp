@@ -1,5 +1,6 @@
 // MainWindow's files: opening pictures, results and projects, saving, File › New and Export,
 // crash recovery, and never losing unsaved work on the way out.
+#include <QCheckBox>
 #include <QCloseEvent>
 #include <QDir>
 #include <QFileDialog>
@@ -16,6 +17,7 @@
 #include "studio/project/recent_files.h"
 #include "studio/project/recovery.h"
 #include "studio/result_png.h"
+#include "ui/layers_panel.h"
 #include "ui/main_window.h"
 
 namespace dit::ui {
@@ -50,9 +52,11 @@ void MainWindow::resizeCanvas(QSize size) {
     const QSize old = s.canvas;
     const double sx = double(size.width()) / old.width(), sy = double(size.height()) / old.height();
     s.canvas = size;
-    s.image = scaled_layer(s.image, size);
+    for (auto& l : s.layers) l.pixels = studio::to_layer_format(scaled_layer(l.pixels, size));
+    s.image = QImage();  // the Document composites the scaled layers
     s.mask = scaled_layer(s.mask, size).convertToFormat(QImage::Format_Grayscale8);
     s.edges = scaled_layer(s.edges, size).convertToFormat(QImage::Format_Grayscale8);
+    if (!s.selection.isNull()) s.selection = scaled_layer(s.selection, size).convertToFormat(QImage::Format_Grayscale8);
     for (auto& r : s.regions) r.mask = scaled_layer(r.mask, size).convertToFormat(QImage::Format_Grayscale8);
     for (auto& p : s.people)
         for (int i = 0; i < studio::kPosePointCount; ++i)
@@ -64,9 +68,11 @@ void MainWindow::resizeCanvas(QSize size) {
     if (modified) doc_->markUnsaved(unsaved_results);
 }
 
-void MainWindow::setImageLayer(const QImage& image) {
+void MainWindow::setImageLayer(const QImage& image, const QString& name) {
     if (image.size() != doc_->canvasSize()) resizeCanvas(image.size());
-    doc_->setImage(image);
+    // Live mode replaces what it drew last: a layer per keystroke would bury the picture.
+    const bool as_layer = layers_->resultsAsNewLayers() && !(live_ && live_->isChecked());
+    doc_->placeImage(image, as_layer, name);
 }
 
 bool MainWindow::openImage(const QImage& image, const QString& what) {

@@ -47,7 +47,7 @@ void MainWindow::generate() {
 
 void MainWindow::generateLive() { submit(true); }
 
-void MainWindow::submit(bool live) {
+void MainWindow::submit(bool live, bool selection) {
     if (doc_->settings().model_dir.isEmpty()) {
         showMessage(tr("No model folder: choose one in the Generation panel"), true);
         return;
@@ -60,12 +60,13 @@ void MainWindow::submit(bool live) {
     }
     GenerationRequest req;
     try {
-        req.request = doc_->toRequest(seed);
+        req.request = selection ? doc_->toInpaintSelectionRequest(seed) : doc_->toRequest(seed);
     } catch (const std::exception& e) {
         showMessage(QString::fromUtf8(e.what()), true);
         return;
     }
     req.id = next_request_id_++;
+    req.batch = live ? 1 : doc_->settings().batch;  // live mode redraws one picture
     studio::GenerationWorker* w = workerFor(req.request.backend, live);
     const quint64 id = live ? w->submitLive(std::move(req)) : w->submit(std::move(req));
     if (id == 0) {
@@ -210,14 +211,22 @@ void MainWindow::onPreview(quint64 id, const QImage& image, int) {
 }
 
 void MainWindow::onFinished(const GenerationResult& result) {
-    active_.remove(result.id);
-    if (result.id == running_) running_ = 0;
-    canvas_->setPreview({});
+    // A batch comes back one image at a time under one id; the request ends with its last.
+    const bool last = result.batch_index + 1 >= result.batch_count;
+    if (last) {
+        active_.remove(result.id);
+        if (result.id == running_) running_ = 0;
+        canvas_->setPreview({});
+    }
     GalleryItem item;
     item.image = result.image;
     item.request = result.request;
     item.seconds = result.seconds;
     item.notice = result.notice;
+    if (result.batch_count > 1) {
+        const QString of = tr("batch image %1 of %2").arg(result.batch_index + 1).arg(result.batch_count);
+        item.notice = item.notice.isEmpty() ? of : of + QStringLiteral("; ") + item.notice;
+    }
     item.created = QDateTime::currentDateTime();
     item.id = result.id;
     // On disk before anything else: a crash or a quit from here on loses nothing.
@@ -228,13 +237,20 @@ void MainWindow::onFinished(const GenerationResult& result) {
         kept = tr(" (not in the gallery folder: %1)").arg(QString::fromUtf8(e.what()));
     }
     doc_->addResult(item);
-    applyResult(int(doc_->results().size()) - 1);
-    QString done = tr("#%1 done in %2 (seed %3)").arg(result.id).arg(format_seconds(result.seconds)).arg(result.request.seed);
+    // The first image of a batch lands on the canvas; the others wait in the gallery to be picked.
+    if (result.batch_index == 0) applyResult(int(doc_->results().size()) - 1);
+    QString done = result.batch_count > 1
+                       ? tr("#%1 image %2 of %3 done (seed %4, %5 an image)")
+                             .arg(result.id).arg(result.batch_index + 1).arg(result.batch_count).arg(result.request.seed)
+                             .arg(format_seconds(result.seconds))
+                       : tr("#%1 done in %2 (seed %3)").arg(result.id).arg(format_seconds(result.seconds)).arg(result.request.seed);
     if (!result.notice.isEmpty()) done += QStringLiteral(": ") + result.notice;
     showMessage(done + kept, !kept.isEmpty());
-    updateBusy();
-    emit resultApplied(result.id);
-    emit generationEnded(result.id);
+    if (result.batch_index == 0) emit resultApplied(result.id);
+    if (last) {
+        updateBusy();
+        emit generationEnded(result.id);
+    }
 }
 
 void MainWindow::onFailed(quint64 id, const QString& message) {
@@ -259,7 +275,7 @@ void MainWindow::applyResult(int index) {
     if (index < 0 || index >= int(doc_->results().size())) return;
     try {
         const GalleryItem item = doc_->results()[size_t(index)];
-        setImageLayer(item.image);
+        setImageLayer(item.image, tr("Result #%1 (seed %2)").arg(item.id).arg(item.request.seed));
         shown_result_ = item;
     } catch (const std::exception& e) {
         showMessage(QString::fromUtf8(e.what()), true);
@@ -269,7 +285,7 @@ void MainWindow::applyResult(int index) {
 void MainWindow::useResult(const GalleryItem& item, bool as_init) {
     try {
         doc_->sealMerging();
-        setImageLayer(item.image);
+        setImageLayer(item.image, tr("Result (seed %1)").arg(item.request.seed));
         shown_result_ = item;
         if (as_init) {
             GenerationSettings s = doc_->settings();

@@ -12,11 +12,13 @@
 #include <QScrollBar>
 #include <QSettings>
 #include <QStackedWidget>
+#include <QGridLayout>
 #include <QToolBar>
 #include <QVBoxLayout>
 
 #include "studio/gallery/gallery_store.h"
 #include "ui/brush_options.h"
+#include "ui/colour_options.h"
 #include "ui/canvas_view.h"
 #include "ui/edges_panel.h"
 #include "ui/gallery_panel.h"
@@ -115,12 +117,51 @@ void MainWindow::buildDocks() {
                                       "and describe regions in the Prompt panel."), options);
     region_page->setWordWrap(true);
     region_page->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    colour_options_ = new ColourOptions(canvas_, options);
+    // The selection tools' page: what a selection is for, and its operations (the Select menu's).
+    auto* select_page = new QWidget(options);
+    {
+        auto* g = new QGridLayout(select_page);
+        g->setContentsMargins(0, 0, 0, 0);
+        auto* about = new QLabel(tr("Drag to select; the selection is outlined in dashes. Inpaint selection "
+                                    "regenerates it and leaves the mask layer alone."), select_page);
+        about->setWordWrap(true);
+        g->addWidget(about, 0, 0, 1, 3);
+        int at = 3;
+        auto op = [&](const QString& text, const QString& tip, auto f) {
+            auto* b = new QPushButton(text, select_page);
+            b->setToolTip(tip);
+            connect(b, &QPushButton::clicked, this, f);
+            g->addWidget(b, at / 3, at % 3);
+            ++at;
+            return b;
+        };
+        op(tr("All"), tr("Select the whole canvas (Ctrl+A)"), [this] { doc_->selectAll(); });
+        op(tr("None"), tr("Drop the selection (Ctrl+Shift+A)"), [this] { doc_->selectNone(); });
+        op(tr("Invert"), tr("Select what is not selected (Ctrl+I)"), [this] { doc_->invertSelection(); });
+        op(tr("Feather 8"), tr("Soften the selection's edge by 8 px (Select › Feather… for another width)"),
+           [this] { doc_->featherSelection(8); });
+        op(tr("To mask"), tr("The inpaint mask becomes the selection"), [this] { doc_->selectionToMask(); });
+        op(tr("From mask"), tr("The selection becomes the inpaint mask"), [this] { doc_->maskToSelection(); });
+        auto* inpaint = new QPushButton(tr("Inpaint selection"), select_page);
+        inpaint->setToolTip(tr("Regenerate the selected area (Ctrl+Shift+Enter)"));
+        connect(inpaint, &QPushButton::clicked, this, [this] {
+            doc_->sealMerging();
+            submit(false, true);
+        });
+        g->addWidget(inpaint, at / 3 + 1, 0, 1, 3);
+        g->setRowStretch(at / 3 + 2, 1);
+    }
     for (QWidget* page : {static_cast<QWidget*>(mask_), static_cast<QWidget*>(edges_), static_cast<QWidget*>(region_page),
-                          static_cast<QWidget*>(pose_)})
+                          static_cast<QWidget*>(pose_), static_cast<QWidget*>(colour_options_), select_page})
         tool_pages_->addWidget(page);
     ov->addWidget(brush_options_);
     ov->addWidget(tool_pages_, 1);
-    auto page_for = [](CanvasTool t) { return t == CanvasTool::Edges ? 1 : t == CanvasTool::Region ? 2 : t == CanvasTool::Pose ? 3 : 0; };
+    auto page_for = [](CanvasTool t) {
+        return t == CanvasTool::Edges ? 1 : t == CanvasTool::Region ? 2 : t == CanvasTool::Pose ? 3 : CanvasView::colourTool(t) ? 4
+               : CanvasView::selectTool(t)                                                            ? 5
+                                                                                                      : 0;
+    };
     // No page widens the dock (the canvas must not jump when the tool changes), and only the
     // shown page's height counts, so a short page does not scroll for a tall one.
     auto show_page = [this](int index) {

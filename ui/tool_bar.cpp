@@ -47,6 +47,42 @@ QIcon tool_icon(CanvasTool t, bool eraser = false) {
             p.drawLine(QPointF(16, 20), QPointF(10, 28));
             p.drawLine(QPointF(16, 20), QPointF(22, 28));
             break;
+        case CanvasTool::Paint: {
+            p.setBrush(QColor(240, 170, 60));
+            QPainterPath tip(QPointF(6, 27));
+            tip.lineTo(QPointF(11, 19));
+            tip.lineTo(QPointF(14, 22));
+            tip.closeSubpath();
+            p.drawPath(tip);
+            p.drawLine(QPointF(12, 20), QPointF(26, 6));
+            break;
+        }
+        case CanvasTool::Eyedropper:
+            p.drawLine(QPointF(7, 25), QPointF(19, 13));
+            p.setBrush(QColor(225, 225, 225));
+            p.drawEllipse(QPointF(22, 10), 4, 4);
+            break;
+        case CanvasTool::SelectRect:
+            p.setPen(QPen(QColor(225, 225, 225), 2, Qt::DashLine));
+            p.drawRect(QRectF(6, 8, 20, 16));
+            break;
+        case CanvasTool::SelectEllipse:
+            p.setPen(QPen(QColor(225, 225, 225), 2, Qt::DashLine));
+            p.drawEllipse(QRectF(5, 8, 22, 16));
+            break;
+        case CanvasTool::SelectLasso: {
+            p.setPen(QPen(QColor(225, 225, 225), 2, Qt::DashLine));
+            QPainterPath lasso(QPointF(8, 22));
+            lasso.cubicTo(QPointF(2, 8), QPointF(26, 2), QPointF(26, 14));
+            lasso.cubicTo(QPointF(26, 24), QPointF(14, 24), QPointF(8, 22));
+            p.drawPath(lasso);
+            break;
+        }
+        case CanvasTool::Fill:
+            p.setBrush(QColor(80, 160, 255, 160));
+            p.drawPolygon(QPolygonF({QPointF(6, 14), QPointF(16, 4), QPointF(26, 14), QPointF(16, 24)}));
+            p.drawEllipse(QPointF(26, 24), 2, 3);
+            break;
     }
     return QIcon(pm);
 }
@@ -76,8 +112,20 @@ CanvasToolBar::CanvasToolBar(CanvasView* canvas, QWidget* parent) : QToolBar(tr(
         addAction(a);
         return a;
     };
-    mask_ = tool(CanvasTool::Mask, tr("Mask"), tr("Mask brush: paint where inpainting regenerates"),
-                 {QKeySequence(Qt::Key_M), QKeySequence(Qt::Key_B)});
+    // Krita's keys where they do not clash: B brush, E eraser, I the colour sampler (P is the
+    // pose tool here), F fill.
+    paint_ = tool(CanvasTool::Paint, tr("Brush"), tr("Colour brush: paint on the selected image layer"), {QKeySequence(Qt::Key_B)});
+    eyedropper_ = tool(CanvasTool::Eyedropper, tr("Pick"), tr("Eyedropper: take the paint colour from the picture"),
+                       {QKeySequence(Qt::Key_I)});
+    fill_ = tool(CanvasTool::Fill, tr("Fill"), tr("Fill: paint the area of like colour on the selected image layer"),
+                 {QKeySequence(Qt::Key_F)});
+    addSeparator();
+    // Krita's Ctrl+R for the rectangle; J and L (free here) for the ellipse and the lasso.
+    select_rect_ = tool(CanvasTool::SelectRect, tr("Rect"), tr("Rectangle selection"), {QKeySequence(Qt::CTRL | Qt::Key_R)});
+    select_ellipse_ = tool(CanvasTool::SelectEllipse, tr("Ellipse"), tr("Ellipse selection"), {QKeySequence(Qt::Key_J)});
+    select_lasso_ = tool(CanvasTool::SelectLasso, tr("Lasso"), tr("Freehand lasso selection"), {QKeySequence(Qt::Key_L)});
+    addSeparator();
+    mask_ = tool(CanvasTool::Mask, tr("Mask"), tr("Mask brush: paint where inpainting regenerates"), {QKeySequence(Qt::Key_M)});
     edges_ = tool(CanvasTool::Edges, tr("Edges"), tr("Edge brush: draw lines for the edge control"), {QKeySequence(Qt::Key_D)});
     region_ = tool(CanvasTool::Region, tr("Region"), tr("Region brush: paint where the selected regional prompt applies"),
                    {QKeySequence(Qt::Key_R)});
@@ -91,6 +139,12 @@ CanvasToolBar::CanvasToolBar(CanvasView* canvas, QWidget* parent) : QToolBar(tr(
     addAction(eraser_);
 
     connect(mask_, &QAction::triggered, this, [this] { canvas_->setTool(CanvasTool::Mask); });
+    connect(paint_, &QAction::triggered, this, [this] { canvas_->setTool(CanvasTool::Paint); });
+    connect(eyedropper_, &QAction::triggered, this, [this] { canvas_->setTool(CanvasTool::Eyedropper); });
+    connect(fill_, &QAction::triggered, this, [this] { canvas_->setTool(CanvasTool::Fill); });
+    connect(select_rect_, &QAction::triggered, this, [this] { canvas_->setTool(CanvasTool::SelectRect); });
+    connect(select_ellipse_, &QAction::triggered, this, [this] { canvas_->setTool(CanvasTool::SelectEllipse); });
+    connect(select_lasso_, &QAction::triggered, this, [this] { canvas_->setTool(CanvasTool::SelectLasso); });
     connect(edges_, &QAction::triggered, this, [this] { canvas_->setTool(CanvasTool::Edges); });
     connect(pose_, &QAction::triggered, this, [this] { canvas_->setTool(CanvasTool::Pose); });
     connect(region_, &QAction::triggered, this, [this] {
@@ -109,6 +163,12 @@ QAction* CanvasToolBar::toolAction(CanvasTool t) const {
         case CanvasTool::Edges: return edges_;
         case CanvasTool::Region: return region_;
         case CanvasTool::Pose: return pose_;
+        case CanvasTool::Paint: return paint_;
+        case CanvasTool::Eyedropper: return eyedropper_;
+        case CanvasTool::Fill: return fill_;
+        case CanvasTool::SelectRect: return select_rect_;
+        case CanvasTool::SelectEllipse: return select_ellipse_;
+        case CanvasTool::SelectLasso: return select_lasso_;
     }
     return nullptr;
 }

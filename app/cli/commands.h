@@ -18,5 +18,7 @@ int worker_command(const std::vector<std::string>& argv);    // worker_command.c
 
 // studio::default_model_dir(), or an error that says where it looked.
 std::filesystem::path default_model_dir();
+// dit-cli generate --batch: "out.png" -> "out-3.png" for the batch's third image (k from 1).
+std::string batch_output_name(const std::string& output, int k);
 
 }  // namespace dit::cli

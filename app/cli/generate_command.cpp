@@ -20,6 +20,7 @@
 #include "studio/model/model_defaults.h"
 #include "app/cli/region_args.h"
 #include "engine/error.h"
+#include "engine/pipeline/batch.h"
 #include "engine/pipeline/engine.h"
 #include "engine/pipeline/prompt_check.h"
 #include "studio/install_paths.h"
@@ -53,6 +54,8 @@ const char* kUsage =
     "  --low-vram           the text encoder's weights leave memory block by block: a GPU holds\n"
     "                       one T5 block at a time, the CPU keeps none resident after it (same image)\n"
     "  --output FILE.png    where to write the result (default out.png)\n"
+    "  --batch N            N images (1..64), seeds seed, seed+1, ...; written as FILE-1.png ... FILE-N.png\n"
+    "                       (the output's name with -k before .png); batched forwards while memory allows\n"
     "  --quiet              no progress bar\n"
     "on a queue (docs/remote.md), --model names a model the workers serve (default 'default'):\n"
     DIT_CLI_QUEUE_HELP
@@ -116,6 +119,12 @@ void generate_on_queue(const Args& args, const Request& r, const std::string& mo
 
 }  // namespace
 
+std::string batch_output_name(const std::string& output, int k) {
+    const std::filesystem::path p(output);
+    const std::string ext = p.extension().string();
+    return (p.parent_path() / (p.stem().string() + "-" + std::to_string(k) + (ext.empty() ? ".png" : ext))).string();
+}
+
 std::filesystem::path default_model_dir() {
     const auto dir = studio::default_model_dir();
     if (dir.empty()) throw Error("no default model found (looked for share/dit-studio/models/default next to "
@@ -138,7 +147,7 @@ int generate_command(const std::vector<std::string>& argv) {
     const Args args(rest,
                     with_inpaint_flags({"model", "transformer", "text-encoder", "prompt", "negative", "width", "height",
                                         "steps", "sampler", "cfg", "seed", "noise-file", "init", "strength", "backend",
-                                        "device", "output", "outpaint", "queue", "password-file", "model-wait"}),
+                                        "device", "output", "outpaint", "queue", "password-file", "model-wait", "batch"}),
                     {"quiet", "low-vram"});
     Request r;
     const bool on_queue = args.has("queue");
@@ -188,6 +197,11 @@ int generate_command(const std::vector<std::string>& argv) {
     for (const auto& spec : control_specs) r.controls.push_back(parse_control(spec, r.width, r.height));
     for (const auto& spec : region_specs) r.regions.push_back(parse_region(spec, r.width, r.height));
     const std::string output = args.str("output", "out.png");
+    const int batch = args.integer("batch", 1);
+    if (batch < 1 || batch > kMaxBatch)
+        throw UsageError("--batch " + std::to_string(batch) + " is out of range (1.." + std::to_string(kMaxBatch) + ")");
+    if (batch > 1 && on_queue) throw UsageError("--batch runs locally: submit one job per seed to a queue");
+    if (batch > 1 && args.has("noise-file")) throw UsageError("--noise-file gives one initial latent: drop --batch");
 
     if (on_queue) {
         generate_on_queue(args, r, served, output);
@@ -202,13 +216,19 @@ int generate_command(const std::vector<std::string>& argv) {
     Engine engine;
     Callbacks cb;
     if (!args.on("quiet")) cb.progress = progress_bar;
-    const Result result = engine.generate(r, cb);
-    studio::save_result_png(QString::fromStdString(output), result.image, r);
+    const std::vector<Result> results = engine.generate_batch(r, batch, cb);
     end_status_line();
-    if (!result.notice.empty()) std::fprintf(stderr, "note: %s\n", result.notice.c_str());
-    if (!args.on("quiet"))
-        std::fprintf(stderr, "wrote %s (%dx%d, seed %llu, %.2f s)\n", output.c_str(), result.image.width,
-                     result.image.height, static_cast<unsigned long long>(r.seed), result.seconds);
+    for (size_t k = 0; k < results.size(); ++k) {
+        const Result& result = results[k];
+        Request item = r;
+        item.seed = r.seed + k;
+        const std::string path = batch == 1 ? output : batch_output_name(output, int(k) + 1);
+        studio::save_result_png(QString::fromStdString(path), result.image, item);
+        if (k == 0 && !result.notice.empty()) std::fprintf(stderr, "note: %s\n", result.notice.c_str());
+        if (!args.on("quiet"))
+            std::fprintf(stderr, "wrote %s (%dx%d, seed %llu, %.2f s)\n", path.c_str(), result.image.width,
+                         result.image.height, static_cast<unsigned long long>(item.seed), result.seconds);
+    }
     return 0;
 }
 

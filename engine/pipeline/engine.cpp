@@ -78,6 +78,10 @@ std::vector<std::string> available_backends() {
 }
 
 Result Engine::generate(const Request& request, Callbacks& callbacks) {
+    return std::move(generate_batch(request, 1, callbacks).front());
+}
+
+std::vector<Result> Engine::generate_batch(const Request& request, int count, Callbacks& callbacks) {
     std::lock_guard lock(impl_->mutex);
     kernels::Backend& ops = backend_named(request.backend);
     std::error_code ec;
@@ -93,7 +97,7 @@ Result Engine::generate(const Request& request, Callbacks& callbacks) {
             impl_->loaded_files = request.component_files;
             impl_->loaded_ops = &backend;
         }
-        return impl_->loaded->run(request, callbacks, backend);
+        return impl_->loaded->run_batch(request, count, callbacks, backend);
     };
     try {
         return run_on(ops);
@@ -104,9 +108,10 @@ Result Engine::generate(const Request& request, Callbacks& callbacks) {
         impl_->loaded.reset();
         impl_->loaded_ops = nullptr;
         ops.drop_cached_weights();
-        Result r = run_on(cpu_fallback());
-        r.notice = std::string(ops.name()) + " ran out of memory (" + e.what() + "); generated on the CPU instead";
-        return r;
+        std::vector<Result> results = run_on(cpu_fallback());
+        for (Result& r : results)
+            r.notice = std::string(ops.name()) + " ran out of memory (" + e.what() + "); generated on the CPU instead";
+        return results;
     }
 }
 

@@ -111,6 +111,9 @@ public:
     // A device backend that runs out of memory is not an error: the request is run again on the
     // CPU (progress restarts at step 1) and Result::notice says so.
     Result generate(const Request& request, Callbacks& callbacks);
+    // `count` images (1..64) of seeds request.seed, + 1, ...; each equals generate() with its
+    // seed. Progress counts all of them; see engine/pipeline/batch.h for how they are grouped.
+    std::vector<Result> generate_batch(const Request& request, int count, Callbacks& callbacks);
 
     struct Impl;
 private:

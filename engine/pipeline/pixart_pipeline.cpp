@@ -9,6 +9,7 @@
 #include "engine/io/config.h"
 #include "engine/io/npy.h"
 #include "engine/models/caption_preprocess.h"
+#include "engine/pipeline/batch.h"
 #include "engine/pipeline/controls.h"
 #include "engine/pipeline/finite_check.h"
 #include "engine/pipeline/inpaint.h"
@@ -26,15 +27,6 @@ using Clock = std::chrono::steady_clock;
 // The step noise of stochastic samplers comes from its own stream, so the initial latent of a
 // seed is the same whichever sampler runs.
 constexpr uint64_t kStepNoiseStream = 0x5354455053ull;  // "STEPS"
-
-Tensor repeat_batch(const Tensor& x, int64_t times) {
-    Shape s = x.shape();
-    s[0] *= times;
-    Tensor out(s);
-    for (int64_t i = 0; i < times; ++i)
-        std::memcpy(out.data() + i * x.numel(), x.data(), sizeof(float) * x.numel());
-    return out;
-}
 
 // [B, C2, h, w] -> item b's first C channels, [1, C, h, w]. Learned-sigma models (out_channels
 // = 2 × latent channels) predict the variance in the second half, which samplers don't use.
@@ -102,12 +94,12 @@ std::unique_ptr<PixArtPipeline> PixArtPipeline::load(const std::filesystem::path
 }
 
 Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& ops) const {
+    return std::move(run_batch(req, 1, cb, ops).front());
+}
+
+std::vector<Result> PixArtPipeline::run_batch(const Request& req, int count, Callbacks& cb, kernels::Backend& ops) const {
     const auto start = Clock::now();
-    auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
     std::function<bool()> cancelled = cb.cancelled ? cb.cancelled : [] { return false; };
-    auto poll = [&] {
-        if (cancelled()) throw Cancelled();
-    };
 
     const auto& tc = transformer_->config();
     const int down = vae_->config().downscale();
@@ -120,14 +112,58 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
         throw Error("cfg must be a finite number >= 0");
     if (req.init_image && (req.strength <= 0 || req.strength > 1))
         throw Error("strength must lie in (0, 1]");
+    if (count < 1 || count > kMaxBatch)
+        throw Error("batch " + std::to_string(count) + " is out of range (1.." + std::to_string(kMaxBatch) + ")");
+    if (count > 1 && req.noise_file) throw Error("--noise-file gives one initial latent: it takes a batch of 1");
     validate_regions(req.regions, req.width, req.height);
     // Inpainting (engine/pipeline/inpaint.h): crop mode is a full-mode run on the crop.
     check_inpaint_request(req);
-    if (req.mask && req.inpaint_mode == "crop")
-        return inpaint_crop(req, tc.sample_size * down, down * tc.patch_size, cb,
-                            [&](const Request& crop, Callbacks& crop_cb) { return run(crop, crop_cb, ops); });
 
-    // Prompt: one T5 pass for [negative, positive], one projection into per-block K/V.
+    // Items run `group` at a time through one batched forward (engine/pipeline/batch.h); what
+    // carries per-request state through the forward (inpainting, controls, regions) runs alone.
+    const bool batchable = !req.mask && req.controls.empty() && req.regions.empty();
+    const int guided_branches = req.cfg > 1.0f ? 2 : 1;
+    const int group = batchable ? batch_group_size(count, guided_branches, req.width / down / tc.patch_size,
+                                                   req.height / down / tc.patch_size, tc.hidden(), tc.heads)
+                                : 1;
+    const int groups = (count + group - 1) / group;
+    std::vector<Result> results;
+    for (int g = 0; g < groups; ++g) {
+        const int first = g * group, G = std::min(group, count - first);
+        // Progress counts every group's steps in one run; previews show the group's first image.
+        Callbacks item_cb = cb;
+        const int offset = g;
+        item_cb.progress = [&, offset](const Progress& p) {
+            if (cb.progress) cb.progress({offset * p.steps + p.step, groups * p.steps, p.seconds});
+        };
+        item_cb.preview = [&, offset](const Image& img, const Progress& p) {
+            if (cb.preview) cb.preview(img, {offset * p.steps + p.step, groups * p.steps, p.seconds});
+        };
+        Request r = req;
+        r.seed = req.seed + uint64_t(first);
+        if (r.mask && r.inpaint_mode == "crop") {
+            results.push_back(inpaint_crop(r, tc.sample_size * down, down * tc.patch_size, item_cb,
+                                           [&](const Request& crop, Callbacks& crop_cb) { return run(crop, crop_cb, ops); }));
+            continue;
+        }
+        for (Result& one : run_group(r, G, item_cb, ops, cancelled)) results.push_back(std::move(one));
+    }
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    for (Result& r : results) r.seconds = seconds / double(results.size());  // per image, as a single run reports
+    return results;
+}
+
+std::vector<Result> PixArtPipeline::run_group(const Request& req, int G, Callbacks& cb, kernels::Backend& ops,
+                                              const std::function<bool()>& cancelled) const {
+    const auto start = Clock::now();
+    auto seconds = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+    auto poll = [&] {
+        if (cancelled()) throw Cancelled();
+    };
+    const auto& tc = transformer_->config();
+    const int down = vae_->config().downscale();
+
+    // Prompt: one T5 pass for [negative, positive] per item, one projection into per-block K/V.
     const bool guided = req.cfg > 1.0f;
     const int B = guided ? 2 : 1;
     const int L = max_tokens_;
@@ -138,9 +174,11 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
         ids.insert(ids.end(), t.ids.begin(), t.ids.end());
         mask.insert(mask.end(), t.mask.begin(), t.mask.end());
     };
-    if (guided) add(req.negative_prompt);
-    add(req.prompt);
-    const Tensor embeds = text_encoder_->forward(ids, mask, B, L, ops, &cancelled, req.low_vram);
+    for (int k = 0; k < G; ++k) {
+        if (guided) add(req.negative_prompt);
+        add(req.prompt);
+    }
+    const Tensor embeds = text_encoder_->forward(ids, mask, G * B, L, ops, &cancelled, req.low_vram);
     require_finite(embeds, "text encoder output (prompt embeddings)", "before the first step");
     const auto prompt = transformer_->encode_prompt(embeds, mask, ops);
     // Regional prompts: each region's prompt encoded once; the forward's cross-attention K/V are
@@ -151,85 +189,103 @@ Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& 
     const auto& forward_prompt = regional.empty() ? prompt : regional.prompt();
     poll();
 
-    auto sampler = make_sampler(req.sampler, scheduler_);
-    sampler->set_timesteps(req.steps, req.init_image ? req.strength : 1.0f);
-
+    // Per item: its sampler (samplers keep history), noise, latent and step noise, as a single
+    // run of its seed has them, so batching changes only how the forward is grouped.
     const int64_t C = tc.in_channels;
     const Shape latent_shape{1, C, req.height / down, req.width / down};
-    Tensor noise;
+    std::vector<std::unique_ptr<Sampler>> samplers;
+    std::vector<Tensor> noise(static_cast<size_t>(G)), x(static_cast<size_t>(G));
+    std::vector<NoiseStream> step_noise;
+    for (int k = 0; k < G; ++k) {
+        samplers.push_back(make_sampler(req.sampler, scheduler_));
+        samplers.back()->set_timesteps(req.steps, req.init_image ? req.strength : 1.0f);
+        step_noise.emplace_back(req.seed + uint64_t(k), kStepNoiseStream);
+    }
     if (req.noise_file) {
-        noise = read_npy(*req.noise_file);
-        if (noise.shape() != latent_shape)
-            throw Error(req.noise_file->string() + ": noise has shape " + shape_str(noise.shape()) +
+        noise[0] = read_npy(*req.noise_file);
+        if (noise[0].shape() != latent_shape)
+            throw Error(req.noise_file->string() + ": noise has shape " + shape_str(noise[0].shape()) +
                         ", this request needs " + shape_str(latent_shape));
     } else {
-        noise = randn(latent_shape, req.seed);
+        for (int k = 0; k < G; ++k) noise[size_t(k)] = randn(latent_shape, req.seed + uint64_t(k));
     }
 
-    Tensor x;
-    std::unique_ptr<LatentInpaint> inpaint;
+    std::unique_ptr<LatentInpaint> inpaint;  // G is 1 whenever there is a mask
     if (req.init_image) {
         const Image& init = *req.init_image;
         if (init.width != req.width || init.height != req.height)
             throw Error("init image is " + std::to_string(init.width) + "x" + std::to_string(init.height) +
                         " but the request is " + std::to_string(req.width) + "x" + std::to_string(req.height));
         const Tensor x0 = vae_->encode(tensor_from_image(init), ops, &cancelled);
-        x = sampler->add_noise(x0, noise);
+        for (int k = 0; k < G; ++k) x[size_t(k)] = samplers[size_t(k)]->add_noise(x0, noise[size_t(k)]);
         if (req.mask) {
-            inpaint = std::make_unique<LatentInpaint>(req, x0, noise, down, int(tc.patch_size));
-            if (req.strength >= 1.0f) x = pure_noise(noise, *sampler);  // as diffusers' inpaint pipelines
-            inpaint->impose_initial(x, *sampler);
+            inpaint = std::make_unique<LatentInpaint>(req, x0, noise[0], down, int(tc.patch_size));
+            if (req.strength >= 1.0f) x[0] = pure_noise(noise[0], *samplers[0]);  // as diffusers' inpaint pipelines
+            inpaint->impose_initial(x[0], *samplers[0]);
         }
     } else {
-        x = pure_noise(noise, *sampler);
+        for (int k = 0; k < G; ++k) x[size_t(k)] = pure_noise(noise[size_t(k)], *samplers[size_t(k)]);
     }
-    require_finite(x, req.init_image ? "initial latent (the encoded init image, noised)" : "initial latent (noise)",
-                   "before the first step",
-                   req.noise_file ? "the noise file holds NaN or infinity" : "the VAE's weights may hold NaN or infinity");
+    for (const Tensor& xk : x)
+        require_finite(xk, req.init_image ? "initial latent (the encoded init image, noised)" : "initial latent (noise)",
+                       "before the first step",
+                       req.noise_file ? "the noise file holds NaN or infinity" : "the VAE's weights may hold NaN or infinity");
 
-    NoiseStream step_noise(req.seed, kStepNoiseStream);
-    const int steps = sampler->num_steps();
+    Sampler& sampler = *samplers[0];  // the schedule, the same for every item
+    const int steps = sampler.num_steps();
     // Controls: adapters, conditions and their prompt K/V once per generation; hooked per step.
     const auto controls = ControlSet::prepare(req, root_, *transformer_, *vae_, embeds, prompt, steps, ops, &cancelled);
     ForwardExtras extras;
     regional.install(extras);
+    const int64_t item = x[0].numel();
     for (int i = 0; i < steps; ++i) {
         poll();
         controls->install(extras, i, steps, ops);
         if (inpaint) extras.lazy = inpaint->lazy_step(i);
-        Tensor in = repeat_batch(x, B);
-        sampler->scale_model_input(in, i);
-        const float t = sampler->timestep(i);
-        const Tensor out = transformer_->forward(in, std::vector<float>(B, t), forward_prompt, req.height,
+        Shape in_shape = latent_shape;
+        in_shape[0] = G * B;
+        Tensor in(in_shape);
+        for (int k = 0; k < G; ++k)
+            for (int b = 0; b < B; ++b) std::memcpy(in.data() + (k * B + b) * item, x[size_t(k)].data(), sizeof(float) * item);
+        sampler.scale_model_input(in, i);  // elementwise, the same constant for every item
+        const float t = sampler.timestep(i);
+        const Tensor out = transformer_->forward(in, std::vector<float>(size_t(G * B), t), forward_prompt, req.height,
                                                  req.width, ops, &cancelled, &extras);
         require_finite(out, "transformer output", step_label(i + 1, steps));
-        Tensor pred = take_channels(out, B - 1, C);
-        if (guided) {
-            const Tensor uncond = take_channels(out, 0, C);
-            for (int64_t k = 0; k < pred.numel(); ++k)
-                pred[k] = uncond[k] + req.cfg * (pred[k] - uncond[k]);
+        for (int k = 0; k < G; ++k) {
+            Tensor pred = take_channels(out, k * B + B - 1, C);
+            if (guided) {
+                const Tensor uncond = take_channels(out, k * B, C);
+                for (int64_t j = 0; j < pred.numel(); ++j) pred[j] = uncond[j] + req.cfg * (pred[j] - uncond[j]);
+            }
+            Sampler& s = *samplers[size_t(k)];
+            const Tensor fresh = s.needs_noise() ? step_noise[size_t(k)].next(latent_shape) : Tensor();
+            x[size_t(k)] = s.step(pred, i, x[size_t(k)], fresh);
         }
-        const Tensor fresh = sampler->needs_noise() ? step_noise.next(latent_shape) : Tensor();
-        x = sampler->step(pred, i, x, fresh);
-        if (inpaint) inpaint->impose(x, *sampler, i + 1);  // the level x is now at, not step i's
-        require_finite(x, "latent", step_label(i + 1, steps));
+        if (inpaint) inpaint->impose(x[0], sampler, i + 1);  // the level x is now at, not step i's
+        for (const Tensor& xk : x) require_finite(xk, "latent", step_label(i + 1, steps));
 
         const Progress progress{i + 1, steps, seconds()};
         if (cb.preview)
-            cb.preview(preview_->render(inpaint ? inpaint->preview_x0(sampler->predicted_x0()) : sampler->predicted_x0()),
+            cb.preview(preview_->render(inpaint ? inpaint->preview_x0(sampler.predicted_x0()) : sampler.predicted_x0()),
                        progress);
         if (cb.progress) cb.progress(progress);
     }
     poll();
 
-    Result result;
-    const Tensor decoded = vae_->decode(x, ops, &cancelled);
-    require_finite(decoded, "VAE output (decoded image)", "after " + step_label(steps, steps));
-    result.image = image_from_tensor(decoded);
-    if (inpaint) result.image = inpaint->composite(result.image);
-    result.parameters = parameters_json(req);
-    result.seconds = seconds();
-    return result;
+    std::vector<Result> results(static_cast<size_t>(G));
+    for (int k = 0; k < G; ++k) {
+        Result& result = results[size_t(k)];
+        const Tensor decoded = vae_->decode(x[size_t(k)], ops, &cancelled);
+        require_finite(decoded, "VAE output (decoded image)", "after " + step_label(steps, steps));
+        result.image = image_from_tensor(decoded);
+        if (inpaint) result.image = inpaint->composite(result.image);
+        Request item_req = req;
+        item_req.seed = req.seed + uint64_t(k);
+        result.parameters = parameters_json(item_req);
+        result.seconds = seconds();
+    }
+    return results;
 }
 
 }  // namespace dit

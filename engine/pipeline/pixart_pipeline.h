@@ -2,7 +2,9 @@
 // A PixArt-α/Σ diffusers folder loaded once: tokenizer, T5 encoder, transformer, VAE, the
 // scheduler config and the preview map fitted from the VAE; and the denoising loop over it.
 #include <filesystem>
+#include <functional>
 #include <memory>
+#include <vector>
 
 #include "engine/models/autoencoder_kl/autoencoder_kl.h"
 #include "engine/models/latent_preview.h"
@@ -21,6 +23,9 @@ public:
                                                 kernels::Backend& ops, const ComponentFiles& files = {});
 
     Result run(const Request& request, Callbacks& callbacks, kernels::Backend& ops) const;
+    // `count` images of seeds seed, seed + 1, ...: each the image run() makes for its seed, in
+    // batched forwards of as many items as the activation budget allows (engine/pipeline/batch.h).
+    std::vector<Result> run_batch(const Request& request, int count, Callbacks& callbacks, kernels::Backend& ops) const;
 
     // The prompt limit of this pipeline class: 120 tokens for PixArt-α, 300 for PixArt-Σ.
     int max_tokens() const { return max_tokens_; }
@@ -29,6 +34,9 @@ public:
     const AutoencoderKL& vae() const { return *vae_; }
 
 private:
+    // G items of seeds request.seed ... + G - 1 through one batched forward per step.
+    std::vector<Result> run_group(const Request& request, int G, Callbacks& callbacks, kernels::Backend& ops,
+                                  const std::function<bool()>& cancelled) const;
     std::filesystem::path root_;
     int max_tokens_ = 120;
     std::unique_ptr<T5Tokenizer> tokenizer_;

@@ -51,7 +51,24 @@ DocumentState DocumentState::blank(QSize canvas) {
 
 Document::Document(QSize canvas, QObject* parent) : Document(DocumentState::blank(canvas), parent) {}
 
+void settle_layers(DocumentState& s) {
+    if (s.layers.empty() && !s.image.isNull()) {
+        s.layers.push_back(make_image_layer(s.next_layer_id++, QObject::tr("Background"), s.image, s.canvas));
+        s.current_layer = s.layers.back().id;
+    }
+    if (!find_layer(s, s.current_layer)) s.current_layer = s.layers.empty() ? 0 : s.layers.back().id;
+    for (const ImageLayer& l : s.layers) s.next_layer_id = std::max(s.next_layer_id, l.id + 1);
+    s.image = composite_layers(s.layers, s.canvas);
+}
+
+const ImageLayer* find_layer(const DocumentState& s, quint32 id) {
+    for (const ImageLayer& l : s.layers)
+        if (l.id == id) return &l;
+    return nullptr;
+}
+
 Document::Document(DocumentState state, QObject* parent) : QObject(parent), state_(std::move(state)) {
+    settle_layers(state_);
     connect(&undo_, &QUndoStack::cleanChanged, this, [this] { emit modifiedChanged(isModified()); });
 }
 
@@ -98,17 +115,144 @@ QImage& Document::layer(PaintTarget t) {
             for (auto& r : state_.regions)
                 if (r.id == t.region_id) return r.mask;
             throw Error("region " + std::to_string(t.region_id) + " does not exist");
+        case PaintTarget::Image: return need_layer(t.layer_id, state_.layers).pixels;
     }
     throw Error("unknown paint target");
 }
 
-void Document::setImage(const QImage& image) {
-    if (!image.isNull() && image.size() != state_.canvas)
+namespace {
+
+void check_canvas(const QImage& image, QSize canvas) {
+    if (!image.isNull() && image.size() != canvas)
         throw Error(QString("image is %1x%2 but the canvas is %3x%4")
                         .arg(image.width()).arg(image.height())
-                        .arg(state_.canvas.width()).arg(state_.canvas.height()).toStdString());
-    QImage rgb = image.isNull() ? QImage() : image.convertToFormat(QImage::Format_RGB888);
-    undo_.push(new SetImageCommand(this, state_.image, rgb));
+                        .arg(canvas.width()).arg(canvas.height()).toStdString());
+}
+
+}  // namespace
+
+void Document::setImage(const QImage& image) {
+    check_canvas(image, state_.canvas);
+    std::vector<ImageLayer> after;
+    quint32 current = 0;
+    if (!image.isNull()) {
+        after.push_back(make_image_layer(state_.next_layer_id, tr("Background"), image, state_.canvas));
+        current = after.back().id;
+    }
+    push_layers(std::move(after), current, tr("Set image"));
+}
+
+ImageLayer& Document::need_layer(quint32 id, std::vector<ImageLayer>& in) const {
+    for (ImageLayer& l : in)
+        if (l.id == id) return l;
+    throw Error("image layer " + std::to_string(id) + " does not exist");
+}
+
+int Document::imageLayerIndex(quint32 id) const {
+    for (size_t i = 0; i < state_.layers.size(); ++i)
+        if (state_.layers[i].id == id) return int(i);
+    return -1;
+}
+
+void Document::push_layers(std::vector<ImageLayer> after, quint32 current, const QString& text, quint32 merge_layer) {
+    LayerStackCommand::Stack before{state_.layers, state_.current_layer, state_.next_layer_id};
+    quint32 next = state_.next_layer_id;
+    for (const ImageLayer& l : after) next = std::max(next, l.id + 1);
+    if (!merge_layer) sealMerging();
+    undo_.push(new LayerStackCommand(this, std::move(before), {std::move(after), current, next}, text, merge_layer));
+}
+
+void Document::setCurrentLayer(quint32 id) {
+    if (id == state_.current_layer || !imageLayer(id)) return;
+    state_.current_layer = id;
+    emit layerChanged(Layer::ImageLayers, {}, 0);
+}
+
+quint32 Document::addImageLayer(const QString& name, const QImage& pixels) {
+    check_canvas(pixels, state_.canvas);
+    std::vector<ImageLayer> after = state_.layers;
+    const int at = imageLayerIndex(state_.current_layer) + 1;  // the top when none is current
+    const quint32 id = state_.next_layer_id;
+    after.insert(after.begin() + (at > 0 ? at : int(after.size())), make_image_layer(id, name, pixels, state_.canvas));
+    push_layers(std::move(after), id, tr("Add layer"));
+    return id;
+}
+
+quint32 Document::duplicateImageLayer(quint32 id) {
+    std::vector<ImageLayer> after = state_.layers;
+    ImageLayer copy = need_layer(id, after);
+    copy.id = state_.next_layer_id;
+    copy.name = tr("%1 copy").arg(copy.name);
+    after.insert(after.begin() + imageLayerIndex(id) + 1, copy);
+    push_layers(std::move(after), copy.id, tr("Duplicate layer"));
+    return copy.id;
+}
+
+void Document::removeImageLayer(quint32 id) {
+    std::vector<ImageLayer> after = state_.layers;
+    need_layer(id, after);
+    const int at = imageLayerIndex(id);
+    after.erase(after.begin() + at);
+    // The layer below becomes current, as in Krita; the new bottom when it was the bottom.
+    const quint32 current = after.empty() ? 0 : after[size_t(std::max(0, at - 1))].id;
+    push_layers(std::move(after), current, tr("Delete layer"));
+}
+
+void Document::renameImageLayer(quint32 id, const QString& name) {
+    std::vector<ImageLayer> after = state_.layers;
+    ImageLayer& l = need_layer(id, after);
+    if (l.name == name) return;
+    l.name = name;
+    push_layers(std::move(after), state_.current_layer, tr("Rename layer"));
+}
+
+void Document::moveImageLayer(quint32 id, int to_index) {
+    std::vector<ImageLayer> after = state_.layers;
+    need_layer(id, after);
+    const int from = imageLayerIndex(id);
+    to_index = std::clamp(to_index, 0, int(after.size()) - 1);
+    if (from == to_index) return;
+    ImageLayer moved = after[size_t(from)];
+    after.erase(after.begin() + from);
+    after.insert(after.begin() + to_index, std::move(moved));
+    push_layers(std::move(after), state_.current_layer, tr("Move layer"));
+}
+
+void Document::setImageLayerVisible(quint32 id, bool visible) {
+    std::vector<ImageLayer> after = state_.layers;
+    ImageLayer& l = need_layer(id, after);
+    if (l.visible == visible) return;
+    l.visible = visible;
+    push_layers(std::move(after), state_.current_layer, visible ? tr("Show layer") : tr("Hide layer"));
+}
+
+void Document::setImageLayerOpacity(quint32 id, double opacity) {
+    std::vector<ImageLayer> after = state_.layers;
+    ImageLayer& l = need_layer(id, after);
+    opacity = std::clamp(opacity, 0.0, 1.0);
+    if (l.opacity == opacity) return;
+    l.opacity = opacity;
+    push_layers(std::move(after), state_.current_layer, tr("Layer opacity"), id);
+}
+
+void Document::setImageLayerBlend(quint32 id, BlendMode blend) {
+    std::vector<ImageLayer> after = state_.layers;
+    ImageLayer& l = need_layer(id, after);
+    if (l.blend == blend) return;
+    l.blend = blend;
+    push_layers(std::move(after), state_.current_layer, tr("Layer blend mode"));
+}
+
+void Document::placeImage(const QImage& image, bool as_new_layer, const QString& name) {
+    check_canvas(image, state_.canvas);
+    if (image.isNull()) throw Error("there is no picture to place");
+    if (as_new_layer || !imageLayer(state_.current_layer)) {
+        addImageLayer(name, image);
+        return;
+    }
+    std::vector<ImageLayer> after = state_.layers;
+    need_layer(state_.current_layer, after).pixels = to_layer_format(image);
+    push_layers(std::move(after), state_.current_layer, tr("Replace layer"));
 }
 
 QImage& Document::beginStroke(PaintTarget target) {
@@ -121,6 +265,12 @@ QImage& Document::beginStroke(PaintTarget target) {
 
 void Document::strokeUpdated(QRect rect) {
     if (!stroke_) return;
+    if (stroke_->kind == PaintTarget::Image) {
+        if (rect.isEmpty()) return;
+        composite_layers(state_.layers, state_.image, rect);
+        emit layerChanged(Layer::Image, rect, 0);
+        return;
+    }
     const Layer l = stroke_->kind == PaintTarget::Mask    ? Layer::Mask
                     : stroke_->kind == PaintTarget::Edges ? Layer::Edges
                                                           : Layer::Region;
@@ -142,8 +292,8 @@ void Document::paintPatch(PaintTarget target, QPoint at, const QImage& before, c
                           const QString& text) {
     if (before.size() != after.size() || !layer(target).rect().contains(QRect(at, after.size())))
         throw Error("paint patch does not fit the layer");
-    undo_.push(new PaintPatchCommand(this, target, at, before.convertToFormat(QImage::Format_Grayscale8),
-                                     after.convertToFormat(QImage::Format_Grayscale8), text));
+    const QImage::Format f = target.kind == PaintTarget::Image ? QImage::Format_RGBA8888 : QImage::Format_Grayscale8;
+    undo_.push(new PaintPatchCommand(this, target, at, before.convertToFormat(f), after.convertToFormat(f), text));
 }
 
 void Document::push_mask_op(QImage after, const QString& text) {
@@ -160,6 +310,34 @@ void Document::invertMask() { push_mask_op(invert_mask(state_.mask), tr("Invert 
 void Document::growMask(int px) { push_mask_op(grow_mask(state_.mask, px), tr("Grow mask %1 px").arg(px)); }
 void Document::shrinkMask(int px) { push_mask_op(shrink_mask(state_.mask, px), tr("Shrink mask %1 px").arg(px)); }
 void Document::featherMask(int px) { push_mask_op(feather_mask(state_.mask, px), tr("Feather mask %1 px").arg(px)); }
+
+bool Document::hasSelection() const { return !state_.selection.isNull() && any_painted(state_.selection); }
+
+void Document::setSelection(const QImage& selection, const QString& text) {
+    QImage sel = selection.isNull() ? QImage() : selection.convertToFormat(QImage::Format_Grayscale8);
+    if (!sel.isNull() && sel.size() != state_.canvas) throw Error("selection does not fit the canvas");
+    if (!sel.isNull() && !any_painted(sel)) sel = QImage();  // an empty selection is none
+    if (sel == state_.selection) return;
+    sealMerging();
+    undo_.push(new SelectionCommand(this, state_.selection, std::move(sel), text));
+}
+
+void Document::selectAll() {
+    QImage all = blank_gray(state_.canvas);
+    all.fill(255);
+    setSelection(all, tr("Select all"));
+}
+void Document::selectNone() { setSelection({}, tr("Select none")); }
+void Document::invertSelection() {
+    setSelection(invert_mask(state_.selection.isNull() ? blank_gray(state_.canvas) : state_.selection), tr("Invert selection"));
+}
+void Document::featherSelection(int px) {
+    if (!state_.selection.isNull()) setSelection(feather_mask(state_.selection, px), tr("Feather selection %1 px").arg(px));
+}
+void Document::selectionToMask() {
+    push_mask_op(state_.selection.isNull() ? blank_gray(state_.canvas) : state_.selection, tr("Selection to mask"));
+}
+void Document::maskToSelection() { setSelection(state_.mask, tr("Mask to selection")); }
 
 static void check_joint(const DocumentState& s, int person, int joint) {
     if (person < 0 || person >= int(s.people.size()))
@@ -322,6 +500,14 @@ dit::Request Document::toRequest(std::optional<quint64> seed) const {
         r.regions.push_back({region.prompt.toStdString(), to_mask(region.mask, size)});
     }
     return r;
+}
+
+dit::Request Document::toInpaintSelectionRequest(std::optional<quint64> seed) const {
+    if (!hasSelection()) throw Error("inpaint selection: nothing is selected: select an area first");
+    Document copy(state_);  // the settings and the mask of this document stay as they are
+    copy.state_.settings.mode = GenerationMode::Inpaint;
+    copy.state_.mask = state_.selection;
+    return copy.toRequest(seed);
 }
 
 }  // namespace dit::studio

@@ -17,13 +17,16 @@ class DocumentCommand;
 class Document : public QObject {
     Q_OBJECT
 public:
-    enum class Layer { Image, Mask, Edges, Region, Pose, Regions, Prompts, Settings, PoseBackground, Results };
+    // Image: the composite's pixels changed (rect: where); ImageLayers: the stack itself (added,
+    // removed, moved, renamed, shown, opacity, blend, the current layer).
+    enum class Layer { Image, Mask, Edges, Region, Pose, Regions, Prompts, Settings, PoseBackground, Results, ImageLayers, Selection };
     Q_ENUM(Layer)
 
-    // The 8-bit layers a brush can paint on.
+    // The layers a brush can paint on: the 8-bit control layers, or an image layer (RGBA).
     struct PaintTarget {
-        enum Kind { Mask, Edges, Region } kind = Mask;
+        enum Kind { Mask, Edges, Region, Image } kind = Mask;
         quint32 region_id = 0;  // for Region
+        quint32 layer_id = 0;   // for Image
     };
 
     explicit Document(QSize canvas, QObject* parent = nullptr);
@@ -51,8 +54,32 @@ public:
     // `unsaved_results` of the results count as unsaved (-1: all of them).
     void markUnsaved(int unsaved_results = -1);
 
-    // --- Image layer. Converted to RGB888; throws dit::Error if its size is not the canvas's.
+    // --- The picture as one layer: the whole stack replaced by `image` as "Background" (a null
+    // image: no layers). One undo step; throws dit::Error if its size is not the canvas's.
     void setImage(const QImage& image);
+
+    // --- Image layers (studio/document/image_layers.h). Each edit is one undo step that restores
+    // the whole stack and the selection; the pixels are shared, not copied, between steps.
+    const std::vector<ImageLayer>& imageLayers() const { return state_.layers; }
+    const ImageLayer* imageLayer(quint32 id) const { return find_layer(state_, id); }
+    int imageLayerIndex(quint32 id) const;  // -1 when absent
+    quint32 currentLayer() const { return state_.current_layer; }
+    // The selection is not an edit (as in every editor): no undo step.
+    void setCurrentLayer(quint32 id);
+    // A new layer just above the current one (the top when none), made current. `pixels` null:
+    // transparent. Returns its id. Throws dit::Error when the pixels are not the canvas's size.
+    quint32 addImageLayer(const QString& name, const QImage& pixels = {});
+    quint32 duplicateImageLayer(quint32 id);
+    void removeImageLayer(quint32 id);
+    void renameImageLayer(quint32 id, const QString& name);
+    void moveImageLayer(quint32 id, int to_index);  // 0 = bottom
+    void setImageLayerVisible(quint32 id, bool visible);
+    // Consecutive changes of one layer's opacity merge until sealMerging() (a slider drag).
+    void setImageLayerOpacity(quint32 id, double opacity);
+    void setImageLayerBlend(quint32 id, BlendMode blend);
+    // A result on the canvas: a new layer named `name` above the current one, or the current
+    // layer's pixels replaced (a new layer when there is none). Its size must be the canvas's.
+    void placeImage(const QImage& image, bool as_new_layer, const QString& name);
 
     // --- Painting. The brush writes straight into the layer for live feedback; endStroke()
     // records the changed rect's before/after as one command.
@@ -70,6 +97,18 @@ public:
     void growMask(int px);
     void shrinkMask(int px);
     void featherMask(int px);
+
+    // --- Selection (one undo step each). A null image selects nothing.
+    const QImage& selection() const { return state_.selection; }
+    bool hasSelection() const;
+    void setSelection(const QImage& selection, const QString& text);
+    void selectAll();
+    void selectNone();
+    void invertSelection();
+    void featherSelection(int px);
+    // The mask becomes the selection (replacing what was painted), and back.
+    void selectionToMask();
+    void maskToSelection();
 
     // --- Pose. Consecutive moves of one joint merge into one command until sealMerging().
     // `joint` is pose_point()'s flat index (body, then hands, then face: studio/control/pose.h),
@@ -113,6 +152,10 @@ public:
     // Inpaint's strength is the settings' denoise, img2img's their strength. `seed`, when
     // given, is used whatever the settings say (live mode keeps one seed while the user edits).
     dit::Request toRequest(std::optional<quint64> seed = std::nullopt) const;
+    // "Inpaint selection": the request an inpaint of the selection makes, whatever the mode
+    // setting and the mask layer say (neither is touched): the selection is the request's mask.
+    // Throws dit::Error when nothing is selected or there is no picture.
+    dit::Request toInpaintSelectionRequest(std::optional<quint64> seed = std::nullopt) const;
 
 signals:
     // `rect` in canvas pixels; null means the whole layer. region_id for Layer::Region.
@@ -124,6 +167,10 @@ private:
     friend class DocumentCommand;
     QImage& layer(PaintTarget t);
     void push_mask_op(QImage after, const QString& text);
+    // One undo step from the current stack to `after` (selection `current`); `merge_layer`
+    // non-zero makes it an opacity change of that layer, which merges with the next one.
+    void push_layers(std::vector<ImageLayer> after, quint32 current, const QString& text, quint32 merge_layer = 0);
+    ImageLayer& need_layer(quint32 id, std::vector<ImageLayer>& in) const;
 
     DocumentState state_;
     QUndoStack undo_;

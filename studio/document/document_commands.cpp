@@ -10,11 +10,15 @@ PaintPatchCommand::PaintPatchCommand(Document* doc, Document::PaintTarget target
 
 void PaintPatchCommand::apply(const QImage& patch) {
     QImage& dst = layer(target_);
-    const int bpl = patch.width();  // Grayscale8: one byte a pixel
+    const int bytes = patch.depth() / 8;  // Grayscale8 layers 1, image layers (RGBA8888) 4
     for (int y = 0; y < patch.height(); ++y)
-        std::memcpy(dst.scanLine(at_.y() + y) + at_.x(), patch.constScanLine(y), size_t(bpl));
+        std::memcpy(dst.scanLine(at_.y() + y) + at_.x() * bytes, patch.constScanLine(y), size_t(patch.width() * bytes));
     const QRect r(at_, patch.size());
     switch (target_.kind) {
+        case Document::PaintTarget::Image:
+            composite_layers(state().layers, state().image, r);
+            notify(Document::Layer::Image, r);
+            break;
         case Document::PaintTarget::Mask: notify(Document::Layer::Mask, r); break;
         case Document::PaintTarget::Edges: notify(Document::Layer::Edges, r); break;
         case Document::PaintTarget::Region: notify(Document::Layer::Region, r, target_.region_id); break;

@@ -21,7 +21,8 @@ protected:
 };
 
 // Command ids for merging.
-enum : int { kMergeJoint = 1, kMergePrompt, kMergeNegative, kMergeSettings, kMergeRegion, kMergeBackgroundOpacity };
+enum : int { kMergeJoint = 1, kMergePrompt, kMergeNegative, kMergeSettings, kMergeRegion, kMergeBackgroundOpacity,
+             kMergeLayerOpacity };
 
 class PaintPatchCommand : public DocumentCommand {
 public:
@@ -37,17 +38,50 @@ private:
     QImage before_, after_;
 };
 
-class SetImageCommand : public DocumentCommand {
+// The image layer stack before and after (pixels are shared QImages, so this is cheap), with
+// the selection and the id counter, so undo gives back exactly the stack that was.
+class LayerStackCommand : public DocumentCommand {
 public:
-    SetImageCommand(Document* doc, QImage before, QImage after)
-        : DocumentCommand(doc, QObject::tr("Set image")), before_(std::move(before)), after_(std::move(after)) {}
+    struct Stack {
+        std::vector<ImageLayer> layers;
+        quint32 current = 0, next_id = 1;
+    };
+    LayerStackCommand(Document* doc, Stack before, Stack after, const QString& text, quint32 merge_layer)
+        : DocumentCommand(doc, text), before_(std::move(before)), after_(std::move(after)), merge_layer_(merge_layer) {}
+    void undo() override { set(before_); }
+    void redo() override { set(after_); }
+    int id() const override { return merge_layer_ ? kMergeLayerOpacity : -1; }
+    bool mergeWith(const QUndoCommand* other) override {
+        auto* o = static_cast<const LayerStackCommand*>(other);
+        if (sealed || o->merge_layer_ != merge_layer_) return false;
+        after_ = o->after_;
+        return true;
+    }
+
+private:
+    void set(const Stack& s) {
+        state().layers = s.layers;
+        state().current_layer = s.current;
+        state().next_layer_id = s.next_id;
+        state().image = composite_layers(s.layers, state().canvas);
+        notify(Document::Layer::ImageLayers);
+        notify(Document::Layer::Image);
+    }
+    Stack before_, after_;
+    quint32 merge_layer_;
+};
+
+class SelectionCommand : public DocumentCommand {
+public:
+    SelectionCommand(Document* doc, QImage before, QImage after, const QString& text)
+        : DocumentCommand(doc, text), before_(std::move(before)), after_(std::move(after)) {}
     void undo() override { set(before_); }
     void redo() override { set(after_); }
 
 private:
-    void set(const QImage& img) {
-        state().image = img;
-        notify(Document::Layer::Image);
+    void set(const QImage& s) {
+        state().selection = s;
+        notify(Document::Layer::Selection);
     }
     QImage before_, after_;
 };

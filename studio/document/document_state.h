@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "studio/control/pose.h"
+#include "studio/document/image_layers.h"
 #include "studio/document/generation_settings.h"
 #include "studio/gallery/gallery_item.h"
 
@@ -29,9 +30,19 @@ struct Region {
 
 struct DocumentState {
     QSize canvas;
-    QImage image;    // Format_RGB888, canvas size; null when the document has no image yet
+    // The image layers, bottom first; `image` is their visible composite (Format_RGB888, canvas
+    // size; null when there are no layers), kept up to date by the Document. A state built with
+    // an image and no layers (an older project, a picture opened) gets it as its one layer.
+    std::vector<ImageLayer> layers;
+    quint32 current_layer = 0;  // the selected layer's id (0: none): painting and results go there
+    quint32 next_layer_id = 1;
+    QImage image;
     QImage mask;     // Format_Grayscale8: 255 = regenerate, soft edges in between
     QImage edges;    // Format_Grayscale8: 255 = edge
+    // The selection (studio/document/selection.h): Format_Grayscale8, 255 = selected; null when
+    // nothing is selected. Not saved with the project, as in GIMP's .xcf-less workflows: it is
+    // a working state, but its changes undo.
+    QImage selection;
     std::vector<Person> people;
     std::vector<Region> regions;
     QString prompt, negative_prompt;
@@ -48,6 +59,12 @@ struct DocumentState {
     // An empty document: black mask and edges of the canvas size, no image.
     static DocumentState blank(QSize canvas);
 };
+
+// Makes `s.layers` and `s.image` agree: an image with no layers becomes the one layer
+// "Background"; then the composite is computed from the layers. A current layer that does not
+// exist becomes the top one.
+void settle_layers(DocumentState& s);
+const ImageLayer* find_layer(const DocumentState& s, quint32 id);
 
 QImage blank_gray(QSize size);  // Format_Grayscale8, all 0
 

@@ -19,6 +19,22 @@ QImage moved(const QImage& layer, QSize canvas, QPoint at, uchar fill) {
     return out;
 }
 
+// An image layer extended as the picture is: its colour and its alpha each stretched from the
+// nearest edge pixel, so the composite of the extended layers is the extended composite.
+QImage extended_layer(const QImage& layer, const Outpaint& o) {
+    const QImage rgb = to_qimage(extend_image(from_qimage(layer), o));
+    QImage alpha = layer.convertToFormat(QImage::Format_Alpha8);
+    alpha = QImage(alpha.constBits(), alpha.width(), alpha.height(), alpha.bytesPerLine(), QImage::Format_Grayscale8).copy();
+    const QImage a = to_qimage(extend_image(from_qimage(alpha), o)).convertToFormat(QImage::Format_Grayscale8);
+    QImage out = rgb.convertToFormat(QImage::Format_RGBA8888);
+    for (int y = 0; y < out.height(); ++y) {
+        uchar* row = out.scanLine(y);
+        const uchar* ar = a.constScanLine(y);
+        for (int x = 0; x < out.width(); ++x) row[4 * x + 3] = ar[x];
+    }
+    return out;
+}
+
 }  // namespace
 
 DocumentState extend_canvas(const DocumentState& s, const Outpaint& asked) {
@@ -30,7 +46,8 @@ DocumentState extend_canvas(const DocumentState& s, const Outpaint& asked) {
     const QPoint at(o.left, o.top);
     DocumentState out = s;
     out.canvas = canvas;
-    out.image = to_qimage(extend_image(from_qimage(s.image), o));
+    for (ImageLayer& l : out.layers) l.pixels = extended_layer(l.pixels, o);
+    out.image = s.layers.empty() ? to_qimage(extend_image(from_qimage(s.image), o)) : composite_layers(out.layers, canvas);
     // The new area is masked; a mask painted on the old picture stays (one inpaint does both).
     out.mask = moved(s.mask, canvas, at, 0);
     const Mask fresh = outpaint_mask(s.canvas.width(), s.canvas.height(), o);
@@ -39,6 +56,7 @@ DocumentState extend_canvas(const DocumentState& s, const Outpaint& asked) {
         for (int x = 0; x < canvas.width(); ++x) row[x] = std::max(row[x], fresh.value[size_t(y) * canvas.width() + x]);
     }
     out.edges = moved(s.edges, canvas, at, 0);
+    if (!s.selection.isNull()) out.selection = moved(s.selection, canvas, at, 0);
     for (auto& r : out.regions) r.mask = moved(r.mask, canvas, at, 0);
     for (auto& p : out.people)
         for (int i = 0; i < kPosePointCount; ++i)

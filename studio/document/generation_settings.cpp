@@ -90,7 +90,7 @@ QString inpaint_mode_name(InpaintMode m) { return kInpaintModes[int(m)]; }
 
 QStringList settings_keys() {
     return {"model_dir", "width", "height", "steps", "sampler", "cfg", "seed", "random_seed",
-            "strength", "denoise", "mode", "inpaint_mode", "lazy_refresh", "backend", "low_vram", "controls"};
+            "strength", "denoise", "mode", "inpaint_mode", "lazy_refresh", "backend", "low_vram", "controls", "batch"};
 }
 QStringList control_keys() { return kControlKeys; }
 QStringList control_types() { return kControlTypes; }
@@ -110,6 +110,7 @@ QJsonObject settings_to_json(const GenerationSettings& s) {
     o["mode"] = mode_name(s.mode);
     o["inpaint_mode"] = inpaint_mode_name(s.inpaint_mode);
     o["lazy_refresh"] = s.lazy_refresh;
+    o["batch"] = s.batch;
     o["backend"] = s.backend;
     o["low_vram"] = s.low_vram;
     QJsonArray controls;
@@ -142,6 +143,7 @@ GenerationSettings settings_from_json(const QJsonObject& json, const GenerationS
     if (has("inpaint_mode"))
         s.inpaint_mode = InpaintMode(kInpaintModes.indexOf(c.one_of(json["inpaint_mode"], "inpaint_mode", kInpaintModes)));
     if (has("lazy_refresh")) s.lazy_refresh = c.integer(json["lazy_refresh"], "lazy_refresh", 1, 1000);
+    if (has("batch")) s.batch = c.integer(json["batch"], "batch", 1, 64);
     if (has("backend")) s.backend = c.one_of(json["backend"], "backend", kBackends);
     if (has("low_vram")) s.low_vram = c.boolean(json["low_vram"], "low_vram");
     if (has("controls")) {

@@ -39,6 +39,7 @@ struct GenerationSettings {
     QString backend = QStringLiteral("cpu");
     bool low_vram = false;  // a GPU backend keeps at most one T5 block's matrices on the device
     std::vector<ControlSettings> controls;
+    int batch = 1;  // images per Generate, seeds seed, seed + 1, ... (engine/pipeline/batch.h)
 
     bool operator==(const GenerationSettings&) const = default;
 };

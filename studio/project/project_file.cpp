@@ -85,9 +85,28 @@ QJsonObject migrate_v2_to_v3(const QJsonObject& v2) {
     return v3;
 }
 
+// v3 -> v4: the image layer stack; a v3 picture becomes its one layer, "Background".
+QJsonObject migrate_v3_to_v4(const QJsonObject& v3) {
+    QJsonObject v4 = v3;
+    v4["version"] = 4;
+    QJsonArray stack;
+    if (v3["layers"].isObject()) {
+        QJsonObject layers = v3["layers"].toObject();
+        const QJsonValue image = layers["image"];
+        if (!image.isNull() && !image.isUndefined())
+            stack.append(QJsonObject{{"id", 1}, {"name", "Background"}, {"file", image}, {"visible", true},
+                                     {"opacity", 1.0}, {"blend", "normal"}});
+        layers.remove("image");
+        v4["layers"] = layers;
+    }
+    v4["image_layers"] = stack;
+    v4["current_layer"] = stack.isEmpty() ? 0 : 1;
+    return v4;
+}
+
 const std::vector<std::function<QJsonObject(const QJsonObject&)>> kMigrations = {migrate_v0_to_v1, migrate_v1_to_v2,
-                                                                                 migrate_v2_to_v3};
-static_assert(kProjectVersion == 3, "add a migration to kMigrations for every new version");
+                                                                                 migrate_v2_to_v3, migrate_v3_to_v4};
+static_assert(kProjectVersion == 4, "add a migration to kMigrations for every new version");
 
 // --- Field readers that name the field on error.
 struct Reader {
@@ -185,7 +204,35 @@ DocumentState load_project(const QString& folder_in, QStringList* warnings) {
         if (v.isNull() || v.isUndefined()) return {};
         return read_layer(folder, rd.layer_name(v, field), s.canvas, format);
     };
-    s.image = layer("image", QImage::Format_RGB888);
+    const QJsonArray stack = rd.array(j, "image_layers", "image_layers");
+    for (int i = 0; i < stack.size(); ++i) {
+        const QString field = QString("image_layers[%1]").arg(i);
+        if (!stack[i].isObject()) rd.bad(field, "expected an object");
+        const QJsonObject o = stack[i].toObject();
+        ImageLayer l;
+        l.id = quint32(rd.integer(rd.need(o, field + ".id", "id"), field + ".id", 1, 1 << 30));
+        for (const auto& other : s.layers)
+            if (other.id == l.id) rd.bad(field + ".id", QString("%1 is used twice").arg(l.id));
+        l.name = rd.string(o, field + ".name", "name");
+        l.pixels = read_layer(folder, rd.layer_name(rd.need(o, field + ".file", "file"), field + ".file"), s.canvas,
+                              QImage::Format_RGBA8888);
+        const QJsonValue visible = rd.need(o, field + ".visible", "visible");
+        if (!visible.isBool()) rd.bad(field + ".visible", "expected true or false");
+        l.visible = visible.toBool();
+        const QJsonValue opacity = rd.need(o, field + ".opacity", "opacity");
+        if (!opacity.isDouble() || !(opacity.toDouble() >= 0 && opacity.toDouble() <= 1))
+            rd.bad(field + ".opacity", "expected a number in [0, 1]");
+        l.opacity = opacity.toDouble();
+        const QString blend = rd.string(o, field + ".blend", "blend");
+        const auto mode = blend_from_name(blend);
+        if (!mode) rd.bad(field + ".blend", "'" + blend + "' is not a blend mode (normal, multiply, screen)");
+        l.blend = *mode;
+        s.layers.push_back(std::move(l));
+    }
+    s.current_layer = quint32(rd.integer(rd.need(j, "current_layer", "current_layer"), "current_layer", 0, 1 << 30));
+    if (s.current_layer && !find_layer(s, s.current_layer))
+        rd.bad("current_layer", QString("%1 is no layer of image_layers").arg(s.current_layer));
+    settle_layers(s);
     s.mask = layer("mask", QImage::Format_Grayscale8);
     s.edges = layer("edges", QImage::Format_Grayscale8);
     if (s.mask.isNull()) s.mask = blank_gray(s.canvas);
@@ -270,12 +317,18 @@ void save_project(const DocumentState& s, const QString& folder_in) {
         j["format"] = kFormat;
         j["version"] = kProjectVersion;
         j["canvas"] = QJsonObject{{"width", s.canvas.width()}, {"height", s.canvas.height()}};
-        QJsonObject layers{{"image", QJsonValue()}, {"mask", "mask.png"}, {"edges", "edges.png"},
+        QJsonObject layers{{"mask", "mask.png"}, {"edges", "edges.png"},
                            {"pose", QJsonValue()}, {"pose_background", QJsonValue()}};
-        if (!s.image.isNull()) {
-            write_png(tmp + "/image.png", s.image);
-            layers["image"] = "image.png";
+        QJsonArray stack;
+        for (size_t i = 0; i < s.layers.size(); ++i) {
+            const ImageLayer& l = s.layers[i];
+            const QString file = QString("image_%1.png").arg(i);
+            write_png(tmp + "/" + file, l.pixels);  // RGBA PNG: lossless, alpha kept
+            stack.append(QJsonObject{{"id", double(l.id)}, {"name", l.name}, {"file", file}, {"visible", l.visible},
+                                     {"opacity", l.opacity}, {"blend", blend_name(l.blend)}});
         }
+        j["image_layers"] = stack;
+        j["current_layer"] = double(s.current_layer);
         write_png(tmp + "/mask.png", s.mask);
         write_png(tmp + "/edges.png", s.edges);
         if (!s.people.empty()) {

@@ -3,10 +3,14 @@
 // (image.png, mask.png, edges.png, region_N.png) and the pose as OpenPose JSON (pose.json, read
 // and written by studio/control/pose.h, so other pose tools open it as it is).
 //
-// project.json, version 3:
-//   { "format": "dit-studio-project", "version": 3,
+// project.json, version 4:
+//   { "format": "dit-studio-project", "version": 4,
 //     "canvas": {"width": W, "height": H},
-//     "layers": {"image": "image.png" | null, "mask": "mask.png", "edges": "edges.png",
+//     "image_layers": [{"id": N, "name": "...", "file": "image_0.png", "visible": true,
+//                       "opacity": 0..1, "blend": "normal" | "multiply" | "screen"}],  bottom first;
+//                   each an RGBA PNG of the canvas size (straight alpha, lossless)
+//     "current_layer": N | 0,
+//     "layers": {"mask": "mask.png", "edges": "edges.png",
 //                "pose": "pose.json" | null, "pose_background": "pose_background.png" | null},
 //     "pose_background_opacity": 0.5,
 //     "regions": [{"id": N, "prompt": "...", "colour": "#rrggbb", "mask": "region_0.png"}],
@@ -17,7 +21,8 @@
 //                   its parameters and record (studio/result_png.h)
 // Version 1 is version 2 without the pose background (migrated: none, opacity 0.5). The pose
 // background is a PNG of its own size (not the canvas's): it is drawn fitted into the canvas.
-// Version 2 is version 3 without results (migrated: none).
+// Version 2 is version 3 without results (migrated: none). Version 3 kept one picture as
+// "layers.image" (migrated: the one image layer "Background", id 1, current).
 #include <QJsonObject>
 #include <QString>
 #include <QStringList>
@@ -26,7 +31,7 @@
 
 namespace dit::studio {
 
-constexpr int kProjectVersion = 3;
+constexpr int kProjectVersion = 4;
 
 // Saves atomically: every file goes into a temporary sibling folder through QSaveFile, then the
 // folder is swapped in with renames, so a failed save leaves the previous project intact.

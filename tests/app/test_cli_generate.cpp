@@ -195,6 +195,33 @@ private slots:
         QVERIFY(QImage(out("s5a.png")) != QImage(out("s6.png")));
     }
 
+    void batch_writes_consecutive_seeds() {
+        const QStringList base{"--model", kFixtures + "/tiny-pixart-alpha", "--prompt", "a ring",
+                               "--width", "32", "--height", "32", "--steps", "3", "--quiet"};
+        QCOMPARE(run_cli(base + QStringList{"--seed", "5", "--batch", "3", "--output", out("b.png")}).code, 0);
+        QVERIFY(!QFile::exists(out("b.png")));
+        for (int k = 1; k <= 3; ++k) {
+            const QString path = out(QString("b-%1.png").arg(k));
+            QVERIFY2(QFile::exists(path), qPrintable(path));
+            const auto params = dit::studio::read_result_parameters(path);
+            QVERIFY(params.has_value());
+            QCOMPARE(quint64(params->seed), quint64(4 + k));  // 5, 6, 7
+        }
+        // Item 2 is seed 6's single run (within the batched GEMM's rounding: test_batch).
+        QCOMPARE(run_cli(base + QStringList{"--seed", "6", "--output", out("b6.png")}).code, 0);
+        const QImage single = QImage(out("b6.png")).convertToFormat(QImage::Format_RGB888);
+        const QImage item = QImage(out("b-2.png")).convertToFormat(QImage::Format_RGB888);
+        int worst = 0;
+        for (int y = 0; y < 32; ++y)
+            for (int x = 0; x < 96; ++x) worst = std::max(worst, std::abs(single.constScanLine(y)[x] - item.constScanLine(y)[x]));
+        QVERIFY2(worst <= 2, qPrintable(QString::number(worst)));
+        for (const char* n : {"0", "65"}) {
+            const dit::testing::CliRun r = run_cli(base + QStringList{"--batch", n, "--output", out("never.png")});
+            QVERIFY2(r.code == 2 && r.err.contains(QString("--batch %1 is out of range (1..64)").arg(n)), qPrintable(r.err));
+        }
+        QVERIFY(!QFile::exists(out("never.png")) && !QFile::exists(out("never-1.png")));
+    }
+
     void broken_input_data() {
         QTest::addColumn<QStringList>("args");
         QTest::addColumn<int>("code");

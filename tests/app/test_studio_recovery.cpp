@@ -113,7 +113,7 @@ private slots:
         qInfo("first autosave %lld ms after the session began (interval %d s)", after_ms, kIntervalS);
         QVERIFY(after_ms >= 0 && after_ms <= kIntervalS * 1000 + 5000);
         // The generated image, the last edit, reaches the autosave too.
-        QVERIFY2(wait_for([&] { return QFile::exists(session + "/project/image.png"); }, 60000),
+        QVERIFY2(wait_for([&] { return QFile::exists(session + "/project/image_0.png"); }, 60000),
                  "the generated image was never autosaved");
         QVERIFY(RecoveryStore(recovery_).pending().empty());  // a live session is not offered
         // Every edit is now more than one interval old: a kill must lose none of them.

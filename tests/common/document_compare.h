@@ -7,6 +7,7 @@ namespace dit::testing {
 // Every field of the document, layer pixels included.
 inline bool same_state(const studio::DocumentState& a, const studio::DocumentState& b) {
     if (a.canvas != b.canvas || a.image != b.image || a.mask != b.mask || a.edges != b.edges) return false;
+    if (a.layers != b.layers || a.current_layer != b.current_layer || a.selection != b.selection) return false;
     if (a.people != b.people || a.prompt != b.prompt || a.negative_prompt != b.negative_prompt) return false;
     if (!(a.settings == b.settings) || a.regions.size() != b.regions.size()) return false;
     if (a.pose_background != b.pose_background || a.pose_background_opacity != b.pose_background_opacity) return false;

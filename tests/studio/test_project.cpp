@@ -57,6 +57,7 @@ DocumentState rich_state() {
     // The background to trace keeps its own size (not the canvas's).
     s.pose_background = noise({30, 50}, QImage::Format_RGB888, 6);
     s.pose_background_opacity = 0.3;
+    settle_layers(s);  // the picture as its one layer, as a Document holds it
     return s;
 }
 
@@ -98,7 +99,7 @@ private slots:
         const DocumentState s = rich_state();
         const QString folder = tmp.filePath("my project");
         save_project(s, folder);
-        for (const char* f : {"project.json", "image.png", "mask.png", "edges.png", "pose.json", "region_0.png",
+        for (const char* f : {"project.json", "image_0.png", "mask.png", "edges.png", "pose.json", "region_0.png",
                               "region_1.png", "pose_background.png"})
             QVERIFY2(QFile::exists(folder + "/" + f), f);
         const DocumentState back = load_project(folder);
@@ -116,11 +117,13 @@ private slots:
         // Saving over it replaces it and leaves no temporary folders behind.
         DocumentState t = s;
         t.image = QImage();
+        t.layers.clear();
+        t.current_layer = 0;
         t.pose_background = QImage();
         t.regions.pop_back();
         save_project(t, folder);
         QVERIFY(same_state(load_project(folder), t));
-        QVERIFY(!QFile::exists(folder + "/image.png"));
+        QVERIFY(!QFile::exists(folder + "/image_0.png"));
         QVERIFY(!QFile::exists(folder + "/region_1.png"));
         QVERIFY(!QFile::exists(folder + "/pose_background.png"));
         QVERIFY(read_json(folder + "/project.json")["layers"].toObject()["pose_background"].isNull());
@@ -285,7 +288,10 @@ private slots:
         j.remove("pose_background_opacity");
         QJsonObject layers = j["layers"].toObject();
         layers.remove("pose_background");
+        layers["image"] = "image_0.png";  // before v4, the one picture
         j["layers"] = layers;
+        j.remove("image_layers");
+        j.remove("current_layer");
         QJsonObject settings = j["settings"].toObject();
         settings.remove("lazy_refresh");
         settings.remove("controls");
