@@ -354,7 +354,11 @@ private slots:
                 failure = e.what();
             }
         });
-        QThread::msleep(1500);  // submitted and waiting behind the busy job
+        // Submitted and waiting behind the busy job (its entry is not deleted until acknowledged):
+        // on a loaded machine the waiter's thread may take a while to get there.
+        dit::remote::RedisConnection admin(redis.admin_url());
+        QTRY_VERIFY_WITH_TIMEOUT(admin.command({"XLEN", dit::remote::keys::jobs("tiny-pixart-alpha")}).integer >= 2, 20000);
+        QThread::msleep(300);  // its first wait round has begun
         redis.kill();
         QThread::msleep(500);
         QVERIFY(redis.restart());

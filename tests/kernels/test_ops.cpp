@@ -8,6 +8,7 @@
 //   norms (layer, rms, group)                                  1e-5
 //   GEMM-based ops (linear, conv2d) and attention              1e-4  (f32 sums in another order)
 #include "kernels/cpu/ops.h"
+#include "tests/common/random_data.h"
 
 #include <QtTest>
 
@@ -17,16 +18,9 @@
 #include <vector>
 
 using namespace dit::kernels;
+using dit::testing::random_vec;
 
 namespace {
-
-std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> dist(lo, hi);
-    std::vector<float> v(n);
-    for (float& x : v) x = dist(rng);
-    return v;
-}
 
 // Fails unless max |got - want| <= tol * max |want|; prints the error either way.
 bool close(const QString& what, const std::vector<float>& got, const std::vector<float>& want,

@@ -9,6 +9,7 @@
 //   fast grouped, all group 0, vs fast ungrouped   1e-6  (only the softmax loop differs)
 // A query that sees no key must give exactly 0 on both backends (ops.h defines it so).
 #include "kernels/cpu/ops.h"
+#include "tests/common/random_data.h"
 
 #include <QtTest>
 
@@ -17,16 +18,9 @@
 #include <vector>
 
 using namespace dit::kernels;
+using dit::testing::random_vec;
 
 namespace {
-
-std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> dist(lo, hi);
-    std::vector<float> v(n);
-    for (float& x : v) x = dist(rng);
-    return v;
-}
 
 // max |got - want| <= tol * max |want|, every value finite; prints the error either way.
 bool close(const QString& what, const std::vector<float>& got, const std::vector<float>& want, double tol) {

@@ -11,18 +11,12 @@
 #include <vector>
 
 #include "kernels/cpu/ops.h"
+#include "tests/common/random_data.h"
 
 using namespace dit::kernels;
+using dit::testing::random_vec;
 
 namespace {
-
-std::vector<float> random_vec(size_t n, uint32_t seed, float lo = -1.0f, float hi = 1.0f) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> dist(lo, hi);
-    std::vector<float> v(n);
-    for (float& x : v) x = dist(rng);
-    return v;
-}
 
 double rel_err(const std::vector<float>& got, const std::vector<float>& want) {
     double err = 0.0, mag = 1e-30;

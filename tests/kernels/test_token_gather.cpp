@@ -4,6 +4,7 @@
 // threshold. Both are pure copies, so the tolerance is 0: fast must equal reference bit for bit
 // (max abs error printed on failure), and rows a scatter does not name keep their old values.
 #include "kernels/cpu/ops.h"
+#include "tests/common/random_data.h"
 
 #include <QtTest>
 
@@ -14,16 +15,9 @@
 #include <vector>
 
 using namespace dit::kernels;
+using dit::testing::random_vec;
 
 namespace {
-
-std::vector<float> random_vec(size_t n, uint32_t seed) {
-    std::mt19937 rng(seed);
-    std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-    std::vector<float> v(n);
-    for (float& x : v) x = dist(rng);
-    return v;
-}
 
 double max_abs(const std::vector<float>& a, const std::vector<float>& b) {
     double e = a.size() == b.size() ? 0.0 : INFINITY;
