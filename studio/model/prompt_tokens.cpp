@@ -13,7 +13,8 @@ std::shared_ptr<const PromptTokens> PromptTokens::load(const QString& model_dir)
     return t;
 }
 
-int PromptTokens::count(const QString& text) const { return inspect(text).tokens; }
+// The count alone: no offsets to map, no sentences to write (the region list counts every region).
+int PromptTokens::count(const QString& text) const { return check_prompt(*tokenizer_, text.toStdString(), limit_).tokens; }
 
 PromptIssues PromptTokens::inspect(const QString& text, const QString& what) const {
     const QByteArray utf8 = text.toUtf8();
