@@ -2,6 +2,7 @@
 
 #include <sentencepiece_processor.h>
 
+#include <exception>
 #include <fstream>
 #include <iterator>
 #include <set>
@@ -71,7 +72,12 @@ std::filesystem::path sentencepiece_file(const std::filesystem::path& dir_or_fil
 std::vector<int> sentencepiece_encode(const sentencepiece::SentencePieceProcessor& sp, const std::string& text,
                                       const std::filesystem::path& file, const std::string& who) {
     std::vector<int> ids;
-    const auto status = sp.Encode(text, &ids);
+    sentencepiece::util::Status status;
+    try {
+        status = sp.Encode(text, &ids);
+    } catch (const std::exception& e) {
+        throw Error(who + " (" + file.string() + "): cannot encode the prompt: " + e.what());
+    }
     if (!status.ok()) throw Error(who + " (" + file.string() + "): cannot encode the prompt: " + status.ToString());
     return ids;
 }
@@ -93,7 +99,14 @@ std::shared_ptr<const sentencepiece::SentencePieceProcessor> load_sentencepiece(
         throw Error(who + ": " + file.string() + " is truncated: it ends inside the piece list, "
                     "before the trainer and normalizer settings");
     auto sp = std::make_shared<sentencepiece::SentencePieceProcessor>();
-    const auto status = sp->LoadFromSerializedProto(bytes);
+    // The library reports most faults as a status, but its trie builder throws (a piece that is
+    // only NUL bytes makes an empty key); both become one error naming the file.
+    sentencepiece::util::Status status;
+    try {
+        status = sp->LoadFromSerializedProto(bytes);
+    } catch (const std::exception& e) {
+        throw Error(who + ": " + file.string() + " is not a valid SentencePiece model (" + e.what() + ")");
+    }
     if (!status.ok())
         throw Error(who + ": " + file.string() + " is not a valid SentencePiece model (" +
                     status.ToString() + ")");

@@ -177,6 +177,14 @@ private slots:
             std::ofstream f(dir / "spiece.model", std::ios::binary | std::ios::trunc);
         }
         EXPECT_ERROR(T5Tokenizer::load(dir), "spiece.model");
+        // One more piece whose text is a single NUL byte (found by fuzz.fuzz_tokenizer):
+        // SentencePiece's trie builder throws on it rather than returning a status.
+        {
+            const std::string piece = std::string("\x0a\x01\x00\x15", 4) + std::string(4, '\0') + "\x18\x01";
+            std::ofstream f(dir / "spiece.model", std::ios::binary | std::ios::trunc);
+            f << bytes << '\x0a' << char(piece.size()) << piece;
+        }
+        EXPECT_ERROR(T5Tokenizer::load(dir), "spiece.model");
     }
 
     // --- relative position buckets -------------------------------------------------------------
