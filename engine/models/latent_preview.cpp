@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "engine/error.h"
+#include "engine/models/autoencoder_dc/autoencoder_dc.h"
 #include "engine/models/autoencoder_kl/autoencoder_kl.h"
 
 namespace dit {
@@ -87,11 +88,14 @@ Tensor LatentPreview::calibration_images(int size) {
 }
 
 LatentPreview::Samples LatentPreview::calibration_samples(const AutoencoderKL& vae, kernels::Backend& ops) {
-    const int f = vae.config().downscale();
+    return calibration_samples([&](const Tensor& images) { return vae.encode(images, ops); }, vae.config().downscale());
+}
+
+LatentPreview::Samples LatentPreview::calibration_samples(const Encode& encode, int f) {
     // 32 px keeps fitting cheap (a 4x4 latent per image on an f8 VAE); never fewer than 4x4.
     const int size = std::max(32, 4 * f);
     const Tensor images = calibration_images(size);
-    const Tensor z = vae.encode(images, ops);  // [N, C, size/f, size/f]
+    const Tensor z = encode(images);  // [N, C, size/f, size/f]
     const int64_t N = z.dim(0), C = z.dim(1), h = z.dim(2), w = z.dim(3);
     const int64_t plane = int64_t{size} * size;
 
@@ -147,6 +151,11 @@ LatentPreview LatentPreview::from_samples(const Samples& s) {
 
 LatentPreview LatentPreview::fit(const AutoencoderKL& vae, kernels::Backend& ops) {
     return from_samples(calibration_samples(vae, ops));
+}
+
+LatentPreview LatentPreview::fit(const AutoencoderDC& vae, kernels::Backend& ops) {
+    return from_samples(calibration_samples([&](const Tensor& images) { return vae.encode(images, ops); },
+                                            vae.config().downscale()));
 }
 
 Tensor LatentPreview::apply(const Tensor& latent) const {

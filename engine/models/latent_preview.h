@@ -4,6 +4,7 @@
 // fixed set of small synthetic images (solid colours, two-colour splits, gradients) and regresses
 // the colour each latent pixel covers (the mean of its f x f pixel block) on its latent vector
 // plus a constant. Deterministic: the same VAE and backend give the same map.
+#include <functional>
 #include <vector>
 
 #include "engine/image.h"
@@ -13,6 +14,7 @@
 namespace dit {
 
 class AutoencoderKL;
+class AutoencoderDC;
 
 class LatentPreview {
 public:
@@ -23,6 +25,7 @@ public:
     };
 
     static LatentPreview fit(const AutoencoderKL& vae, kernels::Backend& ops);
+    static LatentPreview fit(const AutoencoderDC& vae, kernels::Backend& ops);
     // The least-squares map of `s` (what fit() computes from calibration_samples()).
     static LatentPreview from_samples(const Samples& s);
     // The synthetic calibration images, [N, 3, size, size] in [-1, 1].
@@ -30,6 +33,10 @@ public:
     // Encodes calibration_images() with the VAE and pairs each latent pixel with its block's
     // mean colour.
     static Samples calibration_samples(const AutoencoderKL& vae, kernels::Backend& ops);
+    // The same for any autoencoder: `encode` maps images [N, 3, S, S] to scaled latents
+    // [N, C, S / downscale, S / downscale].
+    using Encode = std::function<Tensor(const Tensor& images)>;
+    static Samples calibration_samples(const Encode& encode, int downscale);
 
     // A map given directly: 3 rows of C weights then the bias, row-major.
     LatentPreview(std::vector<float> matrix, int channels);

@@ -4,7 +4,7 @@
 #include <mutex>
 
 #include "engine/error.h"
-#include "engine/pipeline/pixart_pipeline.h"
+#include "engine/pipeline/pipeline.h"
 #ifdef DIT_HAVE_CUDA
 #include "kernels/cuda/cuda.h"
 #endif
@@ -18,7 +18,7 @@ struct Engine::Impl {
     std::filesystem::path loaded_path;
     ComponentFiles loaded_files;
     const kernels::Backend* loaded_ops = nullptr;
-    std::unique_ptr<PixArtPipeline> loaded;
+    std::unique_ptr<Pipeline> loaded;
 };
 
 Engine::Engine() : impl_(std::make_unique<Impl>()) {}
@@ -92,7 +92,7 @@ std::vector<Result> Engine::generate_batch(const Request& request, int count, Ca
         if (!impl_->loaded || impl_->loaded_path != path || impl_->loaded_ops != &backend ||
             !(impl_->loaded_files == request.component_files)) {
             impl_->loaded.reset();  // free the old model before loading the new one
-            impl_->loaded = PixArtPipeline::load(path, backend, request.component_files);
+            impl_->loaded = load_pipeline(path, backend, request.component_files);
             impl_->loaded_path = path;
             impl_->loaded_files = request.component_files;
             impl_->loaded_ops = &backend;

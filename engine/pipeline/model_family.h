@@ -2,7 +2,7 @@
 // Which model family a diffusers folder holds, decided by model_index.json's "_class_name" (the
 // pipeline class diffusers would instantiate), never by which files happen to be present: another
 // pipeline's folder holding the files PixArt's loader reads would otherwise run as PixArt. Every
-// class is either runnable, recognised but not runnable yet, or refused by name.
+// class is either runnable or refused by name.
 #include <string>
 #include <vector>
 
@@ -15,7 +15,6 @@ enum class ModelFamily { PixArtAlpha, PixArtSigma, Sana, SanaSprint, SanaControl
 struct PipelineClass {
     const char* class_name;  // model_index.json's "_class_name"
     ModelFamily family;
-    bool assembled;          // the engine has a pipeline that runs it
 };
 
 // Every class the engine recognises, in the order messages list them.
@@ -23,8 +22,7 @@ const std::vector<PipelineClass>& pipeline_classes();
 const char* family_name(ModelFamily f);  // "PixArt-Σ", "Sana-Sprint", ...
 
 // The family of the folder's pipeline class. Throws dit::Error naming model_index.json and the
-// class, listing the supported classes, when the class is missing or unknown; and, for a class
-// recognised but not yet runnable (the Sana pipelines until they are assembled), saying so.
+// class, listing the supported classes, when the class is missing or unknown.
 ModelFamily runnable_family(const DiffusersFolder& folder);
 
 }  // namespace dit

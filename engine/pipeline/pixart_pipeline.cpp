@@ -7,7 +7,6 @@
 
 #include "engine/error.h"
 #include "engine/io/config.h"
-#include "engine/io/npy.h"
 #include "engine/models/caption_preprocess.h"
 #include "engine/pipeline/batch.h"
 #include "engine/pipeline/controls.h"
@@ -17,45 +16,13 @@
 #include "engine/pipeline/parameters.h"
 #include "engine/pipeline/prompt_check.h"
 #include "engine/pipeline/regional_prompts.h"
+#include "engine/pipeline/request_checks.h"
 #include "engine/random.h"
 
 namespace dit {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-// The step noise of stochastic samplers comes from its own stream, so the initial latent of a
-// seed is the same whichever sampler runs.
-constexpr uint64_t kStepNoiseStream = 0x5354455053ull;  // "STEPS"
-
-// [B, C2, h, w] -> item b's first C channels, [1, C, h, w]. Learned-sigma models (out_channels
-// = 2 × latent channels) predict the variance in the second half, which samplers don't use.
-Tensor take_channels(const Tensor& x, int64_t b, int64_t C) {
-    const int64_t hw = x.dim(2) * x.dim(3);
-    Tensor out({1, C, x.dim(2), x.dim(3)});
-    std::memcpy(out.data(), x.data() + b * x.dim(1) * hw, sizeof(float) * C * hw);
-    return out;
-}
-
-void check_size(const char* what, int pixels, int multiple) {
-    if (pixels <= 0 || pixels > 8192)
-        throw Error(std::string(what) + " " + std::to_string(pixels) + " is out of range (1..8192)");
-    if (pixels % multiple)
-        throw Error(std::string(what) + " " + std::to_string(pixels) + " is not a multiple of " +
-                    std::to_string(multiple) + " (the VAE's downscale times the patch size)");
-}
-
-// The sampler's starting latent from pure noise: the noise at the schedule's first sigma.
-Tensor pure_noise(const Tensor& noise, const Sampler& sampler) {
-    Tensor x = noise.clone();
-    const float sigma = sampler.init_noise_sigma();
-    for (int64_t i = 0; i < x.numel(); ++i) x[i] *= sigma;
-    return x;
-}
-
-bool blank(const std::string& s) {
-    return std::all_of(s.begin(), s.end(), [](unsigned char c) { return std::isspace(c); });
-}
 
 }  // namespace
 
@@ -93,28 +60,13 @@ std::unique_ptr<PixArtPipeline> PixArtPipeline::load(const std::filesystem::path
     return p;
 }
 
-Result PixArtPipeline::run(const Request& req, Callbacks& cb, kernels::Backend& ops) const {
-    return std::move(run_batch(req, 1, cb, ops).front());
-}
-
 std::vector<Result> PixArtPipeline::run_batch(const Request& req, int count, Callbacks& cb, kernels::Backend& ops) const {
     const auto start = Clock::now();
     std::function<bool()> cancelled = cb.cancelled ? cb.cancelled : [] { return false; };
 
     const auto& tc = transformer_->config();
     const int down = vae_->config().downscale();
-    if (blank(req.prompt)) throw Error("prompt is empty: describe the image to generate");
-    check_size("width", req.width, down * tc.patch_size);
-    check_size("height", req.height, down * tc.patch_size);
-    if (req.steps < 1 || req.steps > 1000)
-        throw Error("steps " + std::to_string(req.steps) + " is out of range (1..1000)");
-    if (!std::isfinite(req.cfg) || req.cfg < 0)
-        throw Error("cfg must be a finite number >= 0");
-    if (req.init_image && (req.strength <= 0 || req.strength > 1))
-        throw Error("strength must lie in (0, 1]");
-    if (count < 1 || count > kMaxBatch)
-        throw Error("batch " + std::to_string(count) + " is out of range (1.." + std::to_string(kMaxBatch) + ")");
-    if (count > 1 && req.noise_file) throw Error("--noise-file gives one initial latent: it takes a batch of 1");
+    check_common_request(req, count, down * tc.patch_size);
     validate_regions(req.regions, req.width, req.height);
     // Inpainting (engine/pipeline/inpaint.h): crop mode is a full-mode run on the crop.
     check_inpaint_request(req);
@@ -202,10 +154,7 @@ std::vector<Result> PixArtPipeline::run_group(const Request& req, int G, Callbac
         step_noise.emplace_back(req.seed + uint64_t(k), kStepNoiseStream);
     }
     if (req.noise_file) {
-        noise[0] = read_npy(*req.noise_file);
-        if (noise[0].shape() != latent_shape)
-            throw Error(req.noise_file->string() + ": noise has shape " + shape_str(noise[0].shape()) +
-                        ", this request needs " + shape_str(latent_shape));
+        noise[0] = initial_noise(req, latent_shape);
     } else {
         for (int k = 0; k < G; ++k) noise[size_t(k)] = randn(latent_shape, req.seed + uint64_t(k));
     }

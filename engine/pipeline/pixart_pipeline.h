@@ -12,20 +12,21 @@
 #include "engine/models/t5/t5_encoder.h"
 #include "engine/models/t5/t5_tokenizer.h"
 #include "engine/pipeline/engine.h"
+#include "engine/pipeline/pipeline.h"
 #include "engine/samplers/sampler.h"
 
 namespace dit {
 
-class PixArtPipeline {
+class PixArtPipeline final : public Pipeline {
 public:
     // Throws dit::Error naming the folder, component, file or key at fault.
     static std::unique_ptr<PixArtPipeline> load(const std::filesystem::path& model_dir,
                                                 kernels::Backend& ops, const ComponentFiles& files = {});
 
-    Result run(const Request& request, Callbacks& callbacks, kernels::Backend& ops) const;
-    // `count` images of seeds seed, seed + 1, ...: each the image run() makes for its seed, in
-    // batched forwards of as many items as the activation budget allows (engine/pipeline/batch.h).
-    std::vector<Result> run_batch(const Request& request, int count, Callbacks& callbacks, kernels::Backend& ops) const;
+    // Items run in batched forwards of as many items as the activation budget allows
+    // (engine/pipeline/batch.h).
+    std::vector<Result> run_batch(const Request& request, int count, Callbacks& callbacks,
+                                  kernels::Backend& ops) const override;
 
     // The prompt limit of this pipeline class: 120 tokens for PixArt-α, 300 for PixArt-Σ.
     int max_tokens() const { return max_tokens_; }

@@ -121,10 +121,9 @@ protected:
     void check_level(int i) const;  // add_noise_at's step index: 0..num_steps()
 };
 
-// Names: dpm++2m | ddim | euler | euler_a | lcm | flow_euler. An unknown name, or a config with
-// options none of these implement, throws dit::Error listing what is valid. A trigflow config
-// (Sana-Sprint's SCMScheduler) is refused by every name: its one sampler is make_scm, which the
-// Sprint pipeline picks by the scheduler's class, as diffusers' SanaSprintPipeline does.
+// Names: dpm++2m | ddim | euler | euler_a | lcm | flow_euler | scm. An unknown name, or a config
+// with options none of these implement, throws dit::Error listing what is valid. A trigflow
+// config (Sana-Sprint's SCMScheduler) runs with scm only, and scm with nothing else.
 std::unique_ptr<Sampler> make_sampler(const std::string& name, const SchedulerConfig& cfg);
 const std::vector<std::string>& sampler_names();
 

@@ -115,7 +115,7 @@ SchedulerConfig SchedulerConfig::from(const Config& c) {
 }
 
 const std::vector<std::string>& sampler_names() {
-    static const std::vector<std::string> names{"dpm++2m", "ddim", "euler", "euler_a", "lcm", "flow_euler"};
+    static const std::vector<std::string> names{"dpm++2m", "ddim", "euler", "euler_a", "lcm", "flow_euler", "scm"};
     return names;
 }
 
@@ -124,6 +124,7 @@ std::unique_ptr<Sampler> make_sampler(const std::string& name, const SchedulerCo
     static const std::map<std::string, Make> makers{
         {"dpm++2m", make_dpm_solver_multistep}, {"ddim", make_ddim},  {"euler", make_euler},
         {"euler_a", make_euler_ancestral},      {"lcm", make_lcm},    {"flow_euler", make_flow_match_euler},
+        {"scm", make_scm},
     };
     const auto it = makers.find(name);
     if (it == makers.end())
@@ -132,13 +133,13 @@ std::unique_ptr<Sampler> make_sampler(const std::string& name, const SchedulerCo
         throw Error(cfg.source + ": " + join(cfg.unsupported, "; ") + " — not supported by the " + name +
                     " sampler (set it to false or remove it)");
     // Flow sigmas are a DPM-Solver schedule (flow_euler brings its own); TrigFlow needs SCM's
-    // update, which only the Sprint pipeline's own sampler (make_scm) makes.
+    // update, and SCM only TrigFlow (make_scm refuses other prediction types).
     if (cfg.use_flow_sigmas && name != "dpm++2m" && name != "flow_euler")
         throw Error(cfg.source + ": use_flow_sigmas: true — not supported by the " + name +
                     " sampler (use dpm++2m or flow_euler)");
-    if (cfg.prediction_type == "trigflow")
+    if (cfg.prediction_type == "trigflow" && name != "scm")
         throw Error(cfg.source + ": prediction_type 'trigflow' (Sana-Sprint's SCMScheduler) — not supported by the " +
-                    name + " sampler; the Sana-Sprint pipeline runs its own SCM sampler");
+                    name + " sampler; Sana-Sprint runs the scm sampler");
     return it->second(cfg);
 }
 

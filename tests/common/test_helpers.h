@@ -1,6 +1,7 @@
 #pragma once
 // Checks shared by the engine's Qt Test suites: every numeric check prints its max error and
 // tolerance, and every error check prints the message a user would see.
+#include <QImage>
 #include <QtTest>
 #include <algorithm>
 #include <cmath>
@@ -26,6 +27,17 @@ inline double max_abs_diff(const Tensor& a, const Tensor& b) {
     double m = 0;
     for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, std::abs(double(a[i]) - double(b[i])));
     return m;
+}
+
+// An 8-bit RGB image from a PNG on disk (a fixture's control map or init image).
+inline Image read_png(const std::string& path) {
+    const QImage q = QImage(QString::fromStdString(path)).convertToFormat(QImage::Format_RGB888);
+    Image img;
+    img.width = q.width();
+    img.height = q.height();
+    for (int y = 0; y < q.height(); ++y)
+        img.rgb.insert(img.rgb.end(), q.constScanLine(y), q.constScanLine(y) + 3 * q.width());
+    return img;
 }
 
 inline double max_abs(const Tensor& a) {

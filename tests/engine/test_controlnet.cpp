@@ -91,16 +91,7 @@ bool bit_identical(const Tensor& a, const Tensor& b) {
     return a.shape() == b.shape() && std::memcmp(a.data(), b.data(), sizeof(float) * a.numel()) == 0;
 }
 
-Image read_png(const fs::path& path) {
-    const QImage q = QImage(QString::fromStdString(path.string())).convertToFormat(QImage::Format_RGB888);
-    Image img;
-    img.width = q.width();
-    img.height = q.height();
-    for (int y = 0; y < q.height(); ++y)
-        img.rgb.insert(img.rgb.end(), q.constScanLine(y), q.constScanLine(y) + 3 * q.width());
-    return img;
-}
-
+using dit::testing::read_png;
 
 // The fixture request of make_controlnet_fixture.py's pipeline cases (without controls).
 Request pipeline_request() {
@@ -122,7 +113,7 @@ ControlInput pipeline_control(const std::string& map, const std::string& adapter
     ControlInput c;
     c.type = map;
     c.adapter_dir = kDir / adapter;
-    c.image = read_png(kDir / (map + ".png"));
+    c.image = read_png((kDir / (map + ".png")).string());
     c.weight = weight;
     c.start = start;
     c.end = end;

@@ -1,5 +1,5 @@
 // The model family comes from model_index.json's "_class_name" (engine/pipeline/model_family.h):
-// the PixArt classes run; the Sana classes are recognised and refused as not yet assembled; any
+// the PixArt classes load the PixArt pipeline and the Sana classes the Sana one; any
 // other class (an SDXL folder) or none is refused by name with the supported list, through both
 // the pipeline loader and Engine::generate, before any component is read.
 #include <QtTest>
@@ -12,6 +12,7 @@
 #include "engine/pipeline/engine.h"
 #include "engine/pipeline/model_family.h"
 #include "engine/pipeline/pixart_pipeline.h"
+#include "engine/pipeline/sana_pipeline.h"
 #include "tests/common/test_helpers.h"
 
 using namespace dit;
@@ -75,13 +76,20 @@ private slots:
                            "PixArtAlphaPipeline, PixArtSigmaPipeline");
     }
 
-    void sana_classes_are_recognised_not_yet_assembled() {
-        for (const char* cls : {"SanaPipeline", "SanaSprintPipeline", "SanaControlNetPipeline"}) {
-            QTemporaryDir tmp;
-            const fs::path root = folder_with_class(tmp, std::string("{\"_class_name\": \"") + cls + "\"}");
-            EXPECT_ERROR_PARTS(PixArtPipeline::load(root, kernels::fast()), cls, "not yet assembled",
-                               "runnable now: PixArtAlphaPipeline, PixArtSigmaPipeline");
+    void sana_classes_load_the_sana_pipeline() {
+        for (const char* name : {"sana", "sprint", "controlnet"}) {
+            const auto folder = DiffusersFolder::open(fs::path(DIT_FIXTURES) / "sana_pipeline" / name);
+            const ModelFamily want = std::string(name) == "sana"     ? ModelFamily::Sana
+                                     : std::string(name) == "sprint" ? ModelFamily::SanaSprint
+                                                                     : ModelFamily::SanaControlNet;
+            QCOMPARE(runnable_family(folder), want);
+            QVERIFY(dynamic_cast<SanaPipeline*>(load_pipeline(folder.root(), kernels::fast()).get()));
+            // The PixArt loader itself refuses a Sana folder by family.
+            EXPECT_ERROR_PARTS(PixArtPipeline::load(folder.root(), kernels::fast()), family_name(want),
+                               "runs PixArt only");
         }
+        QVERIFY(dynamic_cast<PixArtPipeline*>(
+            load_pipeline(fs::path(DIT_FIXTURES) / "tiny-pixart-alpha", kernels::fast()).get()));
         QCOMPARE(QString(family_name(ModelFamily::SanaSprint)), QString("Sana-Sprint"));
         QCOMPARE(int(pipeline_classes().size()), 5);
     }

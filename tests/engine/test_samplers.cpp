@@ -246,9 +246,11 @@ private slots:
         EXPECT_ERROR(s->set_timesteps(2, 0.5f), "text-to-image only");
         EXPECT_ERROR(s->step(x, 0, x, Tensor()), "scm: the step noise has shape []");
         EXPECT_ERROR(make_scm(config("pixart")), "prediction_type 'epsilon' is not supported by scm (trigflow)");
-        // Every named sampler refuses a trigflow config; only DPM and flow Euler take flow sigmas.
+        // Every named sampler but scm refuses a trigflow config; only DPM and flow Euler take flow sigmas.
         for (const auto& name : sampler_names())
-            EXPECT_ERROR(make_sampler(name, config("sprint")), "the Sana-Sprint pipeline runs its own SCM sampler");
+            if (name != "scm") EXPECT_ERROR(make_sampler(name, config("sprint")), "Sana-Sprint runs the scm sampler");
+        QCOMPARE(std::string(make_sampler("scm", config("sprint"))->name()), std::string("scm"));
+        EXPECT_ERROR(make_sampler("scm", config("pixart")), "is not supported by scm (trigflow)");
         EXPECT_ERROR(make_sampler("ddim", config("sana")), "use_flow_sigmas: true — not supported by the ddim sampler");
         nlohmann::json bad = nlohmann::json::parse(R"({"flow_shift": -1})");
         EXPECT_ERROR(SchedulerConfig::from(Config(bad, "sana/scheduler_config.json")),
@@ -317,7 +319,7 @@ private slots:
         // predicted_x0 is set by every step; Euler scales the model input; stochastic samplers
         // say so. Exact.
         for (const auto& name : sampler_names()) {
-            auto s = make_sampler(name, config(name == "flow_euler" ? "flow" : "pixart"));
+            auto s = make_sampler(name, config(name == "flow_euler" ? "flow" : name == "scm" ? "sprint" : "pixart"));
             QCOMPARE(QString(s->name()), QString::fromStdString(name));
             s->set_timesteps(4);
             const Tensor x = randn(kShape, 1);
@@ -346,7 +348,7 @@ private slots:
         const SchedulerConfig cfg = config("pixart");
         EXPECT_ERROR(make_sampler("heun", cfg), "unknown sampler 'heun'; valid samplers: dpm++2m, ddim, euler, euler_a, lcm, flow_euler");
         for (const auto& name : sampler_names()) {
-            auto s = make_sampler(name, cfg);
+            auto s = make_sampler(name, name == "scm" ? config("sprint") : cfg);
             EXPECT_ERROR(s->set_timesteps(0), name + ": steps must be at least 1, got 0");
             EXPECT_ERROR(s->set_timesteps(-3), "steps must be at least 1");
             EXPECT_ERROR(s->set_timesteps(1001), "exceeds the schedule's num_train_timesteps 1000");

@@ -1,5 +1,7 @@
 #include "engine/models/sana/sana_controlnet.h"
 
+#include <algorithm>
+
 #include "engine/error.h"
 #include "engine/io/config.h"
 #include "engine/io/weights.h"
@@ -37,7 +39,8 @@ sana::PromptCache SanaControlNetModel::encode_prompt(const Tensor& prompt_embeds
 std::vector<Tensor> SanaControlNetModel::forward(const Tensor& latent, const Tensor& control_latent,
                                                  const std::vector<float>& timestep, const sana::PromptCache& prompt,
                                                  float conditioning_scale, kernels::Backend& ops,
-                                                 const std::function<bool()>* cancelled) const {
+                                                 const std::function<bool()>* cancelled,
+                                                 const std::vector<int>* skip_blocks) const {
     const int64_t p = cfg_.patch_size;
     if (latent.ndim() != 4 || latent.dim(1) != cfg_.in_channels || latent.dim(2) % p || latent.dim(3) % p ||
         latent.dim(0) < 1)
@@ -62,6 +65,10 @@ std::vector<Tensor> SanaControlNetModel::forward(const Tensor& latent, const Ten
     std::vector<Tensor> residuals;
     for (size_t j = 0; j < transformer_blocks_.size(); ++j) {
         if (cancelled && *cancelled && (*cancelled)()) throw Cancelled();
+        if (skip_blocks && std::find(skip_blocks->begin(), skip_blocks->end(), int(j)) != skip_blocks->end()) {
+            residuals.emplace_back();
+            continue;
+        }
         transformer_blocks_[j].forward(x.ptr(), cond.modulation.ptr(), prompt.k[j].ptr(), prompt.v[j].ptr(),
                                        prompt.key_bias.ptr(), prompt.L, gh, gw, buf, ops);
         Tensor r = controlnet_blocks_[j].forward(x, B * N, ops).reshape({B, N, D});  // [B, N, D]

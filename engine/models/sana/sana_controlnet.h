@@ -31,9 +31,12 @@ public:
     // latent, control_latent: [B, in_channels, H, W] (the control image through the VAE, scaled
     // as the latent is); timestep: B values, the base's. Returns num_layers residuals [B, N, D]
     // in ops's memory, each already times conditioning_scale. Polls *cancelled between blocks.
+    // skip_blocks (RelaCtrl pruning, 0-based): blocks not run; the branch's state passes them
+    // unchanged and their residual is an empty Tensor, which the base skips.
     std::vector<Tensor> forward(const Tensor& latent, const Tensor& control_latent, const std::vector<float>& timestep,
                                 const sana::PromptCache& prompt, float conditioning_scale, kernels::Backend& ops,
-                                const std::function<bool()>* cancelled = nullptr) const;
+                                const std::function<bool()>* cancelled = nullptr,
+                                const std::vector<int>* skip_blocks = nullptr) const;
 
 private:
     SanaConfig cfg_;

@@ -65,7 +65,7 @@ Tensor SanaTransformer2DModel::forward(const Tensor& latent, const std::vector<f
     const int64_t D = cfg_.hidden(), gh = H / p, gw = W / p, N = gh * gw, C = cfg_.out_channels;
     if (control_residuals)
         for (const Tensor& r : *control_residuals)
-            if (r.shape() != Shape{B, N, D})
+            if (!r.empty() && r.shape() != Shape{B, N, D})
                 throw Error("Sana transformer: a control residual is " + shape_str(r.shape()) + ", the stream " +
                             shape_str({B, N, D}));
     Tensor x = embed_.patch_embed.forward(latent, ops);  // [B, N, D]
@@ -75,7 +75,8 @@ Tensor SanaTransformer2DModel::forward(const Tensor& latent, const std::vector<f
         if (cancelled && *cancelled && (*cancelled)()) throw Cancelled();
         transformer_blocks_[i].forward(x.ptr(), cond.modulation.ptr(), prompt.k[i].ptr(), prompt.v[i].ptr(),
                                        prompt.key_bias.ptr(), prompt.L, gh, gw, buf, ops);
-        if (control_residuals && i >= 1 && i <= control_residuals->size())  // after block i: residual i - 1
+        // After block i: residual i - 1 (empty when its control block was pruned).
+        if (control_residuals && i >= 1 && i <= control_residuals->size() && !(*control_residuals)[i - 1].empty())
             ops.add_gated(x.ptr(), (*control_residuals)[i - 1].ptr(), nullptr, B, N, D);
     }
 
