@@ -70,7 +70,7 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     form->addRow(tr("Inpaint"), inpaint_row);
 
     sampler_ = new QComboBox(this);
-    for (const char* s : {"dpm++2m", "ddim", "euler", "euler_a", "lcm", "flow_euler"})
+    for (const char* s : {"dpm++2m", "ddim", "euler", "euler_a", "lcm", "flow_euler", "scm"})
         sampler_->addItem(QString::fromLatin1(s), QString::fromLatin1(s));
     sampler_->setToolTip(tr("The sampler: dpm++2m is PixArt's default; lcm is for 4-step distilled models"));
     form->addRow(tr("Sampler"), sampler_);

@@ -36,7 +36,7 @@ const char* kUsage =
     "                       generated with seed S + i\n"
     "  --size N             square image size, 32..1024 (default 128)\n"
     "  --steps N            sampling steps (default 20)\n"
-    "  --sampler NAME       dpm++2m | ddim | euler | euler_a | lcm | flow_euler (default dpm++2m)\n"
+    "  --sampler NAME       dpm++2m | ddim | euler | euler_a | lcm | flow_euler | scm (default dpm++2m)\n"
     "  --cfg F              classifier-free guidance scale (default 4.5)\n"
     DIT_CLI_BACKEND_HELP
     "  --edge-tolerance PX  edge F1 matching distance in pixels (default 2)\n"

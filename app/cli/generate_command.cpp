@@ -40,7 +40,7 @@ const char* kUsage =
     "  --negative TEXT      negative prompt\n"
     "  --width N --height N size in pixels (multiples of 8 x patch size; default: the model's own size)\n"
     "  --steps N            sampling steps (default: the model's, else 20)\n"
-    "  --sampler NAME       dpm++2m | ddim | euler | euler_a | lcm | flow_euler (default: the model's, else dpm++2m)\n"
+    "  --sampler NAME       dpm++2m | ddim | euler | euler_a | lcm | flow_euler | scm (default: the model's, else dpm++2m)\n"
     "  --cfg F              classifier-free guidance scale (default: the model's, else 4.5)\n"
     "                       (the model's: its configs and studio.json, docs/studio.md)\n"
     "  --seed N|random      seed of the initial noise (default 0)\n"

@@ -82,6 +82,18 @@ std::vector<int> sentencepiece_encode(const sentencepiece::SentencePieceProcesso
     return ids;
 }
 
+std::vector<TokenPiece> sentencepiece_pieces_with_offsets(const sentencepiece::SentencePieceProcessor& sp,
+                                                          const std::string& text) {
+    const auto proto = sp.EncodeAsImmutableProto(text);
+    std::vector<TokenPiece> out;
+    out.reserve(size_t(proto.pieces_size()));
+    for (const auto& p : proto.pieces()) {
+        const int id = int(p.id());
+        out.push_back({id, size_t(p.begin()), size_t(p.end()), sp.IsUnknown(id)});
+    }
+    return out;
+}
+
 std::shared_ptr<const sentencepiece::SentencePieceProcessor> load_sentencepiece(const std::filesystem::path& file,
                                                                                const std::string& who) {
     std::ifstream in(file, std::ios::binary);

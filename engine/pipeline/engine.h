@@ -40,13 +40,13 @@ struct ComponentFiles {
 };
 
 struct Request {
-    std::filesystem::path model_dir;      // a diffusers PixArt folder
+    std::filesystem::path model_dir;      // a diffusers PixArt or Sana folder
     ComponentFiles component_files;       // empty paths: the folder's own weights
     std::string prompt;
     std::string negative_prompt;
     int width = 512, height = 512;        // pixels; multiples of 8 * patch size
     int steps = 20;
-    std::string sampler = "dpm++2m";      // dpm++2m | ddim | euler | euler_a | lcm | flow_euler
+    std::string sampler = "dpm++2m";      // dpm++2m | ddim | euler | euler_a | lcm | flow_euler | scm (Sana-Sprint)
     float cfg = 4.5f;                     // classifier-free guidance; <= 1 runs one branch only
     uint64_t seed = 0;
     std::optional<std::filesystem::path> noise_file;  // .npy [1, C, H/8, W/8] initial latent

@@ -4,15 +4,20 @@
 #include <cctype>
 
 #include "engine/io/config.h"
+#include "engine/models/gemma2/gemma_tokenizer.h"
+#include "engine/pipeline/sana_pipeline.h"
 
 namespace dit {
 
 int pixart_max_tokens(ModelFamily family) { return family == ModelFamily::PixArtSigma ? 300 : 120; }
 
-PromptCheck check_prompt(const T5Tokenizer& tokenizer, const std::string& text, int max_tokens) {
+namespace {
+
+// `pieces`: the tokenizer's pieces of caption_preprocess(text); one special token (T5's </s>,
+// Gemma's <bos>) comes with them and counts against max_tokens.
+PromptCheck check_pieces(const std::vector<TokenPiece>& pieces, const std::string& text, int max_tokens) {
     size_t lead = 0;
     while (lead < text.size() && std::isspace(static_cast<unsigned char>(text[lead]))) ++lead;
-    const auto pieces = tokenizer.pieces_with_offsets(caption_preprocess(text));
     PromptCheck c;
     c.limit = max_tokens;
     c.tokens = int(pieces.size()) + 1;
@@ -31,6 +36,18 @@ PromptCheck check_prompt(const T5Tokenizer& tokenizer, const std::string& text, 
     return c;
 }
 
+}  // namespace
+
+PromptCheck check_prompt(const T5Tokenizer& tokenizer, const std::string& text, int max_tokens) {
+    return check_pieces(tokenizer.pieces_with_offsets(caption_preprocess(text)), text, max_tokens);
+}
+
+PromptCheck check_prompt(const GemmaTokenizer& tokenizer, const std::string& text, int max_tokens) {
+    return check_pieces(tokenizer.pieces_with_offsets(caption_preprocess(text)), text, max_tokens);
+}
+
+int sana_max_prompt_tokens() { return SanaPipeline::kMaxSequenceLength - 1; }
+
 std::vector<std::string> describe(const PromptCheck& check, const std::string& text, const std::string& what) {
     std::vector<std::string> out;
     if (!check.unknown.empty()) {
@@ -47,10 +64,10 @@ std::vector<std::string> describe(const PromptCheck& check, const std::string& t
     return out;
 }
 
-std::vector<std::string> request_warnings(const Request& req) {
-    const auto folder = DiffusersFolder::open(req.model_dir);
-    const T5Tokenizer tokenizer = T5Tokenizer::load(folder.component("tokenizer"));
-    const int limit = pixart_max_tokens(runnable_family(folder));
+namespace {
+
+template <class Tokenizer>
+std::vector<std::string> prompt_warnings(const Request& req, const Tokenizer& tokenizer, int limit) {
     std::vector<std::string> out;
     const auto add = [&](const std::string& text, const std::string& what) {
         for (auto& w : describe(check_prompt(tokenizer, text, limit), text, what)) out.push_back(std::move(w));
@@ -58,10 +75,29 @@ std::vector<std::string> request_warnings(const Request& req) {
     add(req.prompt, "prompt");
     if (req.cfg > 1.0f) add(req.negative_prompt, "negative prompt");
     for (size_t i = 0; i < req.regions.size(); ++i) add(req.regions[i].prompt, "region " + std::to_string(i + 1) + "'s prompt");
+    return out;
+}
 
+}  // namespace
+
+int native_size(const DiffusersFolder& folder) {
     const Config tc = Config::read(folder.component("transformer") / "config.json");
     const Config vc = Config::read(folder.component("vae") / "config.json");
-    const int64_t native = tc.get_int("sample_size", 0) << (int64_t(vc.get_ints("block_out_channels").size()) - 1);
+    // AutoencoderKL lists block_out_channels, AutoencoderDC encoder_block_out_channels: either
+    // way the down-scaling is 2^(stages - 1).
+    const auto stages = vc.has("block_out_channels") ? vc.get_ints("block_out_channels").size()
+                                                     : vc.get_ints("encoder_block_out_channels").size();
+    return stages ? int(tc.get_int("sample_size", 0) << (int64_t(stages) - 1)) : 0;
+}
+
+std::vector<std::string> request_warnings(const Request& req) {
+    const auto folder = DiffusersFolder::open(req.model_dir);
+    const ModelFamily family = runnable_family(folder);
+    const bool pixart = family == ModelFamily::PixArtAlpha || family == ModelFamily::PixArtSigma;
+    std::vector<std::string> out =
+        pixart ? prompt_warnings(req, T5Tokenizer::load(folder.component("tokenizer")), pixart_max_tokens(family))
+               : prompt_warnings(req, GemmaTokenizer::load(folder.component("tokenizer")), sana_max_prompt_tokens());
+    const int native = native_size(folder);
     const auto far = [&](int side) { return native > 0 && (side > 2 * native || 2 * side < native); };
     if (far(req.width) || far(req.height))
         out.push_back("size: " + std::to_string(req.width) + "x" + std::to_string(req.height) + " is far from the " +

@@ -9,7 +9,7 @@ namespace dit::studio {
 
 namespace {
 
-const QStringList kSamplers = {"dpm++2m", "ddim", "euler", "euler_a", "lcm", "flow_euler"};
+const QStringList kSamplers = {"dpm++2m", "ddim", "euler", "euler_a", "lcm", "flow_euler", "scm"};
 const QStringList kModes = {"txt2img", "img2img", "inpaint"};
 const QStringList kInpaintModes = {"full", "crop", "lazy"};
 const QStringList kBackends = {"auto", "cpu", "cpu-reference", "cuda", "remote"};

@@ -29,23 +29,33 @@ std::optional<QJsonObject> read_json(const QString& path) {
 }
 
 void apply_configs(const QString& dir, ModelDefaults& d) {
-    if (auto index = read_json(dir + "/model_index.json"))
-        if ((*index)["_class_name"].toString() == QLatin1String("PixArtSigmaPipeline")) d.max_prompt_tokens = 300;
+    if (auto index = read_json(dir + "/model_index.json")) {
+        const QString cls = (*index)["_class_name"].toString();
+        if (cls == QLatin1String("PixArtSigmaPipeline") || cls.startsWith(QLatin1String("Sana"))) d.max_prompt_tokens = 300;
+    }
     int down = 8;
     if (auto vae = read_json(dir + "/vae/config.json")) {
-        const QJsonArray blocks = (*vae)["block_out_channels"].toArray();
+        // AutoencoderKL: block_out_channels; Sana's AutoencoderDC: encoder_block_out_channels.
+        QJsonArray blocks = (*vae)["block_out_channels"].toArray();
+        if (blocks.isEmpty()) blocks = (*vae)["encoder_block_out_channels"].toArray();
         if (!blocks.isEmpty()) down = 1 << (blocks.size() - 1);
     }
     if (auto tc = read_json(dir + "/transformer/config.json")) {
         const int sample = (*tc)["sample_size"].toInt(0);
         if (sample > 0) d.width = d.height = engine_size(double(sample) * down);
     }
-    if (auto sc = read_json(dir + "/scheduler/scheduler_config.json"))
-        if ((*sc)["_class_name"].toString() == QLatin1String("LCMScheduler")) {
+    if (auto sc = read_json(dir + "/scheduler/scheduler_config.json")) {
+        const QString cls = (*sc)["_class_name"].toString();
+        if (cls == QLatin1String("LCMScheduler")) {
             d.sampler = QStringLiteral("lcm");
             d.steps = 4;
             d.cfg = 1.0;
+        } else if (cls == QLatin1String("SCMScheduler")) {
+            // Sana-Sprint: SanaSprintPipeline's 2 steps; the cfg feeds its guidance embedding.
+            d.sampler = QStringLiteral("scm");
+            d.steps = 2;
         }
+    }
 }
 
 void apply_studio_json(const QString& dir, ModelDefaults& d) {

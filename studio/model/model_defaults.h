@@ -5,11 +5,13 @@
 // defaults from the checkpoint's configs.
 //
 // Sources, later ones winning:
-//   1. model_index.json's `_class_name` (PixArt-α reads 120 prompt tokens, Σ 300);
+//   1. model_index.json's `_class_name` (PixArt-α reads 120 prompt tokens, Σ and Sana 300);
 //   2. transformer/config.json's `sample_size` × the VAE's down-sampling (vae/config.json's
-//      block_out_channels: 2^(n-1)) gives the native size, as PixArt's pipelines compute it;
+//      block_out_channels, or encoder_block_out_channels for Sana's DC-AE: 2^(n-1)) gives the
+//      native size, as the pipelines compute it;
 //   3. scheduler/scheduler_config.json's `_class_name`: an LCMScheduler model runs 4 steps of
-//      lcm without guidance, everything else 20 steps of dpm++2m at CFG 4.5 (PixArt's defaults);
+//      lcm without guidance, an SCMScheduler (Sana-Sprint) 2 steps of scm at 4.5, everything
+//      else 20 steps of dpm++2m at CFG 4.5 (the PixArt and Sana pipelines' defaults);
 //   4. an optional studio.json beside model_index.json:
 //        {"width": 128, "height": 128, "steps": 20, "sampler": "dpm++2m", "cfg": 4.5,
 //         "example_prompt": "..."}   every field optional, each checked for type and range.

@@ -5,10 +5,12 @@
 #include <QPair>
 #include <QStringList>
 #include <QString>
+#include <functional>
 #include <memory>
+#include <string>
 
 namespace dit {
-class T5Tokenizer;
+struct PromptCheck;
 }
 
 namespace dit::studio {
@@ -23,8 +25,9 @@ struct PromptIssues {
 
 class PromptTokens {
 public:
-    // The tokenizer of a diffusers folder (<model_dir>/tokenizer) and the model's prompt limit.
-    // Throws dit::Error naming the file when the tokenizer cannot be read.
+    // The tokenizer of a diffusers folder (<model_dir>/tokenizer: T5's for PixArt, Gemma's for
+    // Sana) and the model's prompt limit. Throws dit::Error naming the file when the tokenizer
+    // cannot be read.
     static std::shared_ptr<const PromptTokens> load(const QString& model_dir);
 
     int count(const QString& text) const;
@@ -34,7 +37,7 @@ public:
 
 private:
     PromptTokens() = default;
-    std::shared_ptr<const dit::T5Tokenizer> tokenizer_;
+    std::function<dit::PromptCheck(const std::string& utf8)> check_;
     int limit_ = 120;
 };
 

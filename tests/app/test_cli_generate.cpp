@@ -185,6 +185,29 @@ private slots:
         QVERIFY2(plain.code == 0 && !plain.err.contains("warning"), qPrintable(plain.err));
     }
 
+    // A Sana-Sprint folder from the command line: its own defaults (the native 64 px of the tiny
+    // model, 2 steps of scm), Gemma's tokenizer for the warnings (no unknown words with byte
+    // fallback; the cut past 299 tokens), the parameters in the PNG.
+    void sana_sprint_runs_with_its_defaults() {
+        const QString model = kFixtures + "/sana_pipeline/sprint";
+        const QString png = out("sprint.png");
+        const dit::testing::CliRun r = run_cli({"--model", model, "--prompt", QStringLiteral("a red cube near a жёлтый star"),
+                                                "--seed", "4", "--output", png, "--quiet"});
+        QVERIFY2(r.code == 0 && !r.err.contains("warning"), qPrintable(r.err));
+        QCOMPARE(QImage(png).size(), QSize(64, 64));
+        QVERIFY2(QImage(png).text("parameters").contains("Steps: 2, Sampler: scm"), qPrintable(QImage(png).text("parameters")));
+        QString words;
+        for (int i = 0; i < 200; ++i) words += QStringLiteral("red cube ");
+        const dit::testing::CliRun cut = run_cli({"--model", model, "--prompt", words, "--quiet", "--output", out("sprint_cut.png")});
+        QVERIFY2(cut.code == 0, qPrintable(cut.err));
+        QVERIFY2(cut.err.contains(QRegularExpression("warning: prompt: \\d+ tokens, the model reads 299; cut from '")),
+                 qPrintable(cut.err));
+        const dit::testing::CliRun wrong = run_cli({"--model", model, "--prompt", "x", "--sampler", "dpm++2m", "--quiet",
+                                                    "--output", out("never_sprint.png")});
+        QVERIFY(wrong.code != 0 && wrong.err.contains("Sana-Sprint runs its own sampler, scm"));
+        QVERIFY(!QFile::exists(out("never_sprint.png")));
+    }
+
     void same_seed_same_image() {
         const QStringList base{"--model", kFixtures + "/tiny-pixart-alpha", "--prompt", "a ring",
                                "--width", "32", "--height", "32", "--steps", "3", "--quiet"};

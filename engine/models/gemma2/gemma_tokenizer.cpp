@@ -28,6 +28,10 @@ std::vector<int> GemmaTokenizer::pieces(const std::string& text) const {
     return sentencepiece_encode(*sp_, text, model_file_, "Gemma tokenizer");
 }
 
+std::vector<TokenPiece> GemmaTokenizer::pieces_with_offsets(const std::string& text) const {
+    return sentencepiece_pieces_with_offsets(*sp_, text);
+}
+
 TokenizedPrompt GemmaTokenizer::encode(const std::string& text, int max_length) const {
     if (max_length < 1)
         throw Error("Gemma tokenizer: max_length must be at least 1 (room for <bos>), got " + std::to_string(max_length));

@@ -27,6 +27,8 @@ public:
     // Tokens the text needs with its <bos>, before truncation (len(tokenizer.encode(text))).
     int count_tokens(const std::string& text) const;
     std::vector<int> pieces(const std::string& text) const;  // SentencePiece ids, no <bos>
+    // The pieces with where each came from in `text` (before truncation, no <bos>).
+    std::vector<TokenPiece> pieces_with_offsets(const std::string& text) const;
 
     int bos_id() const { return bos_id_; }
     int pad_id() const { return pad_id_; }

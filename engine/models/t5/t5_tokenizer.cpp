@@ -28,14 +28,7 @@ std::vector<int> T5Tokenizer::pieces(const std::string& text) const {
 }
 
 std::vector<TokenPiece> T5Tokenizer::pieces_with_offsets(const std::string& text) const {
-    const auto proto = sp_->EncodeAsImmutableProto(text);
-    std::vector<TokenPiece> out;
-    out.reserve(proto.pieces_size());
-    for (const auto& p : proto.pieces()) {
-        const int id = int(p.id());
-        out.push_back({id, size_t(p.begin()), size_t(p.end()), sp_->IsUnknown(id)});
-    }
-    return out;
+    return sentencepiece_pieces_with_offsets(*sp_, text);
 }
 
 TokenizedPrompt T5Tokenizer::encode(const std::string& text, int max_length) const {

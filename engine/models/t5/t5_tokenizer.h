@@ -11,9 +11,7 @@
 #include <string>
 #include <vector>
 
-namespace sentencepiece {
-class SentencePieceProcessor;
-}
+#include "engine/models/sentencepiece_model.h"  // TokenPiece
 
 namespace dit {
 
@@ -22,13 +20,6 @@ struct TokenizedPrompt {
     std::vector<int32_t> mask;  // [max_length]: 1 for the pieces and </s>, 0 for padding
     int length = 0;             // real tokens incl. EOS (after truncation)
     bool truncated = false;     // the prompt had more than max_length - 1 pieces
-};
-
-// One SentencePiece piece and the bytes of the input it came from.
-struct TokenPiece {
-    int id = 0;
-    size_t begin = 0, end = 0;  // byte range in the encoded text
-    bool unknown = false;       // <unk>: the vocabulary has no piece for these bytes
 };
 
 class T5Tokenizer {
