@@ -211,7 +211,9 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
 
 void GenerationPanel::showComponents(const QString& dir) {
     const QList<studio::ModelComponent> parts = studio::model_components(dir);
-    components_->setText(studio::describe_components(parts));
+    const QString family = studio::model_defaults(dir).family;
+    components_->setText((family.isEmpty() ? QString() : family + QStringLiteral(" · ")) +
+                         studio::describe_components(parts));
     QStringList tip;
     for (const auto& c : parts)
         tip << (c.problem.isEmpty() ? tr("%1: %2 (%3 bytes; tensors: %4)")

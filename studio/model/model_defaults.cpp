@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "engine/error.h"
+#include "engine/pipeline/model_family.h"
 
 namespace dit::studio {
 
@@ -32,6 +33,8 @@ void apply_configs(const QString& dir, ModelDefaults& d) {
     if (auto index = read_json(dir + "/model_index.json")) {
         const QString cls = (*index)["_class_name"].toString();
         if (cls == QLatin1String("PixArtSigmaPipeline") || cls.startsWith(QLatin1String("Sana"))) d.max_prompt_tokens = 300;
+        for (const auto& c : pipeline_classes())
+            if (cls == QLatin1String(c.class_name)) d.family = QString::fromUtf8(family_name(c.family));
     }
     int down = 8;
     if (auto vae = read_json(dir + "/vae/config.json")) {

@@ -27,6 +27,7 @@ struct ModelDefaults {
     QString sampler = QStringLiteral("dpm++2m");
     double cfg = 4.5;
     int max_prompt_tokens = 120;
+    QString family;  // "PixArt-Σ", "Sana-Sprint", ... from model_index.json; empty when unknown
     QString example_prompt;
     // Set when a file was unreadable or a field out of range: what was wrong, naming the file
     // and field. The other sources still apply, so the defaults are always usable.
