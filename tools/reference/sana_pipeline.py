@@ -65,8 +65,9 @@ class SanaPipeline:
 
     @torch.no_grad()
     def __call__(self, prompt, negative, steps, cfg, noise, seed, sampler="dpm++2m", max_sequence_length=300,
-                 control_image=None, control_scale=1.0):
-        """noise: [1, C, h, w]; control_image: [1, 3, H, W] in [-1, 1]. Returns [1, 3, H, W]."""
+                 control_image=None, control_scale=1.0, clock=lambda stage: None):
+        """noise: [1, C, h, w]; control_image: [1, 3, H, W] in [-1, 1]. Returns [1, 3, H, W].
+        clock(stage) is called after "prompt", each "step" and "decode"."""
         dev, dtype = self.device, self.dtype
         sprint = self.pipeline_class == "SanaSprintPipeline"
         guided = cfg > 1.0 and not sprint
@@ -75,6 +76,7 @@ class SanaPipeline:
             neg, neg_mask = self.encode_negative(negative, max_sequence_length)
             embeds, mask = torch.cat([neg, embeds]), torch.cat([neg_mask, mask])
         b = embeds.shape[0]
+        clock("prompt")
         s = samplers.make_sampler("scm" if sprint else sampler, self.scheduler_config)
         s.set_timesteps(steps)
         x = noise.to(dev, dtype) * float(s.init_noise_sigma)
@@ -99,6 +101,9 @@ class SanaPipeline:
                 pred = out[:1] + cfg * (out[1:] - out[:1])
             fresh = step_noise.next(tuple(x.shape)).to(dev, dtype) if s.needs_noise else None
             x = s.step(pred, i, x, fresh)
+            clock("step")
         if sprint:
             x = s.x0  # the pipeline decodes the last denoised estimate
-        return self.vae.decode(x)
+        image = self.vae.decode(x)
+        clock("decode")
+        return image
