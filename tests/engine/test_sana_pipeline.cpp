@@ -114,6 +114,40 @@ private slots:
         QCOMPARE(batch[1].image.rgb, engine.generate(r, cb).image.rgb);
     }
 
+    void inpainting_keeps_the_outside_and_sprint_refuses_img2img() {
+        // Full and crop inpainting on Sana: outside the mask the init image's pixels, bit for bit;
+        // inside, a new picture. Sprint's SCM is text-to-image only.
+        Engine engine;
+        Callbacks cb;
+        Request r = sana_request("sana", 6, "dpm++2m");
+        const Image init = dit::testing::read_png((kDir / "control.png").string());
+        r.init_image = init;
+        r.strength = 1.0f;
+        Mask m{80, 48, std::vector<uint8_t>(80 * 48, 0)};
+        for (int y = 8; y < 40; ++y)
+            for (int x = 24; x < 56; ++x) m.value[size_t(y * 80 + x)] = 255;
+        r.mask = m;
+        for (const char* mode : {"full", "crop"}) {
+            r.inpaint_mode = mode;
+            const Image out = engine.generate(r, cb).image;
+            int changed = 0;
+            for (size_t p = 0; p < m.value.size(); ++p)
+                for (int c = 0; c < 3; ++c) {
+                    if (m.value[p] == 0) QCOMPARE(out.rgb[p * 3 + c], init.rgb[p * 3 + c]);
+                    else changed += out.rgb[p * 3 + c] != init.rgb[p * 3 + c];
+                }
+            QVERIFY2(changed > 1000, mode);
+        }
+        r = sana_request("sana", 6, "dpm++2m");
+        r.init_image = init;
+        r.strength = 0.5f;
+        QCOMPARE(engine.generate(r, cb).image.width, 80);  // img2img runs the schedule's tail
+        r = sana_request("sprint", 2, "scm");
+        r.init_image = init;
+        r.strength = 0.5f;
+        EXPECT_ERROR(engine.generate(r, cb), "text-to-image only");
+    }
+
     void refused_requests_say_why() {
         Engine engine;
         Callbacks cb;
