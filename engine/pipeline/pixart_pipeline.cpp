@@ -83,14 +83,7 @@ std::vector<Result> PixArtPipeline::run_batch(const Request& req, int count, Cal
     for (int g = 0; g < groups; ++g) {
         const int first = g * group, G = std::min(group, count - first);
         // Progress counts every group's steps in one run; previews show the group's first image.
-        Callbacks item_cb = cb;
-        const int offset = g;
-        item_cb.progress = [&, offset](const Progress& p) {
-            if (cb.progress) cb.progress({offset * p.steps + p.step, groups * p.steps, p.seconds});
-        };
-        item_cb.preview = [&, offset](const Image& img, const Progress& p) {
-            if (cb.preview) cb.preview(img, {offset * p.steps + p.step, groups * p.steps, p.seconds});
-        };
+        Callbacks item_cb = part_callbacks(cb, g, groups);
         Request r = req;
         r.seed = req.seed + uint64_t(first);
         if (r.mask && r.inpaint_mode == "crop") {

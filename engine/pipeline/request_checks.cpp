@@ -41,6 +41,17 @@ void check_common_request(const Request& req, int count, int multiple) {
     if (count > 1 && req.noise_file) throw Error("--noise-file gives one initial latent: it takes a batch of 1");
 }
 
+Callbacks part_callbacks(const Callbacks& cb, int part, int parts) {
+    Callbacks out = cb;
+    out.progress = [cb, part, parts](const Progress& p) {
+        if (cb.progress) cb.progress({part * p.steps + p.step, parts * p.steps, p.seconds});
+    };
+    out.preview = [cb, part, parts](const Image& img, const Progress& p) {
+        if (cb.preview) cb.preview(img, {part * p.steps + p.step, parts * p.steps, p.seconds});
+    };
+    return out;
+}
+
 Tensor take_channels(const Tensor& x, int64_t b, int64_t C) {
     const int64_t hw = x.dim(2) * x.dim(3);
     Tensor out({1, C, x.dim(2), x.dim(3)});

@@ -19,6 +19,10 @@ constexpr uint64_t kStepNoiseStream = 0x5354455053ull;  // "STEPS"
 // Throws dit::Error naming the field.
 void check_common_request(const Request& req, int count, int multiple);
 
+// The callbacks of part `part` of a request run in `parts` parts of equal step counts (a batch's
+// items or groups): progress and previews count every part's steps as one run.
+Callbacks part_callbacks(const Callbacks& cb, int part, int parts);
+
 // [B, C2, h, w] -> item b's first C channels, [1, C, h, w]. Learned-sigma models (out_channels
 // = 2 × latent channels) predict the variance in the second half, which samplers don't use.
 Tensor take_channels(const Tensor& x, int64_t b, int64_t C);

@@ -89,13 +89,7 @@ std::vector<Result> SanaPipeline::run_batch(const Request& req, int count, Callb
     std::vector<Result> results;
     for (int k = 0; k < count; ++k) {
         // Progress counts every item's steps in one run; previews show the item being made.
-        Callbacks item_cb = cb;
-        item_cb.progress = [&, k](const Progress& p) {
-            if (cb.progress) cb.progress({k * p.steps + p.step, count * p.steps, p.seconds});
-        };
-        item_cb.preview = [&, k](const Image& img, const Progress& p) {
-            if (cb.preview) cb.preview(img, {k * p.steps + p.step, count * p.steps, p.seconds});
-        };
+        Callbacks item_cb = part_callbacks(cb, k, count);
         Request r = req;
         r.seed = req.seed + uint64_t(k);
         if (r.mask && r.inpaint_mode == "crop")
