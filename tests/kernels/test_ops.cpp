@@ -108,6 +108,12 @@ class TestOps : public QObject {
     Q_OBJECT
 
 private slots:
+    // kernels/openmp_wait_policy.cpp: every program with the fast kernels lets OpenMP's idle
+    // threads sleep, set before libgomp reads its environment (CTest sets no policy itself).
+    void openmp_threads_wait_passively() {
+        QCOMPARE(qgetenv("OMP_WAIT_POLICY"), QByteArray("passive"));
+    }
+
     // ---- reference() against values worked out by hand ----
 
     void referenceLinear() {
