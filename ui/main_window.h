@@ -162,6 +162,8 @@ private:
     void restoreLayout();    // main_window_layout.cpp
     void buildStatusBar();
     void setDocument(std::unique_ptr<dit::studio::Document> doc);
+    // Every view and panel reads the document afresh (a new document, or a new canvas size).
+    void attachViews();
     void resizeCanvas(QSize size);
     // A result onto the canvas: a new layer `name` or the selected layer replaced (LayersPanel).
     void setImageLayer(const QImage& image, const QString& name);
