@@ -164,7 +164,8 @@ private:
     void setDocument(std::unique_ptr<dit::studio::Document> doc);
     // Every view and panel reads the document afresh (a new document, or a new canvas size).
     void attachViews();
-    void resizeCanvas(QSize size);
+    // `resized` (studio/document/resize_canvas.h) becomes the document, one undo step.
+    void resizeCanvas(dit::studio::DocumentState resized);
     // A result onto the canvas: a new layer `name` or the selected layer replaced (LayersPanel).
     void setImageLayer(const QImage& image, const QString& name);
     void loadTokens(const QString& model_dir);

@@ -29,11 +29,11 @@ using studio::GenerationSettings;
 
 using studio::generation_size;
 
-void MainWindow::resizeCanvas(QSize size) {
+void MainWindow::resizeCanvas(DocumentState resized) {
     // One undo step: the content scaled, the generation size following (the Generation panel
     // shows it); the results stay.
-    doc_->changeCanvas(studio::resized_canvas(doc_->state(), size),
-                       tr("Canvas size %1×%2").arg(size.width()).arg(size.height()));
+    const QSize size = resized.canvas;
+    doc_->changeCanvas(std::move(resized), tr("Canvas size %1×%2").arg(size.width()).arg(size.height()));
 }
 
 void MainWindow::setImageLayer(const QImage& image, const QString& name) {
@@ -43,10 +43,12 @@ void MainWindow::setImageLayer(const QImage& image, const QString& name) {
         doc_->placeImage(image, as_layer, name);
         return;
     }
-    // A result of another size (an upscale): the new size and the result are one undo step.
+    // A result of another size (an upscale): the new size and the result are one undo step. The
+    // scaled document is made first: a size it refuses throws before the step begins.
+    DocumentState resized = studio::resized_canvas(doc_->state(), image.size());
     doc_->sealMerging();
     doc_->undoStack()->beginMacro(name);
-    resizeCanvas(image.size());
+    resizeCanvas(std::move(resized));
     doc_->placeImage(image, as_layer, name);
     doc_->undoStack()->endMacro();
     doc_->sealMerging();
@@ -60,10 +62,13 @@ bool MainWindow::openImage(const QImage& image, const QString& what) {
     try {
         offered_.reset();
         restore_offer_->hide();
-        // The picture and the size that follows it are one undo step.
+        // The picture and the size that follows it are one undo step (a size the scaled document
+        // refuses throws before it begins).
+        std::optional<DocumentState> resized;
+        if (image.size() != doc_->canvasSize()) resized = studio::resized_canvas(doc_->state(), image.size());
         doc_->sealMerging();
         doc_->undoStack()->beginMacro(tr("Open image"));
-        if (image.size() != doc_->canvasSize()) resizeCanvas(image.size());
+        if (resized) resizeCanvas(std::move(*resized));
         doc_->setImage(image);
         GenerationSettings s = doc_->settings();
         const QSize gen = generation_size(image.size());
