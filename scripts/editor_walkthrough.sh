@@ -24,31 +24,62 @@ trap cleanup EXIT
 
 source scripts/xvfb_session.sh
 shot() { sleep 0.7; import -window root "$OUT/editor-$SIZE-$1.png"; echo "editor walkthrough: $OUT/editor-$SIZE-$1.png"; }
-# Keys to a dialog by its title, once it shows (a loaded machine shows it late, and without a
-# window manager it may not have the focus).
-dialog_keys() {  # title keys...
-  local title=$1 d=; shift
-  for _ in $(seq 50); do d=$(xdotool search --onlyvisible --name "^$title\$" 2>/dev/null | head -1 || true); [[ -n $d ]] && break; sleep 0.2; done
-  [[ -n $d ]] || { echo "editor walkthrough: no '$title' dialog" >&2; exit 1; }
-  xdotool windowfocus "$d" 2>/dev/null || true; sleep 0.3
-  xdotool key --window "$d" "$@" 2>/dev/null || true  # the dialog may close before the last key-up
-  sleep 0.5
-  # Still open (without a window manager a dialog may never get the keyboard): click its OK, the
-  # left button of the row at its bottom.
-  if xdotool search --onlyvisible --name "^$title\$" >/dev/null 2>&1; then
-    eval "$(xdotool getwindowgeometry --shell "$d")"
-    xdotool mousemove $((X + WIDTH * 34 / 100)) $((Y + HEIGHT - 16)) click 1
-  fi
-}
-# Its OK clicked: the left button of the row at its bottom (a dialog that never got the keyboard
-# would pass Return on to the window's focused button).
-dialog_ok() {  # title
+# A dialog by its title, once it shows (a loaded machine shows it late).
+find_dialog() {  # title
   local d=
-  for _ in $(seq 50); do d=$(xdotool search --onlyvisible --name "^$1\$" 2>/dev/null | head -1 || true); [[ -n $d ]] && break; sleep 0.2; done
-  [[ -n $d ]] || { echo "editor walkthrough: no '$1' dialog" >&2; exit 1; }
-  sleep 0.5
-  eval "$(xdotool getwindowgeometry --shell "$d")"
-  xdotool mousemove $((X + WIDTH * 34 / 100)) $((Y + HEIGHT - 16)) click 1
+  for _ in $(seq 150); do d=$(xdotool search --onlyvisible --name "^$1\$" 2>/dev/null | head -1 || true); [[ -n $d ]] && break; sleep 0.2; done
+  [[ -n $d ]] || { import -window root /tmp/editor-walkthrough-debug.png; echo "editor walkthrough: no '$1' dialog (screen: /tmp/editor-walkthrough-debug.png)" >&2; exit 1; }
+  echo "$d"
+}
+# Waits until the dialog stands where Qt puts it: a dialog just mapped may still be at the
+# screen's corner, or not yet laid out, before Qt centres it over the window. Sets X Y WIDTH HEIGHT.
+wait_placed() {  # window
+  local g0= g1=
+  for _ in $(seq 50); do
+    g0=$(xdotool getwindowgeometry --shell "$1" 2>/dev/null) || return 1
+    sleep 0.3
+    g1=$(xdotool getwindowgeometry --shell "$1" 2>/dev/null) || return 1
+    eval "$g1"
+    [[ $g0 == "$g1" && $X -gt 0 && $Y -gt 0 ]] && return 0
+  done
+  return 1
+}
+# Its OK clicked until it has closed. The button box puts OK left of Cancel at the bottom right
+# (Cancel's centre 51 px, OK's 137 px from the right edge in this style at either screen size).
+# Clicking at a share of the width (as before) hit OK in the narrow upscale dialog but empty space
+# in the wider extend-canvas one; and a click before the dialog was placed landed on the window's
+# Generate button (an extra result) while the dialog stayed open: the hand-made click at 1920x1080.
+click_ok_until_closed() {  # title window
+  for _ in $(seq 10); do
+    xdotool search --onlyvisible --name "^$1\$" >/dev/null 2>&1 || return 0
+    wait_placed "$2" || return 0
+    xdotool mousemove $((X + WIDTH - 137)) $((Y + HEIGHT - 22)) click 1
+    sleep 1
+  done
+  import -window root /tmp/editor-walkthrough-debug.png
+  echo "editor walkthrough: the '$1' dialog never closed (screen: /tmp/editor-walkthrough-debug.png)" >&2; exit 1
+}
+# Keys to a dialog, the last of them Return. Without a window manager a dialog may not have the
+# keyboard yet when it shows: the keys are sent once it is placed and focused, and again (up to
+# three times) while it stays open with none of them taken.
+dialog_keys() {  # title keys...
+  local title=$1 d; shift
+  d=$(find_dialog "$title")
+  for _ in 1 2 3; do
+    wait_placed "$d" || return 0
+    xdotool windowfocus "$d" 2>/dev/null || true; sleep 0.5
+    xdotool key --window "$d" "$@" 2>/dev/null || true  # the dialog may close before the last key-up
+    sleep 1
+    xdotool search --onlyvisible --name "^$title\$" >/dev/null 2>&1 || return 0
+  done
+  import -window root /tmp/editor-walkthrough-debug.png
+  echo "editor walkthrough: the '$title' dialog took no keys (screen: /tmp/editor-walkthrough-debug.png)" >&2; exit 1
+}
+# Accepted by its OK button (a Return it never got would go to the window's focused button).
+dialog_ok() {  # title
+  local d
+  d=$(find_dialog "$1")
+  click_ok_until_closed "$1" "$d"
 }
 results() { ls "$DIT_STUDIO_GALLERY" 2>/dev/null | wc -l; }
 wait_results() {  # N [seconds]

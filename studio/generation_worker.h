@@ -18,6 +18,7 @@
 #include <functional>
 
 #include "engine/pipeline/engine.h"
+#include "engine/pipeline/upscale.h"
 
 namespace dit::studio {
 
@@ -29,7 +30,7 @@ struct GenerationRequest {
     // (engine/pipeline/upscale.h); request.strength is not used.
     struct Upscale {
         int tile = 0, overlap = 0;  // 0: the tile is the model's native size, the overlap tile/8
-        float strength = 0.35f;
+        float strength = dit::kDefaultUpscaleStrength;
     };
     std::optional<Upscale> upscale;
     // Images of this request, seeds request.seed, + 1, ...: each comes back as its own result

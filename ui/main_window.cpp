@@ -166,14 +166,9 @@ void MainWindow::setDocument(std::unique_ptr<Document> doc) {
     doc_ = std::move(doc);
     undo_group_->addStack(doc_->undoStack());
     undo_group_->setActiveStack(doc_->undoStack());
-    canvas_->setDocument(doc_.get());
-    mask_->setDocument(doc_.get());
-    pose_->setDocument(doc_.get());
-    edges_->setDocument(doc_.get());
-    prompt_->setDocument(doc_.get());
-    generation_->setDocument(doc_.get());
-    gallery_panel_->setDocument(doc_.get());
-    layers_->setDocument(doc_.get());
+    attachViews();
+    // A new canvas size (or its undo) may change every layer's size: the views start afresh.
+    connect(doc_.get(), &Document::canvasChanged, this, &MainWindow::attachViews);
     connect(doc_.get(), &Document::modifiedChanged, this, &MainWindow::updateTitle);
     connect(doc_.get(), &Document::layerChanged, this, [this](Document::Layer l, QRect, quint32) {
         // The image layer and the results are what generating writes; everything else the
@@ -191,6 +186,17 @@ void MainWindow::setDocument(std::unique_ptr<Document> doc) {
     }
     if (old) undo_group_->removeStack(old->undoStack());
     updateTitle();
+}
+
+void MainWindow::attachViews() {
+    canvas_->setDocument(doc_.get());
+    mask_->setDocument(doc_.get());
+    pose_->setDocument(doc_.get());
+    edges_->setDocument(doc_.get());
+    prompt_->setDocument(doc_.get());
+    generation_->setDocument(doc_.get());
+    gallery_panel_->setDocument(doc_.get());
+    layers_->setDocument(doc_.get());
 }
 
 void MainWindow::loadTokens(const QString& model_dir) {

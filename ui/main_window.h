@@ -162,7 +162,10 @@ private:
     void restoreLayout();    // main_window_layout.cpp
     void buildStatusBar();
     void setDocument(std::unique_ptr<dit::studio::Document> doc);
-    void resizeCanvas(QSize size);
+    // Every view and panel reads the document afresh (a new document, or a new canvas size).
+    void attachViews();
+    // `resized` (studio/document/resize_canvas.h) becomes the document, one undo step.
+    void resizeCanvas(dit::studio::DocumentState resized);
     // A result onto the canvas: a new layer `name` or the selected layer replaced (LayersPanel).
     void setImageLayer(const QImage& image, const QString& name);
     void loadTokens(const QString& model_dir);

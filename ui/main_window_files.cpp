@@ -12,6 +12,7 @@
 #include <QSaveFile>
 
 #include "studio/document/extend_canvas.h"
+#include "studio/document/resize_canvas.h"
 #include "studio/model/model_defaults.h"
 #include "studio/project/project_file.h"
 #include "studio/project/recent_files.h"
@@ -26,53 +27,31 @@ using studio::Document;
 using studio::DocumentState;
 using studio::GenerationSettings;
 
-namespace {
+using studio::generation_size;
 
-// Smooth scaling: masks are soft-edged anyway, and a resized image should not alias.
-QImage scaled_layer(const QImage& img, QSize size) {
-    if (img.isNull() || img.size() == size) return img;
-    return img.scaled(size, Qt::IgnoreAspectRatio, Qt::SmoothTransformation);
-}
-
-// The generation size for a picture: its own, to the engine's multiple of 16, scaled down to fit
-// 2048 a side with its aspect kept.
-QSize generation_size(QSize picture) {
-    const double f = std::min(1.0, 2048.0 / std::max(picture.width(), picture.height()));
-    return {studio::engine_size(picture.width() * f), studio::engine_size(picture.height() * f)};
-}
-
-}  // namespace
-
-void MainWindow::resizeCanvas(QSize size) {
-    // The document's canvas size is fixed, so a new size is a new document carrying the old
-    // one's content scaled; its undo history starts afresh, and what was unsaved stays unsaved.
-    const bool modified = doc_->isModified();
-    const int unsaved_results = doc_->unsavedResults();
-    DocumentState s = doc_->state();
-    const QSize old = s.canvas;
-    const double sx = double(size.width()) / old.width(), sy = double(size.height()) / old.height();
-    s.canvas = size;
-    for (auto& l : s.layers) l.pixels = studio::to_layer_format(scaled_layer(l.pixels, size));
-    s.image = QImage();  // the Document composites the scaled layers
-    s.mask = scaled_layer(s.mask, size).convertToFormat(QImage::Format_Grayscale8);
-    s.edges = scaled_layer(s.edges, size).convertToFormat(QImage::Format_Grayscale8);
-    if (!s.selection.isNull()) s.selection = scaled_layer(s.selection, size).convertToFormat(QImage::Format_Grayscale8);
-    for (auto& r : s.regions) r.mask = scaled_layer(r.mask, size).convertToFormat(QImage::Format_Grayscale8);
-    for (auto& p : s.people)
-        for (int i = 0; i < studio::kPosePointCount; ++i)
-            if (studio::PosePoint* k = studio::pose_point(p, i)) {
-                k->x = float(k->x * sx);
-                k->y = float(k->y * sy);
-            }
-    setDocument(std::make_unique<Document>(std::move(s)));
-    if (modified) doc_->markUnsaved(unsaved_results);
+void MainWindow::resizeCanvas(DocumentState resized) {
+    // One undo step: the content scaled, the generation size following (the Generation panel
+    // shows it); the results stay.
+    const QSize size = resized.canvas;
+    doc_->changeCanvas(std::move(resized), tr("Canvas size %1×%2").arg(size.width()).arg(size.height()));
 }
 
 void MainWindow::setImageLayer(const QImage& image, const QString& name) {
-    if (image.size() != doc_->canvasSize()) resizeCanvas(image.size());
     // Live mode replaces what it drew last: a layer per keystroke would bury the picture.
     const bool as_layer = layers_->resultsAsNewLayers() && !(live_ && live_->isChecked());
+    if (image.size() == doc_->canvasSize()) {
+        doc_->placeImage(image, as_layer, name);
+        return;
+    }
+    // A result of another size (an upscale): the new size and the result are one undo step. The
+    // scaled document is made first: a size it refuses throws before the step begins.
+    DocumentState resized = studio::resized_canvas(doc_->state(), image.size());
+    doc_->sealMerging();
+    doc_->undoStack()->beginMacro(name);
+    resizeCanvas(std::move(resized));
     doc_->placeImage(image, as_layer, name);
+    doc_->undoStack()->endMacro();
+    doc_->sealMerging();
 }
 
 bool MainWindow::openImage(const QImage& image, const QString& what) {
@@ -83,10 +62,13 @@ bool MainWindow::openImage(const QImage& image, const QString& what) {
     try {
         offered_.reset();
         restore_offer_->hide();
-        if (image.size() != doc_->canvasSize()) resizeCanvas(image.size());
-        // The picture and the size that follows it are one undo step.
+        // The picture and the size that follows it are one undo step (a size the scaled document
+        // refuses throws before it begins).
+        std::optional<DocumentState> resized;
+        if (image.size() != doc_->canvasSize()) resized = studio::resized_canvas(doc_->state(), image.size());
         doc_->sealMerging();
         doc_->undoStack()->beginMacro(tr("Open image"));
+        if (resized) resizeCanvas(std::move(*resized));
         doc_->setImage(image);
         GenerationSettings s = doc_->settings();
         const QSize gen = generation_size(image.size());
@@ -212,12 +194,8 @@ bool MainWindow::extendCanvas(const dit::Outpaint& o) {
         return false;
     }
     try {
-        const bool modified = doc_->isModified();
-        const int unsaved_results = doc_->unsavedResults();
-        DocumentState s = studio::extend_canvas(doc_->state(), o);
-        const QSize size = s.canvas;
-        setDocument(std::make_unique<Document>(std::move(s)));
-        doc_->markUnsaved(modified ? unsaved_results : 0);
+        doc_->changeCanvas(studio::extend_canvas(doc_->state(), o), tr("Extend canvas"));
+        const QSize size = doc_->canvasSize();
         showMessage(tr("Canvas extended to %1×%2: the new area is masked; Generate fills it and keeps the picture")
                         .arg(size.width()).arg(size.height()));
         return true;

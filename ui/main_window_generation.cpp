@@ -91,15 +91,7 @@ quint64 MainWindow::upscale(double scale, float strength, int tile, int overlap)
     }
     GenerationRequest req;
     try {
-        // The prompt, regions and controls of the document, at the output's size.
-        GenerationSettings s = doc_->settings();
-        s.mode = GenerationMode::Txt2Img;
-        Document at_output(doc_->state());
-        s.width = out.width();
-        s.height = out.height();
-        at_output.setSettings(s, QString());
-        req.request = at_output.toRequest();
-        req.request.init_image = studio::from_qimage(doc_->image());
+        req.request = doc_->toUpscaleRequest(out);
     } catch (const std::exception& e) {
         showMessage(QString::fromUtf8(e.what()), true);
         return 0;

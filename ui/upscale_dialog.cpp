@@ -8,6 +8,8 @@
 #include <QSpinBox>
 #include <cmath>
 
+#include "studio/generation_worker.h"
+
 namespace dit::ui {
 
 UpscaleDialog::UpscaleDialog(QSize canvas, int native, QWidget* parent) : QDialog(parent), canvas_(canvas) {
@@ -20,7 +22,7 @@ UpscaleDialog::UpscaleDialog(QSize canvas, int native, QWidget* parent) : QDialo
     strength_ = new QDoubleSpinBox(this);
     strength_->setRange(0.05, 1.0);
     strength_->setSingleStep(0.05);
-    strength_->setValue(0.35);
+    strength_->setValue(studio::GenerationRequest::Upscale{}.strength);
     strength_->setToolTip(tr("How much each tile is redrawn: low keeps the picture, high invents detail"));
     tile_ = new QSpinBox(this);
     tile_->setRange(32, 2048);

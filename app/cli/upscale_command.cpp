@@ -25,7 +25,7 @@ const char* kUpscaleUsage =
     "  --model DIR          diffusers folder (default: the embedded default model)\n"
     "  --tile PX            refinement tile, a multiple of 16 (default: the model's native size)\n"
     "  --overlap PX         tiles overlap at least this much, below tile/2 (default: tile/8)\n"
-    "  --strength S         img2img strength of the refinement, (0, 1] (default 0.35)\n"
+    "  --strength S         img2img strength of the refinement, (0, 1] (default 0.1)\n"
     "  --steps N --sampler NAME --cfg F --negative TEXT --seed N  as for generate (tile i: seed N + i)\n"
     "  --region TEXT:MASK.png  a regional prompt over the output (repeatable; cropped per tile)\n"
     "  --backend NAME       cpu | cpu-reference | cuda | auto\n"
@@ -70,7 +70,7 @@ int upscale_command(const std::vector<std::string>& argv) {
     for (const auto& spec : region_specs) r.regions.push_back(parse_region(spec, width, height));
     u.tile = args.integer("tile", std::min(d.width, d.height));
     u.overlap = args.integer("overlap", u.tile / 8);
-    u.strength = args.number("strength", 0.35f);
+    u.strength = args.number("strength", kDefaultUpscaleStrength);
     r.strength = u.strength;
     // Every field is checked before the picture is enlarged: a 20000-pixel request fails at once.
     if (width > 8192 || height > 8192)

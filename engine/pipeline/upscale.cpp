@@ -80,33 +80,58 @@ Result upscale_refine(const TileGenerator& generate, const UpscaleRequest& u, Ca
     if (pic.empty()) throw Error("upscale: there is no picture");
     if (!(u.strength > 0 && u.strength <= 1)) throw Error("upscale: field 'strength' must lie in (0, 1]");
     const std::vector<Tile> tiles = tile_layout(pic.width, pic.height, u.tile, u.overlap, 16);
-    std::vector<float> sum(pic.rgb.size(), 0.0f), weight(size_t(pic.width) * pic.height, 0.0f);
-    Image shown = pic;  // what previews show: finished tiles blended in, the rest the resize
+    // The request every tile starts from, without the picture-sized maps: each tile gets its
+    // crops, and no tile copies a whole control map or region mask.
+    Request plain = u.base;
+    plain.controls.clear();
+    plain.regions.clear();
+    plain.init_image.reset();
+    plain.mask.reset();
+    Image shown = pic;  // what previews show and the result: finished tiles blended in, the rest the resize
+    // The weighted sums live only for the current row of tiles: the rows above its top are final
+    // (later tiles start lower), and what the previous row left in it lies within its height. So
+    // beyond the 8-bit input and output, memory is one band (width x tile x 16 bytes), whatever
+    // the picture's height.
+    const int band_h = tiles.front().h;
+    int band_y = 0;
+    std::vector<float> sum(size_t(pic.width) * band_h * 3, 0.0f), weight(size_t(pic.width) * band_h, 0.0f);
+    auto move_band_to = [&](int y) {
+        // Rows [band_y, y) are final; the band's later rows move up and the freed rows start empty.
+        const size_t drop = std::min(size_t(y - band_y) * pic.width, weight.size());
+        std::copy(sum.begin() + long(drop * 3), sum.end(), sum.begin());
+        std::fill(sum.end() - long(drop * 3), sum.end(), 0.0f);
+        std::copy(weight.begin() + long(drop), weight.end(), weight.begin());
+        std::fill(weight.end() - long(drop), weight.end(), 0.0f);
+        band_y = y;
+    };
     const int n = int(tiles.size());
     auto put = [&](const Image& tile_img, const Tile& t, const std::vector<float>& w, Image& into, bool accumulate) {
         for (int y = 0; y < t.h; ++y)
             for (int x = 0; x < t.w; ++x) {
                 const size_t p = size_t(t.y + y) * pic.width + t.x + x;
+                const size_t b = size_t(t.y + y - band_y) * pic.width + t.x + x;
                 const float wt = w[size_t(y) * t.w + x];
-                if (accumulate) weight[p] += wt;
+                if (accumulate) weight[b] += wt;
                 for (int c = 0; c < 3; ++c) {
                     const float v = tile_img.rgb[(size_t(y) * t.w + x) * 3 + c];
-                    if (accumulate) sum[p * 3 + c] += wt * v;
-                    into.rgb[p * 3 + c] = accumulate ? uint8_t(std::lround(sum[p * 3 + c] / weight[p])) : uint8_t(v);
+                    if (accumulate) sum[b * 3 + c] += wt * v;
+                    into.rgb[p * 3 + c] = accumulate ? uint8_t(std::lround(sum[b * 3 + c] / weight[b])) : uint8_t(v);
                 }
             }
     };
     for (size_t i = 0; i < tiles.size(); ++i) {
         const Tile& t = tiles[i];
-        Request r = u.base;
+        move_band_to(t.y);
+        Request r = plain;
         r.width = t.w;
         r.height = t.h;
         r.seed = u.base.seed + i;
         r.strength = u.strength;
         r.init_image = crop(pic, t);
-        r.mask.reset();
-        for (auto& c : r.controls) c.image = crop(c.image, t);
-        r.regions.clear();
+        for (const ControlInput& c : u.base.controls) {
+            ControlInput cropped{c.type, c.adapter_dir, crop(c.image, t), c.weight, c.start, c.end, c.enabled, c.skip_blocks};
+            r.controls.push_back(std::move(cropped));
+        }
         for (const RegionPrompt& region : u.base.regions) {
             RegionPrompt cropped{region.prompt, crop(region.mask, t)};
             // A region with nothing in this tile has no say in it (and an empty mask is an error).
@@ -137,7 +162,7 @@ Result upscale_refine(const TileGenerator& generate, const UpscaleRequest& u, Ca
         put(tile_result.image, t, w, shown, true);
     }
     Result result;
-    result.image = shown;
+    result.image = std::move(shown);
     Request record = u.base;
     record.width = pic.width;
     record.height = pic.height;

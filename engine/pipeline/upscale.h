@@ -26,13 +26,17 @@ std::vector<Tile> tile_layout(int width, int height, int tile, int overlap, int 
 // have a neighbour (a picture edge keeps weight 1 to the border). Row-major, the tile's size.
 std::vector<float> tile_weights(const Tile& t, int width, int height, int overlap);
 
+// The refinement's default img2img strength, the CLI's, the studio's and the worker's alike
+// (docs/upscale.md: chosen from the fidelity and seam measured over strengths).
+inline constexpr float kDefaultUpscaleStrength = 0.1f;
+
 struct UpscaleRequest {
     Request base;        // prompt, steps, sampler, cfg, seed, backend, regions and controls at the
                          // picture's size; its size and init image are set per tile
     Image picture;       // the enlarged picture to refine
     int tile = 512;      // the model's native size, usually
     int overlap = 64;
-    float strength = 0.35f;  // img2img strength of the refinement
+    float strength = kDefaultUpscaleStrength;  // img2img strength of the refinement
 };
 
 // Runs base.steps x tiles img2img generations (tile i with seed base.seed + i). Progress counts

@@ -61,6 +61,13 @@ void settle_layers(DocumentState& s) {
     s.image = composite_layers(s.layers, s.canvas);
 }
 
+void Document::changeCanvas(DocumentState after, const QString& text) {
+    sealMerging();
+    settle_layers(after);
+    undo_.push(new CanvasCommand(this, state_, std::move(after), text));
+    sealMerging();
+}
+
 const ImageLayer* find_layer(const DocumentState& s, quint32 id) {
     for (const ImageLayer& l : s.layers)
         if (l.id == id) return &l;
@@ -439,8 +446,9 @@ void Document::sealMerging() {
         const_cast<DocumentCommand*>(c)->sealed = true;
 }
 
-dit::Request Document::toRequest(std::optional<quint64> seed) const {
-    const GenerationSettings& s = state_.settings;
+dit::Request Document::toRequest(std::optional<quint64> seed) const { return request(state_.settings, state_.mask, seed); }
+
+dit::Request Document::request(const GenerationSettings& s, const QImage& mask, std::optional<quint64> seed) const {
     const QSize size(s.width, s.height);
     dit::Request r;
     r.model_dir = s.model_dir.toStdString();
@@ -461,9 +469,9 @@ dit::Request Document::toRequest(std::optional<quint64> seed) const {
         r.init_image = from_qimage(at_size(state_.image, size));
     }
     if (s.mode == GenerationMode::Inpaint) {
-        if (!any_painted(state_.mask))
+        if (!any_painted(mask))
             throw Error("inpaint needs a mask: paint where the image should change");
-        r.mask = to_mask(state_.mask, size);
+        r.mask = to_mask(mask, size);
         r.inpaint_mode = inpaint_mode_name(s.inpaint_mode).toStdString();
         r.lazy_refresh = s.lazy_refresh;
     }
@@ -504,10 +512,20 @@ dit::Request Document::toRequest(std::optional<quint64> seed) const {
 
 dit::Request Document::toInpaintSelectionRequest(std::optional<quint64> seed) const {
     if (!hasSelection()) throw Error("inpaint selection: nothing is selected: select an area first");
-    Document copy(state_);  // the settings and the mask of this document stay as they are
-    copy.state_.settings.mode = GenerationMode::Inpaint;
-    copy.state_.mask = state_.selection;
-    return copy.toRequest(seed);
+    GenerationSettings s = state_.settings;  // the settings and the mask of this document stay as they are
+    s.mode = GenerationMode::Inpaint;
+    return request(s, state_.selection, seed);
+}
+
+dit::Request Document::toUpscaleRequest(QSize output, std::optional<quint64> seed) const {
+    if (state_.image.isNull()) throw Error("upscale: there is no image: generate or open one first");
+    GenerationSettings s = state_.settings;
+    s.mode = GenerationMode::Txt2Img;
+    s.width = output.width();
+    s.height = output.height();
+    dit::Request r = request(s, state_.mask, seed);
+    r.init_image = from_qimage(state_.image);
+    return r;
 }
 
 }  // namespace dit::studio

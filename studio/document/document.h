@@ -58,6 +58,13 @@ public:
     // image: no layers). One undo step; throws dit::Error if its size is not the canvas's.
     void setImage(const QImage& image);
 
+    // --- The canvas's size. `after` is the whole document at its new size (resized_canvas,
+    // extend_canvas); one undo step, whose before and after share their pixels with the
+    // document, so it costs what the new size added. The results stay as they are whatever is
+    // undone (a result is kept, not an edit). Emits canvasChanged(), not layerChanged(): every
+    // view sizes itself anew.
+    void changeCanvas(DocumentState after, const QString& text);
+
     // --- Image layers (studio/document/image_layers.h). Each edit is one undo step that restores
     // the whole stack and the selection; the pixels are shared, not copied, between steps.
     const std::vector<ImageLayer>& imageLayers() const { return state_.layers; }
@@ -156,16 +163,24 @@ public:
     // setting and the mask layer say (neither is touched): the selection is the request's mask.
     // Throws dit::Error when nothing is selected or there is no picture.
     dit::Request toInpaintSelectionRequest(std::optional<quint64> seed = std::nullopt) const;
+    // The request an upscale to `output` starts from (GenerationRequest::upscale): the prompts,
+    // regions and controls at the output's size, and the composite at the canvas's own size as
+    // the init image (the worker enlarges it). Throws dit::Error when there is no picture.
+    dit::Request toUpscaleRequest(QSize output, std::optional<quint64> seed = std::nullopt) const;
 
 signals:
     // `rect` in canvas pixels; null means the whole layer. region_id for Layer::Region.
     void layerChanged(dit::studio::Document::Layer layer, QRect rect, quint32 region_id);
     // isModified() changed.
     void modifiedChanged(bool modified);
+    // The canvas's size changed, and with it possibly every layer (changeCanvas, or its undo).
+    void canvasChanged();
 
 private:
     friend class DocumentCommand;
     QImage& layer(PaintTarget t);
+    // The request for settings `s` (its size and mode) with `mask` as the inpaint mask.
+    dit::Request request(const GenerationSettings& s, const QImage& mask, std::optional<quint64> seed) const;
     void push_mask_op(QImage after, const QString& text);
     // One undo step from the current stack to `after` (selection `current`); `merge_layer`
     // non-zero makes it an opacity change of that layer, which merges with the next one.

@@ -17,6 +17,7 @@ protected:
     DocumentState& state() { return doc_->state_; }
     QImage& layer(Document::PaintTarget t) { return doc_->layer(t); }
     void notify(Document::Layer l, QRect r = {}, quint32 id = 0) { emit doc_->layerChanged(l, r, id); }
+    void notifyCanvas() { emit doc_->canvasChanged(); }
     Document* doc_;
 };
 
@@ -69,6 +70,28 @@ private:
     }
     Stack before_, after_;
     quint32 merge_layer_;
+};
+
+// The whole document before and after a canvas size change, less the results (kept as they are
+// on either side). The states share their unchanged QImages with each other.
+class CanvasCommand : public DocumentCommand {
+public:
+    CanvasCommand(Document* doc, DocumentState before, DocumentState after, const QString& text)
+        : DocumentCommand(doc, text), before_(std::move(before)), after_(std::move(after)) {
+        before_.results.clear();
+        after_.results.clear();
+    }
+    void undo() override { set(before_); }
+    void redo() override { set(after_); }
+
+private:
+    void set(const DocumentState& s) {
+        std::vector<GalleryItem> results = std::move(state().results);
+        state() = s;
+        state().results = std::move(results);
+        notifyCanvas();
+    }
+    DocumentState before_, after_;
 };
 
 class SelectionCommand : public DocumentCommand {

@@ -40,8 +40,8 @@ struct DocumentState {
     QImage mask;     // Format_Grayscale8: 255 = regenerate, soft edges in between
     QImage edges;    // Format_Grayscale8: 255 = edge
     // The selection (studio/document/selection.h): Format_Grayscale8, 255 = selected; null when
-    // nothing is selected. Not saved with the project, as in GIMP's .xcf-less workflows: it is
-    // a working state, but its changes undo.
+    // nothing is selected. Saved with the project (as GIMP's .xcf and Krita's .kra keep it), and
+    // its changes undo.
     QImage selection;
     std::vector<Person> people;
     std::vector<Region> regions;

@@ -237,6 +237,8 @@ DocumentState load_project(const QString& folder_in, QStringList* warnings) {
     s.edges = layer("edges", QImage::Format_Grayscale8);
     if (s.mask.isNull()) s.mask = blank_gray(s.canvas);
     if (s.edges.isNull()) s.edges = blank_gray(s.canvas);
+    // Optional (absent before the studio saved it, and when nothing is selected): no new version.
+    s.selection = layer("selection", QImage::Format_Grayscale8);
 
     // The pose layer is an OpenPose JSON file, read by the studio's one OpenPose parser.
     const QJsonValue pose = layers["pose"];
@@ -331,6 +333,10 @@ void save_project(const DocumentState& s, const QString& folder_in) {
         j["current_layer"] = double(s.current_layer);
         write_png(tmp + "/mask.png", s.mask);
         write_png(tmp + "/edges.png", s.edges);
+        if (!s.selection.isNull()) {
+            write_png(tmp + "/selection.png", s.selection);
+            layers["selection"] = "selection.png";
+        }
         if (!s.people.empty()) {
             Pose pose;
             pose.canvas = s.canvas;

@@ -1,12 +1,14 @@
 // Selections: shapes to exact pixels (pixel centres inside), the lasso's even-odd rule, feather,
 // the mask conversions, every change undoing, and "inpaint selection" sending the selection as
 // the request's mask while the mask layer and the mode stay as they were.
+#include <QTemporaryDir>
 #include <QtTest>
 
 #include "engine/error.h"
 #include "studio/document/document.h"
 #include "studio/document/mask_ops.h"
 #include "studio/document/selection.h"
+#include "studio/project/project_file.h"
 #include "tests/common/document_compare.h"
 
 using namespace dit::studio;
@@ -115,6 +117,24 @@ private slots:
         QCOMPARE(r.seed, quint64(7));
         QVERIFY(same_state(doc.state(), before));  // the mask layer and the mode untouched
         QCOMPARE(doc.settings().mode, GenerationMode::Txt2Img);
+    }
+
+    // The selection is part of the project: saved and loaded exactly; a project without one
+    // (nothing selected, or saved by an older studio) opens with nothing selected.
+    void the_selection_is_saved_with_the_project() {
+        QTemporaryDir tmp;
+        Document doc(DocumentState::blank({40, 24}));
+        doc.setSelection(ellipse_selection(doc.canvasSize(), QRectF(3, 2, 20, 15)), "Ellipse");
+        doc.featherSelection(2);  // soft values survive too
+        save_project(doc.state(), tmp.filePath("p"));
+        const DocumentState back = load_project(tmp.filePath("p"));
+        QVERIFY(!back.selection.isNull());
+        QCOMPARE(back.selection, doc.selection());
+        QVERIFY(same_state(back, doc.state()));
+        doc.selectNone();
+        save_project(doc.state(), tmp.filePath("q"));
+        QVERIFY(!QFile::exists(tmp.filePath("q/selection.png")));
+        QVERIFY(load_project(tmp.filePath("q")).selection.isNull());
     }
 };
 

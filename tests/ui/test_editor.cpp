@@ -22,6 +22,7 @@
 #include "ui/prompt_panel.h"
 #include "ui/layers_panel.h"
 #include "ui/tool_bar.h"
+#include "ui/upscale_dialog.h"
 
 using dit::studio::BlendMode;
 using dit::studio::Document;
@@ -272,6 +273,48 @@ private slots:
         QCOMPARE(int(doc->imageLayers().size()), 2);
         QCOMPARE(doc->image().pixelColor(3, 3), QColor(1, 2, 3));
         w->layersPanel()->resultsAsLayersBox()->setChecked(true);
+    }
+
+    // The upscale's default strength is the one measured best for fidelity and seams
+    // (docs/upscale.md), the same in the dialog, the worker's request and the CLI (the engine's).
+    void the_upscale_dialog_starts_at_the_measured_strength() {
+        dit::ui::UpscaleDialog dialog(QSize(96, 64), 64);
+        QCOMPARE(dialog.strength(), 0.1);
+        QCOMPARE(double(dit::studio::GenerationRequest::Upscale{}.strength), double(0.1f));
+    }
+
+    // A result of another size (an upscale's) changes the canvas in one undo step of the same
+    // document: the Generation panel's size fields follow it, undo gives back the old size and
+    // picture, and the results stay.
+    void a_canvas_size_change_is_one_undo_step_and_the_size_fields_follow() {
+        auto w = dit::testing::make_test_window();
+        QImage img(96, 64, QImage::Format_RGB888);
+        img.fill(QColor(10, 200, 30));
+        QVERIFY(w->openImage(img, QStringLiteral("green")));
+        Document* doc = w->document();
+        const int steps_before = doc->undoStack()->count();
+        dit::studio::GalleryItem it;
+        it.image = QImage(192, 128, QImage::Format_RGB888);
+        it.image.fill(QColor(1, 2, 3));
+        doc->addResult(it);
+        w->applyResult(0);
+        QCOMPARE(w->document(), doc);  // the same document: its history goes on
+        QCOMPARE(doc->canvasSize(), QSize(192, 128));
+        QCOMPARE(doc->settings().width, 192);
+        QCOMPARE(w->generationPanel()->widthSpin()->value(), 192);
+        QCOMPARE(w->generationPanel()->heightSpin()->value(), 128);
+        QCOMPARE(w->canvas()->document(), doc);
+        QCOMPARE(doc->undoStack()->count(), steps_before + 1);
+        doc->undoStack()->undo();
+        QCOMPARE(doc->canvasSize(), QSize(96, 64));
+        QCOMPARE(doc->image(), img);
+        QCOMPARE(w->generationPanel()->widthSpin()->value(), 96);
+        QCOMPARE(int(doc->results().size()), 1);
+        doc->undoStack()->redo();
+        QCOMPARE(doc->canvasSize(), QSize(192, 128));
+        QCOMPARE(doc->image().pixelColor(5, 5), QColor(1, 2, 3));
+        // The canvas view draws the new size: its overlays were rebuilt for it.
+        QVERIFY(w->canvas()->grab().width() > 0);
     }
 };
 
