@@ -40,10 +40,10 @@ def _json(path):
         return json.load(f)
 
 
-def _weights(folder, dtype):
+def _weights_file(folder):
     for name in ("diffusion_pytorch_model.safetensors", "model.safetensors"):
         if os.path.exists(os.path.join(folder, name)):
-            return {k: v.to(dtype) for k, v in safetensors_io.load(os.path.join(folder, name)).items()}
+            return os.path.join(folder, name)
     raise FileNotFoundError(folder)
 
 
@@ -53,7 +53,12 @@ def _load(make, folder, dtype, device, strict=True):
     else:  # built where it runs: initialising T5-XXL's 4.7 B parameters on the CPU takes minutes
         with torch.device(device):
             model = make()
-    model.to(dtype).load_state_dict(_weights(folder, dtype), strict=strict)
+    model.to(dtype)
+    state = model.state_dict()
+    # One tensor at a time into the model's own parameters: no second copy of a large model.
+    names = set(safetensors_io.load_into(_weights_file(folder), state))
+    if strict and names != set(state):
+        raise KeyError(f"{folder}: missing {sorted(set(state) - names)[:5]}, unexpected {sorted(names - set(state))[:5]}")
     return model.eval()
 
 

@@ -71,5 +71,31 @@ def load(path):
     return out
 
 
+def load_into(path, state):
+    """Copies each tensor of the file into state[name] (converting to its dtype), reading one
+    tensor at a time, so a model as large as Gemma-2-2B loads without a second copy of itself.
+    Returns the names the file holds."""
+    with open(path, "rb") as f:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.loads(f.read(n))
+        base = 8 + n
+        names = []
+        for name, info in header.items():
+            if name == "__metadata__":
+                continue
+            names.append(name)
+            if name not in state:
+                continue
+            dtype, _ = _DTYPES[info["dtype"]]
+            begin, end = info["data_offsets"]
+            f.seek(base + begin)
+            raw = bytearray(f.read(end - begin))
+            t = torch.frombuffer(raw, dtype=torch.int16).view(torch.bfloat16) if dtype == torch.bfloat16 \
+                else torch.frombuffer(raw, dtype=dtype)
+            with torch.no_grad():
+                state[name].copy_(t.reshape(info["shape"]))
+    return names
+
+
 def save_npy(path, tensor):
     np.save(path, tensor.detach().cpu().float().numpy())
