@@ -75,6 +75,12 @@ int main(int argc, char** argv) {
                  ours_decode = secs(marks.back(), t_end);
     const double rss = dit::bench::peak_rss_mib();
     pipeline.reset();  // PyTorch's float32 copy of the weights (~14 GB at full size) needs the memory
+    std::printf("machine: %s, %d threads\n", dit::bench::cpu_model().c_str(), threads);
+    std::printf("model: Sana-Sprint-shaped (%s scale), random bf16 weights; %dx%d px, %d steps of scm\n",
+                scale.c_str(), size, size, steps);
+    std::printf("dit-studio: load %.2f s; prompt %.2f s, step %.2f s, decode %.2f s; request to image %.2f s; peak RSS %.0f MiB\n",
+                load_s, ours_prompt, step, ours_decode, ours, rss);
+    std::fflush(stdout);  // ours stands even if the peer fails
 
     const std::string torch = dit::bench::run(py + " time " + dir.string() + " --size " + std::to_string(size) +
                                               " --steps " + std::to_string(steps) + " --threads " +
@@ -90,12 +96,7 @@ int main(int argc, char** argv) {
     }
     if (keep.empty()) fs::remove_all(dir);
 
-    std::printf("machine: %s, %d threads\n", dit::bench::cpu_model().c_str(), threads);
-    std::printf("model: Sana-Sprint-shaped (%s scale), random bf16 weights; %dx%d px, %d steps of scm\n",
-                scale.c_str(), size, size, steps);
     std::printf("images agree: max %.0f of 255 levels apart\n", worst);
-    std::printf("dit-studio: load %.2f s; prompt %.2f s, step %.2f s, decode %.2f s; request to image %.2f s; peak RSS %.0f MiB\n",
-                load_s, ours_prompt, step, ours_decode, ours, rss);
     std::printf("pytorch %s eager f32: load %s s; prompt, step, decode %s s; request to image %.2f s\n",
                 dit::bench::field(torch, "torch_version").c_str(), dit::bench::field(torch, "torch_load_s").c_str(),
                 stages.c_str(), theirs);
