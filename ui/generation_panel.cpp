@@ -137,6 +137,21 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
                              "T5-XXL needs ~0.4 GB there instead of ~9.5 GB, on the CPU its weights are not "
                              "resident while the transformer runs. The same image; the prompt is slower the next time"));
     form->addRow(QString(), low_vram_);
+    auto* cache_row = new QHBoxLayout;
+    step_cache_ = new QCheckBox(tr("Skip steps"), this);
+    step_cache_->setToolTip(tr("Step caching (TeaCache): a step whose input barely changed since the model last "
+                               "ran reuses that run's change instead of running the model. Faster, slightly "
+                               "different image; not with lazy inpainting"));
+    cache_threshold_ = new QDoubleSpinBox(this);
+    cache_threshold_->setRange(0.0, 2.0);
+    cache_threshold_->setSingleStep(0.05);
+    cache_threshold_->setDecimals(3);
+    cache_threshold_->setPrefix(tr("threshold "));
+    cache_threshold_->setToolTip(tr("The accumulated relative change under which steps are skipped: higher skips "
+                                    "more; 0 skips none"));
+    cache_row->addWidget(step_cache_);
+    cache_row->addWidget(cache_threshold_, 1);
+    form->addRow(tr("Step cache"), cache_row);
     v->addLayout(form);
 
     auto* controls = new QGroupBox(tr("Controls (pose, edges)"), this);
@@ -172,6 +187,14 @@ GenerationPanel::GenerationPanel(QWidget* parent) : QWidget(parent) {
     });
     connect(low_vram_, &QCheckBox::toggled, this, [this](bool on) {
         change(tr("low VRAM"), [&](GenerationSettings& s) { s.low_vram = on; });
+    });
+    connect(step_cache_, &QCheckBox::toggled, this, [this](bool on) {
+        change(tr("step cache"), [&](GenerationSettings& s) {
+            s.cache = studio::cache_setting(on ? cache_threshold_->value() : -1.0);
+        });
+    });
+    connect(cache_threshold_, &QDoubleSpinBox::valueChanged, this, [this](double t) {
+        change(tr("step cache threshold"), [&](GenerationSettings& s) { s.cache = studio::cache_setting(t); });
     });
     connect(steps_, &QSpinBox::valueChanged, this, [this](int n) {
         change(tr("steps"), [&](GenerationSettings& s) { s.steps = n; });
@@ -255,7 +278,8 @@ void GenerationPanel::pullFromDocument() {
     if (!doc_) return;
     const GenerationSettings& s = doc_->settings();
     const QList<QWidget*> all = {model_, mode_, inpaint_mode_, lazy_refresh_, sampler_, backend_, steps_, batch_,
-                                 cfg_, strength_, width_, height_, seed_, random_, low_vram_};
+                                 cfg_, strength_, width_, height_, seed_, random_, low_vram_, step_cache_,
+                                 cache_threshold_};
     for (QWidget* w : all) w->blockSignals(true);
     if (model_->text() != s.model_dir) model_->setText(s.model_dir);
     mode_->setCurrentIndex(int(s.mode));
@@ -268,6 +292,9 @@ void GenerationPanel::pullFromDocument() {
     if (bi < 0) backend_->addItem(s.backend, s.backend);
     backend_->setCurrentIndex(backend_->findData(s.backend));
     low_vram_->setChecked(s.low_vram);
+    const double threshold = studio::cache_threshold(s.cache);
+    step_cache_->setChecked(threshold >= 0);
+    cache_threshold_->setValue(threshold >= 0 ? threshold : studio::kDefaultCacheThreshold);
     steps_->setValue(s.steps);
     batch_->setValue(s.batch);
     cfg_->setValue(s.cfg);
@@ -286,6 +313,7 @@ void GenerationPanel::pullFromDocument() {
                                   : tr("img2img: the fraction of the schedule that is re-run; 1 ignores the image"));
     inpaint_mode_->setEnabled(s.mode == GenerationMode::Inpaint);
     lazy_refresh_->setEnabled(s.mode == GenerationMode::Inpaint && s.inpaint_mode == InpaintMode::Lazy);
+    cache_threshold_->setEnabled(threshold >= 0);
     seed_->setEnabled(!s.random_seed);
     if (s.model_dir != last_model_dir_) {
         last_model_dir_ = s.model_dir;

@@ -45,6 +45,9 @@ public:
     QDoubleSpinBox* strengthSpin() const { return strength_; }
     QLabel* strengthLabel() const { return strength_label_; }
     QCheckBox* lowVramBox() const { return low_vram_; }
+    // Step caching: on/off and the TeaCache threshold (disabled while off).
+    QCheckBox* stepCacheBox() const { return step_cache_; }
+    QDoubleSpinBox* cacheThresholdSpin() const { return cache_threshold_; }
     // Under the model folder: each component's size and storage types (a quantized copy shows
     // Q8_0, Q4_K, F8_E4M3...); its tooltip names the files.
     QLabel* componentsLabel() const { return components_; }
@@ -67,9 +70,9 @@ private:
     QComboBox *mode_, *inpaint_mode_, *sampler_, *backend_;
     QSpinBox *steps_, *width_, *height_, *lazy_refresh_, *batch_;
     ControlsEditor* controls_;
-    QDoubleSpinBox *cfg_, *strength_;
+    QDoubleSpinBox *cfg_, *strength_, *cache_threshold_;
     QLineEdit* seed_;
-    QCheckBox *random_, *low_vram_;
+    QCheckBox *random_, *low_vram_, *step_cache_;
     QLabel* strength_label_;
     QLabel* components_;
 };

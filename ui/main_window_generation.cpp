@@ -324,6 +324,7 @@ void MainWindow::restoreParameters(const dit::Request& r, bool mode_known) {
     (r.mask ? s.denoise : s.strength) = r.strength;
     if (mode_known) s.mode = r.mask ? GenerationMode::Inpaint : r.init_image ? GenerationMode::Img2Img : GenerationMode::Txt2Img;
     if (!r.backend.empty()) s.backend = QString::fromStdString(r.backend);
+    s.cache = QString::fromStdString(r.cache);
     // low_vram stays the user's: it is about this machine's memory, not the image (the same either way).
     if (r.mask) {
         s.inpaint_mode = studio::InpaintMode(std::max<qsizetype>(0, QStringList{"full", "crop", "lazy"}.indexOf(

@@ -3,6 +3,9 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "engine/error.h"
+#include "engine/models/step_cache.h"
+
 namespace dit::cli {
 
 Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& flags,
@@ -73,6 +76,16 @@ std::string backend_arg(const Args& args, const std::string& fallback) {
     if (args.has("backend") && args.has("device"))
         throw UsageError("--backend and --device are the same flag; give one of them");
     return args.has("device") ? args.str("device") : args.str("backend", fallback);
+}
+
+std::string cache_arg(const Args& args) {
+    const std::string value = args.str("cache", "off");
+    try {
+        StepCacheSetting::parse(value);
+    } catch (const Error& e) {
+        throw UsageError(std::string("--cache: ") + e.what());
+    }
+    return value;
 }
 
 }  // namespace dit::cli

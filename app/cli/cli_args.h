@@ -41,4 +41,12 @@ std::string backend_arg(const Args& args, const std::string& fallback = "cpu");
     "  --backend NAME       cpu | cpu-reference | cuda | auto (cuda when a GPU can run it;\n"      \
     "                       default cpu); --device NAME is the same flag\n"
 
+// --cache off|teacache:THRESH (step caching, engine/models/step_cache.h), checked here so a bad
+// value is a usage error naming the flag before any model loads.
+std::string cache_arg(const Args& args);
+#define DIT_CLI_CACHE_HELP                                                                         \
+    "  --cache SETTING      step caching: off | teacache:THRESH (THRESH >= 0; 0 never skips; default\n" \
+    "                       off). Skips the block stack on steps whose modulated input changed less\n" \
+    "                       than THRESH since it last ran (docs/benchmarks.md #21); no lazy inpainting\n"
+
 }  // namespace dit::cli

@@ -39,6 +39,7 @@ const char* kUsage =
     "  --sampler NAME       dpm++2m | ddim | euler | euler_a | lcm | flow_euler | scm (default dpm++2m)\n"
     "  --cfg F              classifier-free guidance scale (default 4.5)\n"
     DIT_CLI_BACKEND_HELP
+    DIT_CLI_CACHE_HELP
     "  --edge-tolerance PX  edge F1 matching distance in pixels (default 2)\n"
     "  --inpaint MODES      inpainting cases (each case's first object erased, then inpainted) in\n"
     "                       these modes: comma-separated full, crop, lazy, or none (default full,lazy)\n"
@@ -149,11 +150,11 @@ int eval_command(const std::vector<std::string>& argv) {
     }
     const Args args(argv,
                     {"model", "cases", "seed", "size", "steps", "sampler", "cfg", "backend", "device", "edge-tolerance", "out",
-                     "inpaint"},
+                     "inpaint", "cache"},
                     {"ground-truth", "quiet", "regions", "no-control"});
     const bool ground_truth = args.on("ground-truth");
     if (ground_truth)
-        for (const char* flag : {"model", "steps", "sampler", "cfg", "backend", "device"})
+        for (const char* flag : {"model", "steps", "sampler", "cfg", "backend", "device", "cache"})
             if (args.has(flag)) throw UsageError(std::string("--ground-truth generates nothing; it takes no --") + flag);
     const int cases = args.integer("cases", 48);
     if (cases < 1 || cases > 10000) throw UsageError("--cases must be 1..10000, got " + std::to_string(cases));
@@ -170,9 +171,12 @@ int eval_command(const std::vector<std::string>& argv) {
     base.sampler = args.str("sampler", "dpm++2m");
     base.cfg = args.number("cfg", 4.5f);
     base.backend = backend_arg(args);
+    base.cache = cache_arg(args);
     const bool quiet = args.on("quiet");
     std::vector<InpaintTally> inpaint;  // one per mode, full first when asked
     for (const std::string& mode : split_modes(args.str("inpaint", "full,lazy"))) {
+        if (mode == "lazy" && base.cache != "off")
+            throw UsageError("--cache does not combine with lazy inpainting (--inpaint's default is full,lazy): give --inpaint full, crop or none");
         InpaintTally tally;
         tally.mode = mode;
         inpaint.push_back(std::move(tally));
@@ -292,7 +296,8 @@ int eval_command(const std::vector<std::string>& argv) {
     else
         std::printf("dit-cli eval: %d world cases (seed %llu, %d px), model %s, %d steps %s, cfg %g, %s, %.1f s\n",
                     cases, static_cast<unsigned long long>(seed), size, base.model_dir.string().c_str(), base.steps,
-                    base.sampler.c_str(), base.cfg, base.backend.c_str(), seconds);
+                    base.sampler.c_str(), base.cfg, (base.backend + (base.cache == "off" ? "" : ", cache " + base.cache)).c_str(),
+                    seconds);
     std::printf("%-44s %11s %7s\n", "metric", "right/asked", "score");
     row_count("colour", tally.colour, tally.objects);
     row_count("shape", tally.shape, tally.objects);
@@ -337,6 +342,7 @@ int eval_command(const std::vector<std::string>& argv) {
                                    {"sampler", QString::fromStdString(base.sampler)},
                                    {"cfg", base.cfg},
                                    {"backend", QString::fromStdString(base.backend)},
+                                   {"cache", QString::fromStdString(base.cache)},
                                    {"edge_tolerance", tolerance},
                                    {"people_fraction", kPeopleFraction}};
         QJsonObject inpainting;

@@ -72,6 +72,9 @@ struct Request {
     // a ring of fresh tokens around the mask itself)
     int lazy_halo = 0;
     std::vector<RegionPrompt> regions;
+    // Step caching (engine/models/step_cache.h): "off" | "teacache:THRESH". Batches then run one
+    // image at a time, each as its single run; lazy inpainting is refused with it.
+    std::string cache = "off";
 };
 
 struct Progress {
@@ -93,6 +96,7 @@ struct Result {
     // Set when the image was made differently from the request, and why: "cuda ran out of
     // memory (...); generated on the CPU instead". Empty otherwise.
     std::string notice;
+    int skipped_steps = 0;  // step caching: steps whose block stack was replaced by the last residual
 };
 
 // The backend a Request names: "cpu" (OpenBLAS + OpenMP), "cpu-reference" (plain loops),

@@ -30,6 +30,7 @@ std::string parameters_json(const Request& r) {
         {"seed", r.seed},
     };
     if (r.init_image) j["strength"] = r.strength;
+    if (r.cache != "off") j["cache"] = r.cache;
     if (r.mask) {  // the mask itself is not stored, only how it was used
         j["inpaint_mode"] = r.inpaint_mode;
         if (r.inpaint_mode == "lazy") j["lazy_refresh"] = r.lazy_refresh, j["lazy_halo"] = r.lazy_halo;
@@ -71,6 +72,7 @@ std::string parameters_text(const Request& r) {
          ", Size: " + std::to_string(r.width) + "x" + std::to_string(r.height);
     if (r.init_image) s += ", Denoising strength: " + nlohmann::json(r.strength).dump();
     if (r.mask) s += ", Inpaint: " + r.inpaint_mode;
+    if (r.cache != "off") s += ", Cache: " + r.cache;
     return s;
 }
 
@@ -142,6 +144,7 @@ Request parameters_from_json(const std::string& text) {
     take("seed", r.seed);
     take("strength", r.strength);
     take("inpaint_mode", r.inpaint_mode);
+    take("cache", r.cache);
     take("lazy_refresh", r.lazy_refresh);
     take("lazy_halo", r.lazy_halo);
     take("crop_margin", r.crop_margin);

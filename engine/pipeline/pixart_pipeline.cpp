@@ -70,10 +70,15 @@ std::vector<Result> PixArtPipeline::run_batch(const Request& req, int count, Cal
     validate_regions(req.regions, req.width, req.height);
     // Inpainting (engine/pipeline/inpaint.h): crop mode is a full-mode run on the crop.
     check_inpaint_request(req);
+    const StepCacheSetting cache = StepCacheSetting::parse(req.cache);
+    if (cache.on && req.mask && req.inpaint_mode == "lazy")
+        throw Error("cache '" + req.cache + "' does not combine with inpaint mode lazy: a lazy step runs only the "
+                    "masked tokens, so no whole-image residual exists to reuse; use inpaint mode full or crop, or cache off");
 
     // Items run `group` at a time through one batched forward (engine/pipeline/batch.h); what
     // carries per-request state through the forward (inpainting, controls, regions) runs alone.
-    const bool batchable = !req.mask && req.controls.empty() && req.regions.empty();
+    // A step cache decides per forward, so a batch shares its skips: each image runs alone to stay its single run.
+    const bool batchable = !req.mask && req.controls.empty() && req.regions.empty() && !cache.on;
     const int guided_branches = req.cfg > 1.0f ? 2 : 1;
     const int group = batchable ? batch_group_size(count, guided_branches, req.width / down / tc.patch_size,
                                                    req.height / down / tc.patch_size, tc.hidden(), tc.heads)
@@ -179,11 +184,25 @@ std::vector<Result> PixArtPipeline::run_group(const Request& req, int G, Callbac
     const auto controls = ControlSet::prepare(req, root_, *transformer_, *vae_, embeds, prompt, steps, ops, &cancelled);
     ForwardExtras extras;
     regional.install(extras);
+    // Step caching: one decision per forward for the whole batch. With CFG the two branches see the
+    // same latent and timestep, so their modulated inputs, and so their decisions, are the same; and
+    // skipping one branch alone would let the guidance (cfg x their difference) amplify its staleness.
+    const StepCacheSetting cache = StepCacheSetting::parse(req.cache);
+    std::unique_ptr<StepCache> step_cache = cache.on ? std::make_unique<StepCache>(cache.threshold) : nullptr;
+    extras.step_cache = step_cache.get();
+    // Controls add their residuals inside the stack, so a reused residual carries the controls of
+    // the step it came from: the stack runs whenever the set of acting controls changes.
+    auto acting_controls = [&](int i) {
+        std::vector<char> on;
+        for (const ControlInput& c : req.controls) on.push_back(control_acts_at(c, i, steps));
+        return on;
+    };
     const int64_t item = x[0].numel();
     for (int i = 0; i < steps; ++i) {
         poll();
         controls->install(extras, i, steps, ops);
         if (inpaint) extras.lazy = inpaint->lazy_step(i);
+        if (step_cache) step_cache->begin_step(i, steps, i > 0 && acting_controls(i) != acting_controls(i - 1));
         Shape in_shape = latent_shape;
         in_shape[0] = G * B;
         Tensor in(in_shape);
@@ -225,6 +244,7 @@ std::vector<Result> PixArtPipeline::run_group(const Request& req, int G, Callbac
         Request item_req = req;
         item_req.seed = req.seed + uint64_t(k);
         result.parameters = parameters_json(item_req);
+        result.skipped_steps = step_cache ? step_cache->skipped() : 0;
         result.seconds = seconds();
     }
     return results;

@@ -463,6 +463,7 @@ dit::Request Document::request(const GenerationSettings& s, const QImage& mask, 
     r.strength = float(s.mode == GenerationMode::Inpaint ? s.denoise : s.strength);
     r.backend = s.backend.toStdString();
     r.low_vram = s.low_vram;
+    r.cache = s.cache.toStdString();
     const std::string mode = mode_name(s.mode).toStdString();
     if (s.mode != GenerationMode::Txt2Img) {
         if (state_.image.isNull()) throw Error(mode + " needs an image layer: open or drop an image first");

@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "engine/error.h"
+#include "engine/models/step_cache.h"
 
 namespace dit::studio {
 
@@ -85,12 +86,24 @@ struct Checker {
 
 }  // namespace
 
+// Chosen from the calibration in docs/benchmarks.md (#21 step caching).
+const double kDefaultCacheThreshold = 0.1;
+
+double cache_threshold(const QString& cache) {
+    const StepCacheSetting c = StepCacheSetting::parse(cache.toStdString());
+    return c.on ? double(c.threshold) : -1.0;
+}
+
+QString cache_setting(double threshold) {
+    return threshold < 0 ? QStringLiteral("off") : QStringLiteral("teacache:") + QString::number(threshold, 'g', 6);
+}
+
 QString mode_name(GenerationMode m) { return kModes[int(m)]; }
 QString inpaint_mode_name(InpaintMode m) { return kInpaintModes[int(m)]; }
 
 QStringList settings_keys() {
     return {"model_dir", "width", "height", "steps", "sampler", "cfg", "seed", "random_seed",
-            "strength", "denoise", "mode", "inpaint_mode", "lazy_refresh", "backend", "low_vram", "controls", "batch"};
+            "strength", "denoise", "mode", "inpaint_mode", "lazy_refresh", "backend", "low_vram", "controls", "batch", "cache"};
 }
 QStringList control_keys() { return kControlKeys; }
 QStringList control_types() { return kControlTypes; }
@@ -113,6 +126,7 @@ QJsonObject settings_to_json(const GenerationSettings& s) {
     o["batch"] = s.batch;
     o["backend"] = s.backend;
     o["low_vram"] = s.low_vram;
+    o["cache"] = s.cache;
     QJsonArray controls;
     for (const ControlSettings& c : s.controls)
         controls.append(QJsonObject{{"type", c.type}, {"enabled", c.enabled}, {"weight", c.weight},
@@ -146,6 +160,14 @@ GenerationSettings settings_from_json(const QJsonObject& json, const GenerationS
     if (has("batch")) s.batch = c.integer(json["batch"], "batch", 1, 64);
     if (has("backend")) s.backend = c.one_of(json["backend"], "backend", kBackends);
     if (has("low_vram")) s.low_vram = c.boolean(json["low_vram"], "low_vram");
+    if (has("cache")) {
+        s.cache = c.string(json["cache"], "cache");
+        try {
+            StepCacheSetting::parse(s.cache.toStdString());
+        } catch (const Error& e) {
+            c.fail("cache", QString::fromStdString(e.what()));
+        }
+    }
     if (has("controls")) {
         const QJsonValue v = json["controls"];
         if (!v.isArray()) c.fail("controls", "expected an array, got " + type_name(v));

@@ -40,6 +40,8 @@ struct GenerationSettings {
     bool low_vram = false;  // a GPU backend keeps at most one T5 block's matrices on the device
     std::vector<ControlSettings> controls;
     int batch = 1;  // images per Generate, seeds seed, seed + 1, ... (engine/pipeline/batch.h)
+    // Step caching, as dit::Request::cache: "off" | "teacache:THRESH" (engine/models/step_cache.h).
+    QString cache = QStringLiteral("off");
 
     bool operator==(const GenerationSettings&) const = default;
 };
@@ -55,6 +57,12 @@ QJsonObject settings_to_json(const GenerationSettings& s);
 // unknown keys are errors. Throws dit::Error "<context>: field '<prefix><key>': <what is wrong>".
 GenerationSettings settings_from_json(const QJsonObject& json, const GenerationSettings& base,
                                       const QString& context, const QString& prefix = {});
+
+// The cache field as the Generation panel shows it: its TeaCache threshold, or -1 when off (and
+// back; kDefaultCacheThreshold is what the panel offers when it is switched on).
+double cache_threshold(const QString& cache);
+QString cache_setting(double threshold);
+extern const double kDefaultCacheThreshold;
 
 QString mode_name(GenerationMode m);
 QString inpaint_mode_name(InpaintMode m);

@@ -218,6 +218,22 @@ private slots:
         QVERIFY(QImage(out("s5a.png")) != QImage(out("s6.png")));
     }
 
+    void cache_reports_skipped_steps() {
+        const QStringList base{"--model", kFixtures + "/tiny-pixart-alpha", "--prompt", "a ring", "--width", "32",
+                               "--height", "32", "--steps", "6", "--seed", "5"};
+        const dit::testing::CliRun plain = run_cli(base + QStringList{"--output", out("c-off.png")});
+        QCOMPARE(plain.code, 0);
+        QVERIFY2(!plain.err.contains("step cache"), qPrintable(plain.err));
+        const dit::testing::CliRun zero = run_cli(base + QStringList{"--cache", "teacache:0", "--output", out("c-0.png")});
+        QVERIFY2(zero.code == 0 && zero.err.contains("0 of 6 steps from the step cache"), qPrintable(zero.err));
+        QCOMPARE(QImage(out("c-0.png")), QImage(out("c-off.png")));
+        const dit::testing::CliRun all = run_cli(base + QStringList{"--cache", "teacache:1e9", "--output", out("c-all.png")});
+        QVERIFY2(all.code == 0 && all.err.contains("4 of 6 steps from the step cache"), qPrintable(all.err));
+        const auto params = dit::studio::read_result_parameters(out("c-all.png"));
+        QVERIFY(params.has_value());
+        QCOMPARE(params->cache, std::string("teacache:1e9"));
+    }
+
     void batch_writes_consecutive_seeds() {
         const QStringList base{"--model", kFixtures + "/tiny-pixart-alpha", "--prompt", "a ring",
                                "--width", "32", "--height", "32", "--steps", "3", "--quiet"};
@@ -264,6 +280,14 @@ private slots:
                                     << "--steps: expected an integer, got 'ten'";
         QTest::newRow("unknown option") << QStringList{"--model", alpha, "--prompt", "x", "--stepz", "3"} << 2
                                         << "unknown option --stepz";
+        QTest::newRow("negative cache threshold") << (QStringList{"--model", alpha, "--prompt", "x", "--cache", "teacache:-0.1"} + ok)
+                                                  << 2 << "--cache: cache 'teacache:-0.1': the threshold must be >= 0";
+        QTest::newRow("malformed cache") << (QStringList{"--model", alpha, "--prompt", "x", "--cache", "teacache:abc"} + ok)
+                                         << 2 << "--cache: cache 'teacache:abc': the threshold 'abc' is not a finite number";
+        QTest::newRow("cache with lazy inpainting")
+            << (QStringList{"--model", alpha, "--prompt", "x", "--cache", "teacache:0.1", "--init", kFixtures + "/controlnet/edges.png",
+                            "--mask", kFixtures + "/controlnet/edges.png", "--inpaint-mode", "lazy"} + ok)
+            << 1 << "does not combine with inpaint mode lazy";
         QTest::newRow("noise of wrong shape") << (QStringList{"--model", alpha, "--prompt", "x", "--noise-file",
                                                               kFixtures + "/pipeline/wrong_noise.npy"} + ok)
                                               << 1 << "wrong_noise.npy: noise has shape";

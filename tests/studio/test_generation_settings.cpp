@@ -23,6 +23,7 @@ GenerationSettings rich() {
     s.inpaint_mode = InpaintMode::Crop;
     s.lazy_refresh = 7;
     s.low_vram = true;
+    s.cache = "teacache:0.15";
     s.controls = {{"pose", true, 0.5, 0.0, 0.8}, {"edges", false, 2.0, 0.25, 0.5}, {"pose", true, 0.0, 0.9, 1.0}};
     return s;
 }
@@ -35,6 +36,15 @@ class TestGenerationSettings : public QObject {
     Q_OBJECT
 
 private slots:
+    void cache_as_the_panel_shows_it() {
+        QCOMPARE(cache_threshold("off"), -1.0);
+        QCOMPARE(cache_threshold("teacache:0.15"), double(0.15f));
+        QCOMPARE(cache_setting(-1), QString("off"));
+        QCOMPARE(cache_setting(0.15), QString("teacache:0.15"));
+        QCOMPARE(cache_setting(0), QString("teacache:0"));
+        QCOMPARE(cache_threshold(cache_setting(kDefaultCacheThreshold)), double(float(kDefaultCacheThreshold)));
+    }
+
     void round_trip() {
         const GenerationSettings s = rich();
         const QJsonObject j = settings_to_json(s);
@@ -93,6 +103,9 @@ private slots:
         QTest::newRow("unknown control key") << "{\"controls\": [{\"type\": \"pose\", \"wieght\": 1}]}"
                                              << "field 's.controls[0].wieght': unknown field";
         QTest::newRow("lazy refresh") << "{\"lazy_refresh\": 0}" << "field 's.lazy_refresh': 0 is out of range [1, 1000]";
+        QTest::newRow("cache negative") << "{\"cache\": \"teacache:-1\"}"
+                                        << "field 's.cache': cache 'teacache:-1': the threshold must be >= 0";
+        QTest::newRow("cache method") << "{\"cache\": \"fast\"}" << "field 's.cache': cache 'fast' is not a step-cache setting";
         QTest::newRow("low vram type") << "{\"low_vram\": \"yes\"}"
                                        << "field 's.low_vram': expected true or false, got a string";
     }

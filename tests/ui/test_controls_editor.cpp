@@ -136,6 +136,24 @@ private slots:
         QVERIFY2(w->statusLabel()->text().contains(QStringLiteral("mask")), qPrintable(w->statusLabel()->text()));
     }
 
+    void stepCacheIsASetting() {
+        auto w = dit::testing::make_test_window();
+        Document* doc = w->document();
+        auto* g = w->generationPanel();
+        QCOMPARE(doc->settings().cache, QString("off"));
+        QVERIFY(!g->stepCacheBox()->isChecked() && !g->cacheThresholdSpin()->isEnabled());
+        g->stepCacheBox()->setChecked(true);
+        QCOMPARE(doc->settings().cache, dit::studio::cache_setting(dit::studio::kDefaultCacheThreshold));
+        QVERIFY(g->cacheThresholdSpin()->isEnabled());
+        g->cacheThresholdSpin()->setValue(0.35);
+        QCOMPARE(doc->settings().cache, QString("teacache:0.35"));
+        doc->undoStack()->undo();
+        QCOMPARE(g->cacheThresholdSpin()->value(), dit::studio::kDefaultCacheThreshold);
+        g->stepCacheBox()->setChecked(false);
+        QCOMPARE(doc->settings().cache, QString("off"));
+        QVERIFY(!g->cacheThresholdSpin()->isEnabled());
+    }
+
     void controlsRunOrSayWhyNot() {
         auto w = dit::testing::make_test_window();
         Document* doc = w->document();

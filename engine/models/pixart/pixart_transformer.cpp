@@ -232,7 +232,19 @@ Tensor PixArtTransformer2DModel::forward(const Tensor& latent, const std::vector
         block_extras.self_cache = &self_cache;
     }
     pixart::BlockBuffers buf(B, N, D, ops);
-    for (size_t i = 0; i < transformer_blocks_.size(); ++i) {
+    StepCache* step_cache = extras ? extras->step_cache : nullptr;
+    if (step_cache && lazy) throw Error("PixArt transformer: step caching does not combine with a lazy forward");
+    bool skip = false;
+    if (step_cache) {  // TeaCache's signal: block 0's norm1(x) * (1 + scale_msa) + shift_msa, [B, N, D]
+        const pixart::TransformerBlock& first = transformer_blocks_.front();
+        float* mods = buf.mods.ptr();
+        ops.adaln_modulation(first.scale_shift_table.ptr(), cond.modulation.ptr(), mods, 6, B, D);
+        ops.layer_norm_modulate(x.ptr(), buf.norm.ptr(), B, N, D, first.eps, mods, mods + B * D);
+        skip = step_cache->skip(buf.norm.ptr(), B * N * D, ops);
+    }
+    if (skip) step_cache->reuse(x.ptr(), B * N * D, ops);
+    if (step_cache && !skip) step_cache->keep_input(x.ptr(), B * N * D, ops);
+    for (size_t i = 0; i < transformer_blocks_.size() && !skip; ++i) {
         if (cancelled && *cancelled && (*cancelled)()) throw Cancelled();
         if (lazy) {
             self_cache.k = lazy->k[i].ptr();
@@ -242,6 +254,7 @@ Tensor PixArtTransformer2DModel::forward(const Tensor& latent, const std::vector
                                        prompt.key_bias.ptr(), prompt.L, buf, ops, extras ? &block_extras : nullptr);
         if (extras && extras->after_block) extras->after_block(static_cast<int>(i), x.ptr(), N, cond.modulation.ptr());
     }
+    if (step_cache && !skip) step_cache->store_residual(x.ptr(), B * N * D, ops);
 
     // Final layer: shift, scale = scale_shift_table[2, D] + the embedded timestep (pre-SiLU),
     // each [B, D]: one adaLN chunk (J = 1) per row of the table.

@@ -15,6 +15,7 @@
 
 #include "engine/models/pixart/pixart_block.h"
 #include "engine/models/pixart/pixart_embeddings.h"
+#include "engine/models/step_cache.h"
 #include "engine/tensor.h"
 #include "kernels/cpu/ops.h"
 
@@ -73,6 +74,9 @@ struct ForwardExtras {
     // n tokens: lazy->active in that order (or all N in image order on a refresh), and
     // block.query_group is given for all N tokens (the forward picks the active ones).
     LazyTokens* lazy = nullptr;
+    // Step caching (engine/models/step_cache.h): may replace the block stack (and after_block's
+    // controls in it) by the last residual. Not with `lazy`, whose token count varies by step.
+    StepCache* step_cache = nullptr;
 };
 
 class PixArtTransformer2DModel {
