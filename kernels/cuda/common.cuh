@@ -101,6 +101,8 @@ void rotary_embedding(cudaStream_t s, float* x, const float* cos, const float* s
                       int64_t D, int64_t ld);
 // gqa_attention.cu
 void gqa_attention(cudaStream_t s, const GqaAttentionArgs& a);
+// grat_attention.cu: GRAT's grouped sparse attention in f32 (settings checked as on the CPU)
+void grat_attention(cudaStream_t s, const GratAttentionArgs& a);
 // relu.cu
 void relu(cudaStream_t s, float* x, int64_t n);
 // relu_linear_attention.cu
