@@ -3,6 +3,9 @@
 #include <charconv>
 #include <stdexcept>
 
+#include "engine/error.h"
+#include "engine/pipeline/attention_choice.h"
+
 namespace dit::cli {
 
 Args::Args(const std::vector<std::string>& argv, const std::set<std::string>& flags,
@@ -73,6 +76,16 @@ std::string backend_arg(const Args& args, const std::string& fallback) {
     if (args.has("backend") && args.has("device"))
         throw UsageError("--backend and --device are the same flag; give one of them");
     return args.has("device") ? args.str("device") : args.str("backend", fallback);
+}
+
+std::string attention_arg(const Args& args) {
+    const std::string setting = args.str("attention", "auto");
+    try {
+        check_attention_setting(setting);
+    } catch (const Error& e) {
+        throw UsageError(std::string("--") + e.what());
+    }
+    return setting;
 }
 
 }  // namespace dit::cli

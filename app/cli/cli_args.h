@@ -41,4 +41,11 @@ std::string backend_arg(const Args& args, const std::string& fallback = "cpu");
     "  --backend NAME       cpu | cpu-reference | cuda | auto (cuda when a GPU can run it;\n"      \
     "                       default cpu); --device NAME is the same flag\n"
 
+// --attention full|grouped[:G]|auto (issue 21, engine/pipeline/attention_choice.h), checked.
+std::string attention_arg(const Args& args);
+#define DIT_CLI_ATTENTION_HELP                                                                     \
+    "  --attention MODE     self-attention: full | grouped[:G] (GRAT in G x G token groups, G\n"   \
+    "                       dividing width/16 and height/16; default 8) | auto (default: grouped\n"\
+    "                       from 128x128 tokens, a 2048 px image, full below)\n"
+
 }  // namespace dit::cli

@@ -72,6 +72,8 @@ struct Request {
     // a ring of fresh tokens around the mask itself)
     int lazy_halo = 0;
     std::vector<RegionPrompt> regions;
+    // Self-attention: full | grouped[:G] | auto (engine/pipeline/attention_choice.h, issue 21).
+    std::string attention = "auto";
 };
 
 struct Progress {

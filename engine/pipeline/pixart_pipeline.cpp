@@ -9,6 +9,7 @@
 #include "engine/io/config.h"
 #include "engine/io/npy.h"
 #include "engine/models/caption_preprocess.h"
+#include "engine/pipeline/attention_choice.h"
 #include "engine/pipeline/batch.h"
 #include "engine/pipeline/controls.h"
 #include "engine/pipeline/finite_check.h"
@@ -106,6 +107,8 @@ std::vector<Result> PixArtPipeline::run_batch(const Request& req, int count, Cal
     if (blank(req.prompt)) throw Error("prompt is empty: describe the image to generate");
     check_size("width", req.width, down * tc.patch_size);
     check_size("height", req.height, down * tc.patch_size);
+    (void)grat_group_for(req.attention, req.height / down / tc.patch_size, req.width / down / tc.patch_size,
+                         down * tc.patch_size);  // a bad setting fails before anything loads
     if (req.steps < 1 || req.steps > 1000)
         throw Error("steps " + std::to_string(req.steps) + " is out of range (1..1000)");
     if (!std::isfinite(req.cfg) || req.cfg < 0)
@@ -237,6 +240,8 @@ std::vector<Result> PixArtPipeline::run_group(const Request& req, int G, Callbac
     const auto controls = ControlSet::prepare(req, root_, *transformer_, *vae_, embeds, prompt, steps, ops, &cancelled);
     ForwardExtras extras;
     regional.install(extras);
+    extras.block.grat_group = grat_group_for(req.attention, latent_shape[2] / tc.patch_size,
+                                             latent_shape[3] / tc.patch_size, down * tc.patch_size);
     const int64_t item = x[0].numel();
     for (int i = 0; i < steps; ++i) {
         poll();
