@@ -46,6 +46,6 @@ std::string attention_arg(const Args& args);
 #define DIT_CLI_ATTENTION_HELP                                                                     \
     "  --attention MODE     self-attention: full | grouped[:G] (GRAT in G x G token groups, G\n"   \
     "                       dividing width/16 and height/16; default 8) | auto (default: grouped\n"\
-    "                       from 128x128 tokens, a 2048 px image, full below)\n"
+    "                       from 256x256 tokens, a 4096 px image, full below)\n"
 
 }  // namespace dit::cli

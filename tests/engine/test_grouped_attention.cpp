@@ -134,9 +134,10 @@ private slots:
         QCOMPARE(grat_group_for("full", 256, 256, 16), int64_t(0));
         QCOMPARE(grat_group_for("grouped", 64, 64, 16), kDefaultGratGroup);
         QCOMPARE(grat_group_for("grouped:16", 64, 128, 16), int64_t(16));
-        QCOMPARE(grat_group_for("auto", 64, 64, 16), int64_t(0));     // 4k tokens: full
-        QCOMPARE(grat_group_for("auto", 128, 128, 16), int64_t(8));   // 16k tokens: grouped
-        QCOMPARE(grat_group_for("auto", 132, 132, 16), int64_t(0));   // 8 does not divide: full
+        QCOMPARE(grat_group_for("auto", 128, 128, 16), int64_t(0));   // 16k tokens: full
+        QCOMPARE(grat_group_for("auto", 256, 256, 16), int64_t(8));   // 64k tokens: grouped
+        QCOMPARE(grat_group_for("auto", 512, 128, 16), int64_t(8));
+        QCOMPARE(grat_group_for("auto", 260, 260, 16), int64_t(0));   // 8 does not divide: full
         QVERIFY(message_of([] { grat_group_for("grouped:5", 64, 96, 16); })
                     .contains("group size 5 does not divide the 96x64 token grid of a 1536x1024 image"));
         QVERIFY(message_of([] { check_attention_setting("grouped:0"); }).contains("at least 1 token"));
