@@ -19,25 +19,15 @@
 #include "engine/pipeline/engine.h"
 #include "engine/pipeline/parameters.h"
 #include "engine/random.h"
+#include "tests/common/test_helpers.h"
 
 using namespace dit;
+using dit::testing::max_abs;
+using dit::testing::max_abs_diff;
 
 namespace {
 
 const std::filesystem::path kTiny = std::filesystem::path(DIT_FIXTURES) / "tiny-pixart-alpha";
-
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-    if (a.shape() != b.shape()) return INFINITY;
-    double e = 0;
-    for (int64_t i = 0; i < a.numel(); ++i) e = std::max(e, double(std::fabs(a[i] - b[i])));
-    return e;
-}
-
-double max_abs(const Tensor& a) {
-    double m = 0;
-    for (int64_t i = 0; i < a.numel(); ++i) m = std::max(m, double(std::fabs(a[i])));
-    return m;
-}
 
 Request tiny_request(const std::string& attention) {
     Request r;
