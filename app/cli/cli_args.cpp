@@ -5,6 +5,7 @@
 
 #include "engine/error.h"
 #include "engine/models/step_cache.h"
+#include "engine/pipeline/attention_choice.h"
 
 namespace dit::cli {
 
@@ -86,6 +87,16 @@ std::string cache_arg(const Args& args) {
         throw UsageError(std::string("--cache: ") + e.what());
     }
     return value;
+}
+
+std::string attention_arg(const Args& args) {
+    const std::string setting = args.str("attention", "auto");
+    try {
+        check_attention_setting(setting);
+    } catch (const Error& e) {
+        throw UsageError(std::string("--") + e.what());
+    }
+    return setting;
 }
 
 }  // namespace dit::cli

@@ -48,5 +48,11 @@ std::string cache_arg(const Args& args);
     "  --cache SETTING      step caching: off | teacache:THRESH (THRESH >= 0; 0 never skips; default\n" \
     "                       off). Skips the block stack on steps whose modulated input changed less\n" \
     "                       than THRESH since it last ran (docs/benchmarks.md #21); no lazy inpainting\n"
+// --attention full|grouped[:G]|auto (issue 21, engine/pipeline/attention_choice.h), checked.
+std::string attention_arg(const Args& args);
+#define DIT_CLI_ATTENTION_HELP                                                                     \
+    "  --attention MODE     self-attention: full | grouped[:G] (GRAT in G x G token groups, G\n"   \
+    "                       dividing width/16 and height/16; default 8) | auto (default: grouped\n"\
+    "                       from 256x256 tokens, a 4096 px image, full below)\n"
 
 }  // namespace dit::cli

@@ -52,6 +52,7 @@ const char* kUsage =
     "  --strength F         img2img: how much of the schedule to re-run, (0, 1] (default 0.8)\n"
     DIT_CLI_BACKEND_HELP
     DIT_CLI_CACHE_HELP
+    DIT_CLI_ATTENTION_HELP
     "  --low-vram           the text encoder's weights leave memory block by block: a GPU holds\n"
     "                       one T5 block at a time, the CPU keeps none resident after it (same image)\n"
     "  --output FILE.png    where to write the result (default out.png)\n"
@@ -148,7 +149,8 @@ int generate_command(const std::vector<std::string>& argv) {
     const Args args(rest,
                     with_inpaint_flags({"model", "transformer", "text-encoder", "prompt", "negative", "width", "height",
                                         "steps", "sampler", "cfg", "seed", "noise-file", "init", "strength", "backend",
-                                        "device", "output", "outpaint", "queue", "password-file", "model-wait", "batch", "cache"}),
+                                        "device", "output", "outpaint", "queue", "password-file", "model-wait", "batch", "cache",
+                                        "attention"}),
                     {"quiet", "low-vram"});
     Request r;
     const bool on_queue = args.has("queue");
@@ -183,6 +185,7 @@ int generate_command(const std::vector<std::string>& argv) {
     r.backend = backend_arg(args);
     r.low_vram = args.on("low-vram");
     r.cache = cache_arg(args);
+    r.attention = attention_arg(args);
     if (auto spec = args.opt("outpaint")) {
         if (!args.has("init")) throw UsageError("--outpaint needs --init: the picture to extend");
         if (args.has("mask")) throw UsageError("--outpaint makes its own mask (the new area): drop --mask");

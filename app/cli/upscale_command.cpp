@@ -29,6 +29,8 @@ const char* kUpscaleUsage =
     "  --steps N --sampler NAME --cfg F --negative TEXT --seed N  as for generate (tile i: seed N + i)\n"
     "  --region TEXT:MASK.png  a regional prompt over the output (repeatable; cropped per tile)\n"
     "  --backend NAME       cpu | cpu-reference | cuda | auto\n"
+    DIT_CLI_ATTENTION_HELP
+    "                       (with a --tile above the model's size, grouped attention keeps it fast)\n"
     "  --quiet              no progress bar\n";
 
 }  // namespace
@@ -41,7 +43,7 @@ int upscale_command(const std::vector<std::string>& argv) {
     std::vector<std::string> rest = argv;
     const std::vector<std::string> region_specs = take_region_flags(rest);
     const Args args(rest, {"input", "scale", "prompt", "negative", "model", "tile", "overlap", "strength", "steps",
-                           "sampler", "cfg", "seed", "backend", "output"},
+                           "sampler", "cfg", "seed", "backend", "output", "attention"},
                     {"quiet"});
     for (const char* required : {"input", "scale", "prompt", "output"})
         if (!args.has(required)) throw UsageError(std::string("--") + required + " is required");
@@ -65,6 +67,7 @@ int upscale_command(const std::vector<std::string>& argv) {
     r.cfg = args.number("cfg", float(d.cfg));
     r.seed = args.u64("seed", 0);
     r.backend = backend_arg(args);
+    r.attention = attention_arg(args);
     r.width = width;
     r.height = height;
     for (const auto& spec : region_specs) r.regions.push_back(parse_region(spec, width, height));

@@ -75,6 +75,8 @@ struct Request {
     // Step caching (engine/models/step_cache.h): "off" | "teacache:THRESH". Batches then run one
     // image at a time, each as its single run; lazy inpainting is refused with it.
     std::string cache = "off";
+    // Self-attention: full | grouped[:G] | auto (engine/pipeline/attention_choice.h, issue 21).
+    std::string attention = "auto";
 };
 
 struct Progress {

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/error.h"
+#include "engine/pipeline/attention_choice.h"
 
 namespace dit {
 
@@ -31,6 +32,7 @@ std::string parameters_json(const Request& r) {
     };
     if (r.init_image) j["strength"] = r.strength;
     if (r.cache != "off") j["cache"] = r.cache;
+    if (r.attention != "auto") j["attention"] = r.attention;  // issue 21; absent: the default
     if (r.mask) {  // the mask itself is not stored, only how it was used
         j["inpaint_mode"] = r.inpaint_mode;
         if (r.inpaint_mode == "lazy") j["lazy_refresh"] = r.lazy_refresh, j["lazy_halo"] = r.lazy_halo;
@@ -151,6 +153,12 @@ Request parameters_from_json(const std::string& text) {
     take("mask_grow", r.mask_grow);
     take("mask_blur", r.mask_blur);
     take("mask_feather", r.mask_feather);
+    take("attention", r.attention);
+    try {
+        check_attention_setting(r.attention);
+    } catch (const Error& e) {
+        throw Error(std::string("generation parameters: field ") + e.what());
+    }
     if (j.contains("controls")) {  // settings only: the caller supplies each control's map
         try {
             for (const auto& cj : j.at("controls")) {

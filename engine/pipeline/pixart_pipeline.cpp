@@ -8,6 +8,7 @@
 #include "engine/error.h"
 #include "engine/io/config.h"
 #include "engine/models/caption_preprocess.h"
+#include "engine/pipeline/attention_choice.h"
 #include "engine/pipeline/batch.h"
 #include "engine/pipeline/controls.h"
 #include "engine/pipeline/finite_check.h"
@@ -67,6 +68,8 @@ std::vector<Result> PixArtPipeline::run_batch(const Request& req, int count, Cal
     const auto& tc = transformer_->config();
     const int down = vae_->config().downscale();
     check_common_request(req, count, down * tc.patch_size);
+    (void)grat_group_for(req.attention, req.height / down / tc.patch_size, req.width / down / tc.patch_size,
+                         down * tc.patch_size);  // a bad setting fails before anything loads
     validate_regions(req.regions, req.width, req.height);
     // Inpainting (engine/pipeline/inpaint.h): crop mode is a full-mode run on the crop.
     check_inpaint_request(req);
@@ -197,6 +200,8 @@ std::vector<Result> PixArtPipeline::run_group(const Request& req, int G, Callbac
         for (const ControlInput& c : req.controls) on.push_back(control_acts_at(c, i, steps));
         return on;
     };
+    extras.block.grat_group = grat_group_for(req.attention, latent_shape[2] / tc.patch_size,
+                                             latent_shape[3] / tc.patch_size, down * tc.patch_size);
     const int64_t item = x[0].numel();
     for (int i = 0; i < steps; ++i) {
         poll();

@@ -7,6 +7,7 @@
 // reorder a sum on its own.
 #include "kernels/cpu/fast_common.h"
 #include "kernels/cpu/host_backend.h"
+#include "kernels/cpu/grat_attention.h"
 #include "kernels/cpu/linear_attention.h"
 #include "kernels/cpu/q8_gemm.h"
 
@@ -263,6 +264,9 @@ public:
             std::memcpy(dst + (b * dst_rows + index[i]) * C, src + (b * src_rows + i) * C, size_t(C) * sizeof(float));
         }
     }
+
+    // ---- issue 21: kernels/cpu/fast_grat_attention.cpp ----
+    void grat_attention(const GratAttentionArgs& a) override { grat::fast(a); }
 
     // ---- Sana (issue 18, part A): kernels/cpu/fast_linear_attention.cpp ----
     void linear_attention(const LinearAttentionArgs& a) override { sana_fast::linear_attention(a); }

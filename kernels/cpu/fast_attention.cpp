@@ -22,7 +22,10 @@ typedef float vec __attribute__((vector_size(TC * sizeof(float))));
 
 int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 
-// C[M, N] = A[M, K] · B[K, N], row-major with leading dimensions; M % TR == 0, N % TC == 0.
+static_assert(TR == kTileRows && TC == kTileCols);
+
+}  // namespace
+
 // Column panels outside, rows inside, so a K x TC panel of B stays in L1 while A streams.
 void matmul_tiled(const float* A, int64_t lda, const float* B, int64_t ldb, float* C,
                   int64_t ldc, int64_t M, int64_t N, int64_t K) {
@@ -37,6 +40,8 @@ void matmul_tiled(const float* A, int64_t lda, const float* B, int64_t ldb, floa
             for (int64_t r = 0; r < TR; ++r) std::memcpy(C + (i + r) * ldc + j, &acc[r], sizeof(vec));
         }
 }
+
+namespace {
 
 thread_local std::vector<float> scratch;  // one per OpenMP thread, grown, never shrunk
 

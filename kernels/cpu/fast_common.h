@@ -34,6 +34,12 @@ inline float exp_fast(float x) {
 void gemm(bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
 
+// C[M, N] = A[M, K] · B[K, N], row-major with leading dimensions, M % kTileRows == 0 and
+// N % kTileCols == 0: attention's register-tiled product (fast_attention.cpp), also GRAT's.
+constexpr int64_t kTileRows = 8, kTileCols = 16;
+void matmul_tiled(const float* A, int64_t lda, const float* B, int64_t ldb, float* C, int64_t ldc, int64_t M,
+                  int64_t N, int64_t K);
+
 void attention(const AttentionArgs& a);
 void conv2d(const Conv2dArgs& a);
 

@@ -125,6 +125,7 @@ public:
     }
 
     // ---- Sana (issue 18, part A) ----
+    void grat_attention(const GratAttentionArgs& a) override { inner.grat_attention(a); }
     void linear_attention(const LinearAttentionArgs& a) override { inner.linear_attention(a); }
     void depthwise_conv3x3(const float* x, const float* w, const float* bias, float* y, int64_t B, int64_t H,
                            int64_t W, int64_t C) override {

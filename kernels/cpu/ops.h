@@ -99,6 +99,27 @@ struct LinearAttentionArgs {
     float eps = 1e-15f;
 };
 
+// GRAT's grouped sparse self-attention (issue 21) over a 2-D grid of L = grid_h * grid_w tokens in
+// raster order. The grid is cut into `group` x `group` blocks of tokens; every query of a block
+// attends to the same keys: those of the blocks within `radius` blocks of its own (|dy|, |dx| <=
+// radius, counted in blocks) and, with criss_cross, every block in its own row and column of
+// blocks. A radius that reaches every block gives full attention. q, k, v, out: [B, L, H*D] with
+// row strides as AttentionArgs. kernels/cpu/grat_attention.h checks the settings (a group that
+// does not divide the grid, or is 0, is an std::invalid_argument naming it).
+struct GratAttentionArgs {
+    const float* q = nullptr;
+    const float* k = nullptr;
+    const float* v = nullptr;
+    float* out = nullptr;
+    int64_t B = 0, H = 0, D = 0;
+    int64_t grid_h = 0, grid_w = 0;
+    int64_t group = 0;
+    int64_t radius = 1;
+    bool criss_cross = true;
+    int64_t ldq = 0, ldk = 0, ldv = 0, ldo = 0;
+    float scale = 1.0f;
+};
+
 class Backend {
 public:
     virtual ~Backend() = default;
@@ -242,6 +263,10 @@ public:
     // evaluated in linear order: (v | 1) relu(k)ᵀ first, a [D + 1, D] matrix, then times relu(q).
     virtual void relu_linear_attention_nchw(const float* qkv, float* out, int64_t B, int64_t heads, int64_t D,
                                             int64_t P, float eps) = 0;
+
+    // ---- issue 21: GRAT's grouped sparse attention (GratAttentionArgs); reference in
+    // kernels/cpu/grat_attention.cpp, fast path in fast_grat_attention.cpp, CUDA in grat_attention.cu.
+    virtual void grat_attention(const GratAttentionArgs& a) = 0;
 
     // ---- Sana (issue 18, part A): ReLU linear attention and the Mix-FFN (GLUMBConv) ----
     // Each has a plain loop in kernels/cpu/linear_attention.cpp (reference), a fast path beside

@@ -1,6 +1,7 @@
 // The reference backend: the plainest loop for each op, accumulating in double, so a reader can
 // check it against the formula at a glance. Every other backend is tested against this one.
 #include "kernels/cpu/host_backend.h"
+#include "kernels/cpu/grat_attention.h"
 #include "kernels/cpu/linear_attention.h"
 
 #include <algorithm>
@@ -231,6 +232,9 @@ public:
                 for (int64_t c = 0; c < C; ++c)
                     dst[(b * dst_rows + index[i]) * C + c] = src[(b * src_rows + i) * C + c];
     }
+
+    // ---- issue 21: kernels/cpu/grat_attention.cpp ----
+    void grat_attention(const GratAttentionArgs& a) override { grat::reference(a); }
 
     // ---- Sana (issue 18, part A): kernels/cpu/linear_attention.cpp ----
     void linear_attention(const LinearAttentionArgs& a) override { sana_reference::linear_attention(a); }

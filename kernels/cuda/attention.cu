@@ -73,24 +73,7 @@ __global__ void __launch_bounds__(kWarps * 32) attention_kernel(AttentionArgs a,
         }
         const unsigned seen = __ballot_sync(0xffffffffu, visible);
         if (!seen) continue;
-        // The max over visible keys only: a -FLT_MAX bias is a (tiny) weight, not an absence.
-        const float m_tile = warp_max(visible ? s : -INFINITY);
-        const float m_new = fmaxf(m, m_tile);
-        const float corr = m == -INFINITY ? 0.f : expf(m - m_new);
-        const float p = visible ? expf(s - m_new) : 0.f;
-        l = l * corr + warp_sum(p);
-#pragma unroll
-        for (int e = 0; e < DL; ++e) acc[e] *= corr;
-        for (int jj = 0; jj < tile; ++jj) {
-            const float pj = __shfl_sync(0xffffffffu, p, jj);
-            const float* vr = vs + jj * a.D;
-#pragma unroll
-            for (int e = 0; e < DL; ++e) {
-                const int64_t d = lane + 32 * e;
-                if (d < a.D) acc[e] = fmaf(pj, vr[d], acc[e]);
-            }
-        }
-        m = m_new;
+        online_softmax_tile<DL>(s, visible, tile, vs, a.D, m, l, acc);
     }
     if (!live) return;
     float* o = a.out + (b * a.Lq + i) * a.ldo + h * a.D;

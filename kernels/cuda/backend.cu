@@ -296,6 +296,9 @@ public:
         cuda::relu_linear_attention_nchw(stream_, qkv, out, B, heads, D, P, eps);
     }
 
+    // ---- issue 21: kernels/cuda/grat_attention.cu ----
+    void grat_attention(const GratAttentionArgs& a) override { cuda::grat_attention(stream_, a); }
+
     // ---- Sana (issue 18, part A): kernels/cuda/linear_attention.cu ----
     void linear_attention(const LinearAttentionArgs& a) override { cuda::linear_attention(stream_, a); }
     void depthwise_conv3x3(const float* x, const float* w, const float* bias, float* y, int64_t B, int64_t H,

@@ -43,6 +43,33 @@ __device__ inline float warp_max(float v) {
     return v;
 }
 
+// One key tile of the online softmax (the flash-attention recurrence) for a warp's query, shared
+// by attention.cu and grat_attention.cu: lane j holds the score s of the tile's key j and whether
+// that key is visible at all; vs holds the tile's values [tile][D]. m, l and acc (this lane's
+// output columns lane + 32e) carry the running max, sum and weighted values across tiles.
+template <int DL>
+__device__ inline void online_softmax_tile(float s, bool visible, int64_t tile, const float* vs, int64_t D, float& m,
+                                           float& l, float (&acc)[DL]) {
+    const int lane = threadIdx.x % 32;
+    // The max over visible keys only: a -FLT_MAX bias is a (tiny) weight, not an absence.
+    const float m_new = fmaxf(m, warp_max(visible ? s : -INFINITY));
+    const float corr = m == -INFINITY ? 0.f : expf(m - m_new);
+    const float p = visible ? expf(s - m_new) : 0.f;
+    l = l * corr + warp_sum(p);
+#pragma unroll
+    for (int e = 0; e < DL; ++e) acc[e] *= corr;
+    for (int jj = 0; jj < tile; ++jj) {
+        const float pj = __shfl_sync(0xffffffffu, p, jj);
+        const float* vr = vs + jj * D;
+#pragma unroll
+        for (int e = 0; e < DL; ++e) {
+            const int64_t d = lane + 32 * e;
+            if (d < D) acc[e] = fmaf(pj, vr[d], acc[e]);
+        }
+    }
+    m = m_new;
+}
+
 // ---- op families, one .cu each; all run on `stream` ----
 
 // elementwise.cu
@@ -101,6 +128,8 @@ void rotary_embedding(cudaStream_t s, float* x, const float* cos, const float* s
                       int64_t D, int64_t ld);
 // gqa_attention.cu
 void gqa_attention(cudaStream_t s, const GqaAttentionArgs& a);
+// grat_attention.cu: GRAT's grouped sparse attention in f32 (settings checked as on the CPU)
+void grat_attention(cudaStream_t s, const GratAttentionArgs& a);
 // relu.cu
 void relu(cudaStream_t s, float* x, int64_t n);
 // relu_linear_attention.cu

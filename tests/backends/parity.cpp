@@ -476,6 +476,28 @@ void check_sana_text_and_autoencoder_ops(Checker& c) {
     check_relu_linear_attention(c, 2, 3, 32, 20);
 }
 
+// GRAT's grouped sparse attention (issue 21): PixArt's heads on a grid with several blocks each
+// way, the criss-cross band on and off, strided rows; always f32 (no tensor-core variant).
+void check_grat_attention(Checker& c, int64_t B, int64_t H, int64_t D, int64_t gh, int64_t gw, int64_t group,
+                          int64_t radius, bool criss_cross, int64_t pad) {
+    const int64_t L = gh * gw, ld = H * D + pad;
+    const Floats q = c.random(size_t(B * L * ld), -2, 2), k = c.random(size_t(B * L * ld), -2, 2),
+                 v = c.random(size_t(B * L * ld));
+    Floats want(q.size(), 0.0f);  // zeros, not NaN: the padding columns are not the op's to write
+    DeviceArray<float> dq(c.gpu, q), dk(c.gpu, k), dv(c.gpu, v), dout(c.gpu, want);
+    GratAttentionArgs a;
+    a.B = B, a.H = H, a.D = D, a.grid_h = gh, a.grid_w = gw, a.group = group, a.radius = radius;
+    a.criss_cross = criss_cross;
+    a.ldq = a.ldk = a.ldv = a.ldo = ld;
+    a.scale = 1.0f / std::sqrt(float(D));
+    a.q = q.data(), a.k = k.data(), a.v = v.data(), a.out = want.data();
+    c.ref.grat_attention(a);
+    a.q = dq.ptr, a.k = dk.ptr, a.v = dv.ptr, a.out = dout.ptr;
+    c.gpu.grat_attention(a);
+    c.record("grat_attention", dims({B, H, D, gh, gw, group}, criss_cross ? " r1+band" : " r0"), dout.read(), want,
+             1e-5);
+}
+
 std::vector<Result> run_all(Backend& gpu, uint32_t seed, Precision precision) {
     Checker c(gpu, seed, precision);
     check_linear_f32(c, 37, 29, 53, false);
@@ -507,6 +529,8 @@ std::vector<Result> run_all(Backend& gpu, uint32_t seed, Precision precision) {
     check_sana_text_and_autoencoder_ops(c);
     check_sana_ops(c, 2, 5, 7, 3, 8);     // odd grid, several heads
     check_sana_ops(c, 1, 32, 32, 4, 32);  // Sana's head dim, 1024 tokens
+    check_grat_attention(c, 2, 16, 72, 32, 24, 8, 1, true, 0);  // PixArt's heads, 4x3 blocks
+    check_grat_attention(c, 1, 3, 40, 12, 20, 4, 0, false, 7);  // block-diagonal, strided rows
     return c.results;
 }
 

@@ -87,7 +87,20 @@ void TransformerBlock::forward(float* x, const float* modulation, const float* p
             ops.gather_tokens(buf.v.ptr(), N, cache->v + cache->n_fresh * D, cache->n_all, cache->cached, n_cached, B, D);
         }
     }
-    ops.attention(a);
+    if (extras && extras->grat_group > 0 && !cache) {
+        if (extras->grid_h * extras->grid_w != N)
+            throw Error("PixArt block: grouped attention over a " + std::to_string(extras->grid_h) + "x" +
+                        std::to_string(extras->grid_w) + " token grid, the forward runs " + std::to_string(N) + " tokens");
+        kernels::GratAttentionArgs g;
+        g.q = a.q, g.k = a.k, g.v = a.v, g.out = a.out;
+        g.B = B, g.H = heads, g.D = head_dim, g.grid_h = extras->grid_h, g.grid_w = extras->grid_w;
+        g.group = extras->grat_group;
+        g.ldq = g.ldk = g.ldv = g.ldo = D;
+        g.scale = a.scale;
+        ops.grat_attention(g);
+    } else {
+        ops.attention(a);
+    }
     attn1.to_out.forward(buf.attn.ptr(), h, M, ops);
     ops.add_gated(x, h, gate_msa, B, N, D);
 

@@ -58,6 +58,12 @@ struct BlockExtras {
     const int32_t* key_group = nullptr;
     // Lazy inpainting: this block's self-attention cache (set per block by the transformer).
     SelfAttentionCache* self_cache = nullptr;
+    // Grouped sparse self-attention (issue 21, kernels::GratAttentionArgs: radius 1 and the
+    // criss-cross band): grat_group > 0 runs it in groups of grat_group x grat_group tokens over
+    // the grid_h x grid_w token grid (the transformer sets the grid); 0 is full attention. A lazy
+    // forward's subset of queries keeps full attention over its cache.
+    int64_t grat_group = 0;
+    int64_t grid_h = 0, grid_w = 0;
 };
 
 struct TransformerBlock {

@@ -200,6 +200,7 @@ Tensor PixArtTransformer2DModel::forward(const Tensor& latent, const std::vector
     // forward runs only the active tokens (N of them) against that cache.
     LazyTokens* lazy = extras ? extras->lazy : nullptr;
     pixart::BlockExtras block_extras = extras ? extras->block : pixart::BlockExtras{};
+    block_extras.grid_h = H / p, block_extras.grid_w = W / p;
     IndexArray active, cached, active_groups;
     if (lazy) {
         check_lazy(*lazy, B, N_all, ops);
