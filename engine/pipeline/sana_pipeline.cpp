@@ -151,6 +151,12 @@ Result SanaPipeline::run_one(const Request& req, Callbacks& cb, kernels::Backend
     if (req.mask && req.inpaint_mode == "lazy")
         throw Error(std::string("lazy inpainting runs on PixArt models only for now (this is a ") +
                     family_name(family_) + " folder); use inpaint mode full or crop");
+    if (req.cache != "off")
+        throw Error(std::string("step caching (--cache ") + req.cache + ") runs on PixArt models only for now (this is a " +
+                    family_name(family_) + " folder); use --cache off");
+    if (req.attention.rfind("grouped", 0) == 0)
+        throw Error(std::string("grouped attention (--attention ") + req.attention +
+                    ") runs on PixArt models only for now; Sana's self-attention is linear already");
     if (sprint && req.sampler != "scm")
         throw Error("sampler '" + req.sampler + "': Sana-Sprint runs its own sampler, scm (SCMScheduler); use --sampler scm");
 

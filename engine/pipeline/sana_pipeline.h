@@ -10,8 +10,9 @@
 //   ControlNet: controls of type "edges" (Sana's ControlNet is trained on HED edges) through a
 //               SanaControlNetModel: the folder's controlnet/ or an adapter_dir; the control
 //               image through the autoencoder once; no timestep_scale (v0.34's pipeline).
-// Inpainting runs in full and crop mode; lazy inpainting and regional prompts need PixArt's
-// token hooks and are refused with a message saying so. Batches run item by item.
+// Inpainting runs in full and crop mode; lazy inpainting, regional prompts, step caching and
+// grouped attention hook PixArt's transformer and are refused with a message saying so. Batches
+// run item by item.
 #include <filesystem>
 #include <map>
 #include <memory>

@@ -165,6 +165,12 @@ private slots:
         r.controls = {edges(1.0f)};
         EXPECT_ERROR(engine.generate(r, cb), "has no ControlNet");
         r = sana_request("sana", 4, "dpm++2m");
+        r.cache = "teacache:0.1";
+        EXPECT_ERROR(engine.generate(r, cb), "step caching (--cache teacache:0.1) runs on PixArt models only");
+        r = sana_request("sana", 4, "dpm++2m");
+        r.attention = "grouped:2";
+        EXPECT_ERROR(engine.generate(r, cb), "grouped attention (--attention grouped:2) runs on PixArt models only");
+        r = sana_request("sana", 4, "dpm++2m");
         r.component_files.text_encoder = kDir / "sana" / "model_index.json";
         EXPECT_ERROR(engine.generate(r, cb), "--text-encoder replaces T5's weights");
     }
