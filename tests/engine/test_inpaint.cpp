@@ -143,9 +143,11 @@ private slots:
     void outside_mask_is_the_input_data() {
         QTest::addColumn<QString>("mode");
         QTest::addColumn<QString>("sampler");
+        // Every sampler a PixArt scheduler config runs (scm needs Sana-Sprint's TrigFlow config,
+        // and is text-to-image only).
         for (const char* mode : {"full", "crop", "lazy"})
             for (const auto& s : sampler_names())
-                QTest::newRow((std::string(mode) + " " + s).c_str()) << QString(mode) << QString::fromStdString(s);
+                if (s != "scm") QTest::newRow((std::string(mode) + " " + s).c_str()) << QString(mode) << QString::fromStdString(s);
     }
     void outside_mask_is_the_input() {
         QFETCH(QString, mode);
