@@ -162,11 +162,7 @@ std::vector<Result> PixArtPipeline::run_group(const Request& req, int G, Callbac
 
     std::unique_ptr<LatentInpaint> inpaint;  // G is 1 whenever there is a mask
     if (req.init_image) {
-        const Image& init = *req.init_image;
-        if (init.width != req.width || init.height != req.height)
-            throw Error("init image is " + std::to_string(init.width) + "x" + std::to_string(init.height) +
-                        " but the request is " + std::to_string(req.width) + "x" + std::to_string(req.height));
-        const Tensor x0 = vae_->encode(tensor_from_image(init), ops, &cancelled);
+        const Tensor x0 = encode_init_image(req, [&](const Tensor& image) { return vae_->encode(image, ops, &cancelled); });
         for (int k = 0; k < G; ++k) x[size_t(k)] = samplers[size_t(k)]->add_noise(x0, noise[size_t(k)]);
         if (req.mask) {
             inpaint = std::make_unique<LatentInpaint>(req, x0, noise[0], down, int(tc.patch_size));

@@ -66,6 +66,14 @@ Tensor pure_noise(const Tensor& noise, const Sampler& sampler) {
     return x;
 }
 
+Tensor encode_init_image(const Request& req, const std::function<Tensor(const Tensor&)>& encode) {
+    const Image& init = *req.init_image;
+    if (init.width != req.width || init.height != req.height)
+        throw Error("init image is " + std::to_string(init.width) + "x" + std::to_string(init.height) +
+                    " but the request is " + std::to_string(req.width) + "x" + std::to_string(req.height));
+    return encode(tensor_from_image(init));
+}
+
 Tensor initial_noise(const Request& req, const Shape& latent_shape) {
     if (!req.noise_file) return randn(latent_shape, req.seed);
     Tensor noise = read_npy(*req.noise_file);

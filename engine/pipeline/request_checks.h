@@ -2,6 +2,7 @@
 // What every family's denoising loop shares: the checks of a request's common fields, the
 // initial latent, and the step-noise stream, so a seed means the same noise in every pipeline.
 #include <cstdint>
+#include <functional>
 
 #include "engine/pipeline/engine.h"
 #include "engine/samplers/sampler.h"
@@ -29,6 +30,10 @@ Tensor take_channels(const Tensor& x, int64_t b, int64_t C);
 
 // The sampler's starting latent from pure noise: the noise at the schedule's first sigma.
 Tensor pure_noise(const Tensor& noise, const Sampler& sampler);
+
+// img2img and inpainting: the init image (checked against the request's size) through `encode`,
+// the autoencoder's image [1, 3, H, W] -> scaled latent.
+Tensor encode_init_image(const Request& req, const std::function<Tensor(const Tensor&)>& encode);
 
 // The request's initial noise [1, C, h, w]: its noise file (checked against the shape), else
 // randn of its seed.

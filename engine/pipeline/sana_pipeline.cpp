@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <string_view>
 
 #include "engine/error.h"
 #include "engine/io/config.h"
@@ -114,9 +115,10 @@ std::shared_ptr<const SanaControlNetModel> SanaPipeline::adapter(const std::file
 
 Tensor SanaPipeline::control_latent(const ControlInput& control, kernels::Backend& ops,
                                     const std::function<bool()>* cancelled) const {
-    const std::string bytes(reinterpret_cast<const char*>(control.image.rgb.data()), control.image.rgb.size());
+    // Hashed in place: a 1024 px map is 3 MB, not worth a copy per request.
+    const std::string_view bytes(reinterpret_cast<const char*>(control.image.rgb.data()), control.image.rgb.size());
     const std::string key = std::to_string(control.image.width) + "x" + std::to_string(control.image.height) + ":" +
-                            std::to_string(std::hash<std::string>{}(bytes));
+                            std::to_string(std::hash<std::string_view>{}(bytes));
     {
         std::lock_guard lock(cache_mutex_);
         if (auto it = conditions_.find(key); it != conditions_.end()) return it->second;
@@ -191,11 +193,7 @@ Result SanaPipeline::run_one(const Request& req, Callbacks& cb, kernels::Backend
     Tensor x;
     std::unique_ptr<LatentInpaint> inpaint;
     if (req.init_image) {
-        const Image& init = *req.init_image;
-        if (init.width != req.width || init.height != req.height)
-            throw Error("init image is " + std::to_string(init.width) + "x" + std::to_string(init.height) +
-                        " but the request is " + std::to_string(req.width) + "x" + std::to_string(req.height));
-        const Tensor x0 = vae_->encode(tensor_from_image(init), ops, &cancelled);
+        const Tensor x0 = encode_init_image(req, [&](const Tensor& image) { return vae_->encode(image, ops, &cancelled); });
         x = sampler->add_noise(x0, noise);
         if (req.mask) {
             inpaint = std::make_unique<LatentInpaint>(req, x0, noise, down, int(tc.patch_size));
