@@ -19,18 +19,10 @@
 
 using namespace dit::kernels;
 using dit::testing::random_vec;
+using dit::testing::rel_err;
 
 namespace {
 
-double rel_err(const std::vector<float>& got, const std::vector<float>& want) {
-    double err = 0.0, mag = 1e-30;
-    for (size_t i = 0; i < got.size(); ++i) {
-        if (!std::isfinite(got[i])) return INFINITY;
-        err = std::max(err, double(std::fabs(got[i] - want[i])));
-        mag = std::max(mag, double(std::fabs(want[i])));
-    }
-    return err / mag;
-}
 
 struct Case {
     int64_t B, H, D, grid_h, grid_w, group, radius;

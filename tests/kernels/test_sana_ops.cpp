@@ -15,18 +15,10 @@
 
 using namespace dit::kernels;
 using dit::testing::random_vec;
+using dit::testing::rel_err;
 
 namespace {
 
-double rel_err(const std::vector<float>& got, const std::vector<float>& want) {
-    double err = 0.0, mag = 1e-30;
-    for (size_t i = 0; i < got.size(); ++i) {
-        if (!std::isfinite(got[i])) return INFINITY;
-        err = std::max(err, double(std::fabs(got[i] - want[i])));
-        mag = std::max(mag, double(std::fabs(want[i])));
-    }
-    return err / mag;
-}
 
 std::vector<float> run_linear_attention(Backend& be, const std::vector<float>& q, const std::vector<float>& k,
                                         const std::vector<float>& v, int64_t B, int64_t N, int64_t H, int64_t D) {
